@@ -1,0 +1,27 @@
+from django.contrib import admin
+
+from referrals.admin import ReadOnlyAdmin
+
+from .models import EmailOptOut, Event, Note, Notification
+
+
+@admin.register(Note)
+class NoteAdmin(ReadOnlyAdmin):
+    list_display = ("referral", "organisation", "author", "visibility", "created_at")
+    list_filter = ("visibility",)
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnlyAdmin):
+    list_display = ("id", "kind", "referral", "audience_organisation", "created_at")
+    list_filter = ("kind",)
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ("user", "event", "created_at", "read_at")
+
+
+@admin.register(EmailOptOut)
+class EmailOptOutAdmin(admin.ModelAdmin):
+    list_display = ("user", "kind")

@@ -1,0 +1,104 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from partners.models import Organisation
+from referrals.models import Referral
+
+NOTE_MAX_LENGTH = 4000
+
+
+class Note(models.Model):
+    class Visibility(models.TextChoices):
+        SHARED = "shared", _("Partagée avec le partenaire")
+        INTERNAL = "internal", _("Interne à ma structure")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(_("message"), max_length=NOTE_MAX_LENGTH)
+    visibility = models.CharField(_("visibilité"), max_length=10, choices=Visibility.choices, default=Visibility.SHARED)
+    client_id = models.UUIDField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    redacted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("note")
+        verbose_name_plural = _("notes")
+        constraints = [
+            models.UniqueConstraint(fields=["author", "client_id"], name="note_unique_client_id"),
+        ]
+
+    def __str__(self):
+        return f"{self.organisation} · {self.created_at:%d/%m/%Y %H:%M}"
+
+
+class Event(models.Model):
+    """The persisted stream behind real time, written in the same transaction as its change.
+
+    ``audience_organisation`` empty means both organisations of the referral (shared);
+    otherwise only that organisation's members receive the event.
+    """
+
+    class Kind(models.TextChoices):
+        REFERRAL_CREATED = "referral.created", _("Nouvelle orientation")
+        STATUS_CHANGED = "referral.status_changed", _("Changement de statut")
+        VIEWED = "referral.viewed", _("Orientation lue")
+        REMINDER = "referral.reminder", _("Relance")
+        NOTE_CREATED = "note.created", _("Nouvelle note")
+
+    id = models.BigAutoField(primary_key=True)
+    kind = models.CharField(max_length=40, choices=Kind.choices)
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="stream_events")
+    audience_organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("événement")
+        verbose_name_plural = _("événements")
+
+    def __str__(self):
+        return f"#{self.id} {self.kind}"
+
+
+class Notification(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="notifications")
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "event"], name="notification_unique_user_event"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.event}"
+
+
+class EmailOptOut(models.Model):
+    """A user who does not want e-mails for one kind of event (everything is on by default)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="email_opt_outs")
+    kind = models.CharField(max_length=40, choices=Event.Kind.choices)
+
+    class Meta:
+        ordering = ["user_id", "kind"]
+        verbose_name = _("désabonnement e-mail")
+        verbose_name_plural = _("désabonnements e-mail")
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="email_opt_out_unique")]
+
+    def __str__(self):
+        return f"{self.user} · {self.kind}"

@@ -1,0 +1,91 @@
+"""Writes of the messaging app: notes on a referral."""
+
+import uuid as uuid_module
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from network.errors import ActionForbidden, ValidationFailed
+from partners.models import Organisation
+from partners.selectors import is_active_member
+from referrals.models import Referral
+from referrals.permissions import organisation_has_referral_perm
+
+from .events import event_append
+from .models import NOTE_MAX_LENGTH, Event, Note
+
+
+def note_payload(note: Note) -> dict:
+    """What a client shows of a note; also the ``data`` of its ``note.created`` event."""
+    author = note.author
+    return {
+        "uuid": str(note.uuid),
+        "body": note.body,
+        "visibility": note.visibility,
+        "author": (author.get_full_name() or author.get_username()) if author else "",
+        "author_id": note.author_id,
+        "organisation": note.organisation.name,
+        "organisation_id": note.organisation_id,
+        "client_id": str(note.client_id) if note.client_id else None,
+        "created_at": note.created_at.isoformat(),
+    }
+
+
+@transaction.atomic
+def note_post(
+    *,
+    referral: Referral,
+    actor,
+    organisation: Organisation,
+    body: str,
+    visibility: str = Note.Visibility.SHARED,
+    client_id=None,
+) -> tuple[Note, bool]:
+    """Post a note; returns (note, created). The same ``client_id`` twice gives the first note back."""
+    if not is_active_member(actor, organisation) or not organisation_has_referral_perm(
+        organisation, "add_note_referral", referral
+    ):
+        raise ActionForbidden(_("Vous ne pouvez pas écrire sur cette orientation."))
+    if client_id is not None and not isinstance(client_id, uuid_module.UUID):
+        try:
+            client_id = uuid_module.UUID(str(client_id))
+        except ValueError as error:
+            raise ValidationFailed(
+                _("Identifiant client invalide : un UUID est attendu."), field="client_id"
+            ) from error
+    if client_id is not None:
+        existing = Note.objects.filter(author=actor, client_id=client_id).select_related("organisation").first()
+        if existing is not None:
+            if existing.referral_id != referral.pk:
+                raise ValidationFailed(_("Cet identifiant client a déjà servi pour une autre note."), field="client_id")
+            return existing, False
+    if visibility not in Note.Visibility.values:
+        raise ValidationFailed(_("Visibilité inconnue : %(v)s.") % {"v": visibility}, field="visibility")
+    body = (body or "").strip()
+    if not body:
+        raise ValidationFailed(_("La note est vide."), field="body")
+    if len(body) > NOTE_MAX_LENGTH:
+        raise ValidationFailed(_("La note dépasse %(max)d caractères.") % {"max": NOTE_MAX_LENGTH}, field="body")
+    try:
+        with transaction.atomic():
+            note = Note.objects.create(
+                referral=referral,
+                author=actor,
+                organisation=organisation,
+                body=body,
+                visibility=visibility,
+                client_id=client_id,
+                created_at=timezone.now(),
+            )
+    except IntegrityError:
+        # The same client_id sent twice at once: the other request created it first.
+        return Note.objects.select_related("organisation").get(author=actor, client_id=client_id), False
+    event_append(
+        kind=Event.Kind.NOTE_CREATED,
+        referral=referral,
+        audience_organisation=organisation if visibility == Note.Visibility.INTERNAL else None,
+        at=note.created_at,
+        data=note_payload(note),
+    )
+    return note, True

@@ -1,0 +1,89 @@
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+
+from network.errors import DomainError
+
+from . import services
+from .models import Membership, Neighbourhood, Organisation, Service
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    fk_name = "organisation"
+    extra = 0
+    fields = ("user", "role", "is_active", "invited_by", "created_at")
+    readonly_fields = ("user", "role", "is_active", "invited_by", "created_at")
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "territory", "sla_days", "is_active")
+    list_filter = ("kind", "is_active")
+    search_fields = ("name", "territory", "email")
+    inlines = [MembershipInline]
+
+    def save_model(self, request, obj, form, change):
+        data = {f: form.cleaned_data[f] for f in ("name", "address", "territory", "email", "sla_days", "is_active")}
+        try:
+            if change:
+                changed = {f: v for f, v in data.items() if f in form.changed_data}
+                services.organisation_update(organisation=Organisation.objects.get(pk=obj.pk), **changed)
+            else:
+                created = services.organisation_create(kind=form.cleaned_data["kind"], **data)
+                obj.pk = created.pk
+                obj.group = created.group
+        except DomainError as error:
+            raise ValidationError(str(error.message)) from error
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ("user", "organisation", "role", "is_active", "created_at")
+    list_filter = ("role", "is_active", "organisation__kind", "organisation")
+    search_fields = ("user__username", "user__email", "organisation__name")
+    autocomplete_fields = ("user", "organisation")
+    readonly_fields = ("invited_by", "created_at", "deactivated_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None:
+            return (*self.readonly_fields, "user", "organisation")
+        return self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        """Memberships go through the services so the organisation Group stays in sync."""
+        try:
+            if not change:
+                created = services.membership_add(
+                    organisation=obj.organisation, user=obj.user, role=obj.role, invited_by=None
+                )
+                obj.pk = created.pk
+                return
+            current = Membership.objects.get(pk=obj.pk)
+            if "role" in form.changed_data:
+                services.membership_set_role(membership=current, role=obj.role)
+            if "is_active" in form.changed_data:
+                if obj.is_active:
+                    services.membership_add(organisation=current.organisation, user=current.user, role=obj.role)
+                else:
+                    services.membership_deactivate(membership=current)
+        except DomainError as error:
+            messages.error(request, str(error.message))
+
+
+@admin.register(Service)
+class ServiceAdmin(admin.ModelAdmin):
+    list_display = ("name", "organisation", "category", "is_active")
+    list_filter = ("category", "is_active", "organisation__kind")
+    search_fields = ("name", "description", "organisation__name")
+    filter_horizontal = ("neighbourhoods",)
+
+
+@admin.register(Neighbourhood)
+class NeighbourhoodAdmin(admin.ModelAdmin):
+    list_display = ("name", "commune", "qpv_code")
+    search_fields = ("name", "commune", "qpv_code")

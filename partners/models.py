@@ -1,0 +1,131 @@
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Neighbourhood(models.Model):
+    """A neighbourhood of the territory, a QPV when it carries an official code."""
+
+    name = models.CharField(_("nom"), max_length=120)
+    commune = models.CharField(_("commune"), max_length=120)
+    qpv_code = models.CharField(_("code QPV"), max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["commune", "name"]
+        verbose_name = _("quartier")
+        verbose_name_plural = _("quartiers")
+        constraints = [
+            models.UniqueConstraint(fields=["commune", "name"], name="neighbourhood_unique_name"),
+            models.UniqueConstraint(
+                fields=["qpv_code"],
+                condition=~models.Q(qpv_code=""),
+                name="neighbourhood_unique_qpv_code",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.commune})"
+
+
+class Organisation(models.Model):
+    class Kind(models.TextChoices):
+        CITESLAB = "citeslab", _("CitésLab")
+        EMPLOYMENT = "employment", _("Partenaire emploi")
+        CREATION = "creation", _("Partenaire création d'entreprise")
+        COORDINATION = "coordination", _("Coordination")
+
+    name = models.CharField(_("nom"), max_length=150, unique=True)
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
+    address = models.TextField(_("adresse"), blank=True)
+    territory = models.CharField(_("territoire"), max_length=150, blank=True)
+    email = models.EmailField(_("e-mail de contact"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    sla_days = models.PositiveSmallIntegerField(
+        _("délai de réponse (jours)"),
+        default=10,
+        help_text=_("Nombre de jours pour répondre à une orientation avant relance."),
+    )
+    group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="organisation", editable=False)
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(sla_days__gte=1), name="organisation_sla_positive"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_partner(self):
+        return self.kind in (self.Kind.EMPLOYMENT, self.Kind.CREATION)
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        ADMIN = "admin", _("Administrateur")
+        MEMBER = "member", _("Membre")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("rôle"), max_length=10, choices=Role.choices, default=Role.MEMBER)
+    is_active = models.BooleanField(_("active"), default=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("invité par"),
+    )
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+    deactivated_at = models.DateTimeField(_("désactivée le"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["organisation__name", "user__username"]
+        verbose_name = _("adhésion")
+        verbose_name_plural = _("adhésions")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organisation"], name="membership_unique_user_organisation"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.organisation} ({self.get_role_display()})"
+
+
+class Service(models.Model):
+    """An offer of a partner, named after Open Referral HSDS fields where they exist."""
+
+    class Category(models.TextChoices):
+        CREATION_SUPPORT = "creation_support", _("Accompagnement à la création")
+        MICROCREDIT = "microcredit", _("Microcrédit")
+        FUNDING = "funding", _("Financement, prêt d'honneur")
+        TRAINING = "training", _("Formation")
+        ACTIVITY_TEST = "activity_test", _("Test d'activité")
+        JOB_SEARCH = "job_search", _("Aide à la recherche d'emploi")
+        ORIENTATION = "orientation", _("Orientation, information")
+        OTHER = "other", _("Autre")
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="services")
+    name = models.CharField(_("nom"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    category = models.CharField(_("catégorie"), max_length=30, choices=Category.choices)
+    eligibility_description = models.TextField(_("conditions d'accès"), blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    url = models.URLField(_("site web"), blank=True)
+    neighbourhoods = models.ManyToManyField(
+        Neighbourhood, blank=True, related_name="services", verbose_name=_("quartiers desservis")
+    )
+    is_active = models.BooleanField(_("actif"), default=True)
+
+    class Meta:
+        ordering = ["organisation__name", "name"]
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
+
+    def __str__(self):
+        return f"{self.name} — {self.organisation}"

@@ -1,0 +1,93 @@
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from . import services
+from .models import Activity, Consent, ProjectHolder, Referral, ReferralEvent
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written by services only (history, consents): the admin shows, never edits."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ProjectHolder)
+class ProjectHolderAdmin(admin.ModelAdmin):
+    list_display = (
+        "__str__",
+        "neighbourhood",
+        "situation",
+        "stage",
+        "created_by_organisation",
+        "created_at",
+        "erased_at",
+    )
+    list_filter = ("stage", "situation", "neighbourhood", "created_by_organisation")
+    search_fields = ("first_name", "last_name", "email", "uuid")
+    readonly_fields = ("uuid", "created_by_organisation", "created_by", "created_at", "updated_at", "erased_at")
+    actions = ["erase"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description=_("Anonymiser (droit à l'effacement)"))
+    def erase(self, request, queryset):
+        for holder in queryset:
+            services.project_holder_erase(holder=holder)
+        messages.success(request, _("%(n)d porteur(s) anonymisé(s).") % {"n": queryset.count()})
+
+
+@admin.register(Consent)
+class ConsentAdmin(ReadOnlyAdmin):
+    list_display = ("project_holder", "organisation", "method", "given_at", "expires_at", "withdrawn_at")
+    list_filter = ("method", "organisation")
+    search_fields = ("project_holder__last_name",)
+
+
+class ReferralEventInline(admin.TabularInline):
+    model = ReferralEvent
+    extra = 0
+    can_delete = False
+    fields = ("at", "from_status", "to_status", "actor", "actor_organisation", "reason_code", "comment")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Referral)
+class ReferralAdmin(ReadOnlyAdmin):
+    list_display = ("uuid", "project_holder", "from_organisation", "to_organisation", "status", "created_at")
+    list_filter = ("status", "to_organisation__kind", "to_organisation", "decline_reason", "outcome")
+    search_fields = ("uuid", "project_holder__last_name", "to_organisation__name")
+    date_hierarchy = "created_at"
+    list_select_related = ("project_holder", "from_organisation", "to_organisation")
+    inlines = [ReferralEventInline]
+
+    def has_change_permission(self, request, obj=None):
+        # Viewable page with its history inline; every field stays read-only.
+        return request.user.is_superuser
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+
+@admin.register(ReferralEvent)
+class ReferralEventAdmin(ReadOnlyAdmin):
+    list_display = ("referral", "from_status", "to_status", "actor", "actor_organisation", "at")
+    list_filter = ("to_status",)
+    list_select_related = ("referral__project_holder", "referral__to_organisation", "actor", "actor_organisation")
+
+
+@admin.register(Activity)
+class ActivityAdmin(ReadOnlyAdmin):
+    list_display = ("kind", "date", "organisation", "neighbourhood", "attendee_count")
+    list_filter = ("kind", "organisation", "neighbourhood")
+    date_hierarchy = "date"

@@ -1,0 +1,305 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase
+
+from partners.models import Neighbourhood, Organisation, Service
+
+
+class ProjectHolder(models.Model):
+    """A resident met by a CitésLab. Minimal personal data: nothing beyond these fields."""
+
+    class Situation(models.TextChoices):
+        JOB_SEEKER = "job_seeker", _("Demandeur d'emploi")
+        EMPLOYED = "employed", _("Salarié")
+        STUDENT = "student", _("Étudiant")
+        INACTIVE = "inactive", _("Inactif")
+        OTHER = "other", _("Autre")
+
+    class Stage(models.TextChoices):
+        IDEA = "idea", _("Idée")
+        EMERGING = "emerging", _("Projet émergent")
+        STRUCTURED = "structured", _("Projet structuré")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    first_name = models.CharField(_("prénom"), max_length=100, blank=True)
+    last_name = models.CharField(_("nom"), max_length=100, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("téléphone"), max_length=30, blank=True)
+    neighbourhood = models.ForeignKey(
+        Neighbourhood,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="project_holders",
+        verbose_name=_("quartier"),
+    )
+    situation = models.CharField(_("situation"), max_length=20, choices=Situation.choices, default=Situation.OTHER)
+    project_summary = models.TextField(_("résumé du projet"), blank=True)
+    stage = models.CharField(_("maturité du projet"), max_length=20, choices=Stage.choices, default=Stage.IDEA)
+    created_by_organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="project_holders", verbose_name=_("créé par (structure)")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("créé par"),
+    )
+    created_at = models.DateTimeField(_("créé le"), default=timezone.now)
+    updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
+    erased_at = models.DateTimeField(_("anonymisé le"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+        verbose_name = _("porteur de projet")
+        verbose_name_plural = _("porteurs de projet")
+
+    def __str__(self):
+        if self.erased_at:
+            return str(_("Porteur anonymisé"))
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def full_name(self):
+        return str(self)
+
+
+class ProjectHolderGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(ProjectHolder, on_delete=models.CASCADE)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        abstract = False
+        ordering = ["id"]
+
+
+class Consent(models.Model):
+    """An immutable record of consent; only the withdrawal fields are ever set afterwards."""
+
+    class Method(models.TextChoices):
+        ORAL = "oral", _("Orale")
+        WRITTEN = "written", _("Écrite")
+        ELECTRONIC = "electronic", _("Électronique")
+
+    project_holder = models.ForeignKey(ProjectHolder, on_delete=models.CASCADE, related_name="consents")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="recorded_consents")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    given_at = models.DateTimeField(_("donné le"))
+    method = models.CharField(_("forme"), max_length=20, choices=Method.choices)
+    scope_organisations = models.ManyToManyField(
+        Organisation, blank=True, related_name="+", verbose_name=_("organisations couvertes")
+    )
+    scope_kinds = models.JSONField(_("types d'organisation couverts"), default=list, blank=True)
+    purpose = models.TextField(_("finalité"))
+    policy_version = models.CharField(_("version de la politique"), max_length=20)
+    expires_at = models.DateTimeField(_("expire le"))
+    withdrawn_at = models.DateTimeField(_("retiré le"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    withdrawal_reason = models.TextField(_("motif du retrait"), blank=True)
+
+    class Meta:
+        ordering = ["-given_at", "-id"]
+        verbose_name = _("consentement")
+        verbose_name_plural = _("consentements")
+
+    def __str__(self):
+        return f"{self.project_holder} · {self.given_at:%d/%m/%Y}"
+
+    def is_active_at(self, moment) -> bool:
+        return self.withdrawn_at is None and self.given_at <= moment < self.expires_at
+
+    def covers(self, organisation: Organisation) -> bool:
+        """Whether the scope names the organisation or its kind. Uses the prefetched scope if any."""
+        if organisation.kind in (self.scope_kinds or []):
+            return True
+        return any(o.pk == organisation.pk for o in self.scope_organisations.all())
+
+
+class Referral(models.Model):
+    class Status(models.TextChoices):
+        SENT = "sent", _("Envoyée")
+        ACCEPTED = "accepted", _("Acceptée")
+        IN_PROGRESS = "in_progress", _("En cours")
+        COMPLETED = "completed", _("Terminée")
+        DECLINED = "declined", _("Refusée")
+        CANCELLED = "cancelled", _("Annulée")
+        EXPIRED = "expired", _("Expirée")
+
+    class DeclineReason(models.TextChoices):
+        UNREACHABLE = "unreachable", _("Personne injoignable")
+        NO_SHOW = "no_show", _("Absence au rendez-vous")
+        NOT_ELIGIBLE = "not_eligible", _("Non éligible")
+        NOT_INTERESTED = "not_interested", _("Personne non intéressée")
+        NO_CAPACITY = "no_capacity", _("Pas de place disponible")
+        WRONG_PARTNER = "wrong_partner", _("Mauvais partenaire")
+        DUPLICATE = "duplicate", _("Doublon")
+        OTHER = "other", _("Autre")
+
+    class Outcome(models.TextChoices):
+        BUSINESS_CREATED = "business_created", _("Entreprise créée")
+        PROJECT_VALIDATED = "project_validated", _("Projet validé")
+        JOB = "job", _("Emploi")
+        TRAINING = "training", _("Formation")
+        REORIENTED = "reoriented", _("Réorientation")
+        ABANDONED = "abandoned", _("Abandon")
+        UNREACHABLE = "unreachable", _("Personne injoignable")
+
+    class CancelReason(models.TextChoices):
+        CONSENT_WITHDRAWN = "consent_withdrawn", _("Consentement retiré")
+        PROJECT_HOLDER_REQUEST = "project_holder_request", _("À la demande du porteur")
+        SENT_BY_MISTAKE = "sent_by_mistake", _("Envoyée par erreur")
+        OTHER = "other", _("Autre")
+
+    OPEN_STATUSES = (Status.SENT, Status.ACCEPTED, Status.IN_PROGRESS)
+    FINAL_STATUSES = (Status.COMPLETED, Status.DECLINED, Status.CANCELLED, Status.EXPIRED)
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    project_holder = models.ForeignKey(ProjectHolder, on_delete=models.PROTECT, related_name="referrals")
+    from_organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="sent_referrals", verbose_name=_("structure émettrice")
+    )
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("envoyée par")
+    )
+    to_organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="received_referrals", verbose_name=_("partenaire")
+    )
+    service = models.ForeignKey(
+        Service, on_delete=models.SET_NULL, null=True, blank=True, related_name="referrals", verbose_name=_("service")
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("suivie par"),
+    )
+    consent = models.ForeignKey(Consent, on_delete=models.PROTECT, related_name="referrals")
+    motive = models.TextField(_("motif de l'orientation"))
+    status = models.CharField(_("statut"), max_length=20, choices=Status.choices, default=Status.SENT)
+    decline_reason = models.CharField(_("motif du refus"), max_length=30, choices=DeclineReason.choices, blank=True)
+    decline_message = models.TextField(_("message de refus"), blank=True)
+    cancel_reason = models.CharField(_("motif d'annulation"), max_length=30, choices=CancelReason.choices, blank=True)
+    outcome = models.CharField(_("résultat"), max_length=30, choices=Outcome.choices, blank=True)
+    outcome_comment = models.TextField(_("commentaire sur le résultat"), blank=True)
+    previous = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="next_referrals",
+        verbose_name=_("orientation précédente"),
+    )
+    created_at = models.DateTimeField(_("envoyée le"), default=timezone.now, db_index=True)
+    first_viewed_at = models.DateTimeField(_("lue le"), null=True, blank=True)
+    responded_at = models.DateTimeField(_("réponse le"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("clôturée le"), null=True, blank=True)
+    last_reminder_at = models.DateTimeField(_("dernière relance"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("orientation")
+        verbose_name_plural = _("orientations")
+        permissions = [
+            ("cancel_referral", _("Annuler l'orientation")),
+            ("add_note_referral", _("Écrire une note sur l'orientation")),
+        ]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="referral_status_created"),
+            models.Index(fields=["to_organisation", "status"], name="referral_to_status"),
+        ]
+
+    def __str__(self):
+        return f"{self.project_holder} → {self.to_organisation}"
+
+    @property
+    def is_open(self):
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def is_final(self):
+        return self.status in self.FINAL_STATUSES
+
+
+class ReferralGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Referral, on_delete=models.CASCADE)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        abstract = False
+        ordering = ["id"]
+
+
+class ReferralEvent(models.Model):
+    """Append-only status history: one row per transition, the sending included."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="history")
+    from_status = models.CharField(max_length=20, choices=Referral.Status.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=Referral.Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_organisation = models.ForeignKey(
+        Organisation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    reason_code = models.CharField(max_length=30, blank=True)
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("étape d'orientation")
+        verbose_name_plural = _("historique des orientations")
+
+    def __str__(self):
+        return f"{self.referral_id}: {self.from_status or '∅'} → {self.to_status}"
+
+
+class Activity(models.Model):
+    """Intake work of a CitésLab, counted in funder reports."""
+
+    class Kind(models.TextChoices):
+        INDIVIDUAL_INTERVIEW = "individual_interview", _("Entretien individuel")
+        COLLECTIVE_SESSION = "collective_session", _("Atelier collectif")
+        FORUM = "forum", _("Forum")
+        DROP_IN = "drop_in", _("Permanence")
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="activities")
+    kind = models.CharField(_("type"), max_length=30, choices=Kind.choices)
+    date = models.DateField(_("date"))
+    neighbourhood = models.ForeignKey(
+        Neighbourhood,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="activities",
+        verbose_name=_("quartier"),
+    )
+    attendee_count = models.PositiveIntegerField(_("nombre de participants"), default=1)
+    project_holders = models.ManyToManyField(
+        ProjectHolder, blank=True, related_name="activities", verbose_name=_("porteurs de projet")
+    )
+    partner_organisations = models.ManyToManyField(
+        Organisation, blank=True, related_name="co_organised_activities", verbose_name=_("partenaires associés")
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        verbose_name = _("action d'accueil")
+        verbose_name_plural = _("actions d'accueil")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(attendee_count__gte=1), name="activity_attendees_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.date:%d/%m/%Y}"

@@ -1,0 +1,87 @@
+"""Object permissions of referrals and project holders, granted to organisation Groups only.
+
+Rows live in guardian's direct foreign-key tables (ReferralGroupObjectPermission,
+ProjectHolderGroupObjectPermission), so checks and list filters are plain joins.
+"""
+
+from django.contrib.auth.models import Permission
+from django.db.models import Exists, OuterRef
+
+from partners.models import Organisation
+
+from .models import (
+    ProjectHolder,
+    ProjectHolderGroupObjectPermission,
+    Referral,
+    ReferralGroupObjectPermission,
+)
+
+SENDER_REFERRAL_PERMS = ("view_referral", "cancel_referral", "add_note_referral")
+RECEIVER_REFERRAL_PERMS = ("view_referral", "change_referral", "add_note_referral")
+CREATOR_HOLDER_PERMS = ("view_projectholder", "change_projectholder")
+RECEIVER_HOLDER_PERMS = ("view_projectholder",)
+
+
+def _permissions(model, codenames) -> dict[str, Permission]:
+    found = Permission.objects.filter(
+        content_type__app_label=model._meta.app_label,
+        content_type__model=model._meta.model_name,
+        codename__in=codenames,
+    )
+    return {p.codename: p for p in found}
+
+
+def _grant(table, obj, group, codenames, model):
+    perms = _permissions(model, codenames)
+    existing = set(
+        table.objects.filter(content_object=obj, group=group, permission__in=perms.values()).values_list(
+            "permission__codename", flat=True
+        )
+    )
+    table.objects.bulk_create(
+        table(content_object=obj, group=group, permission=perm)
+        for codename, perm in perms.items()
+        if codename not in existing
+    )
+
+
+def grant_referral_access(referral: Referral) -> None:
+    """Give both organisations of a newly sent referral what their side may do."""
+    _grant(ReferralGroupObjectPermission, referral, referral.from_organisation.group, SENDER_REFERRAL_PERMS, Referral)
+    _grant(ReferralGroupObjectPermission, referral, referral.to_organisation.group, RECEIVER_REFERRAL_PERMS, Referral)
+    _grant(
+        ProjectHolderGroupObjectPermission,
+        referral.project_holder,
+        referral.to_organisation.group,
+        RECEIVER_HOLDER_PERMS,
+        ProjectHolder,
+    )
+
+
+def revoke_receiver_access(referral: Referral) -> None:
+    """After a consent withdrawal: the receiver loses the referral, its notes and the identity."""
+    group = referral.to_organisation.group
+    ReferralGroupObjectPermission.objects.filter(content_object=referral, group=group).delete()
+    still_referred = Referral.objects.filter(
+        project_holder_id=referral.project_holder_id, to_organisation_id=referral.to_organisation_id
+    ).filter(Exists(ReferralGroupObjectPermission.objects.filter(content_object=OuterRef("pk"), group=group)))
+    if not still_referred.exists():
+        ProjectHolderGroupObjectPermission.objects.filter(
+            content_object_id=referral.project_holder_id, group=group
+        ).delete()
+
+
+def grant_project_holder_access(holder: ProjectHolder, organisation: Organisation) -> None:
+    _grant(ProjectHolderGroupObjectPermission, holder, organisation.group, CREATOR_HOLDER_PERMS, ProjectHolder)
+
+
+def organisation_has_referral_perm(organisation: Organisation, codename: str, referral: Referral) -> bool:
+    return ReferralGroupObjectPermission.objects.filter(
+        content_object_id=referral.pk, group_id=organisation.group_id, permission__codename=codename
+    ).exists()
+
+
+def organisation_has_holder_perm(organisation: Organisation, codename: str, holder: ProjectHolder) -> bool:
+    return ProjectHolderGroupObjectPermission.objects.filter(
+        content_object_id=holder.pk, group_id=organisation.group_id, permission__codename=codename
+    ).exists()
