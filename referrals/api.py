@@ -1,0 +1,3 @@
+"""HTTP API of referrals under /api/v1/ (DRF); network/api_urls.py includes these urlpatterns."""
+
+urlpatterns = []
