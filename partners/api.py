@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from network.api_access import TokenRequestThrottle
 from network.api_filters import IdFilter
-from network.errors import ValidationFailed
+from network.errors import ActionForbidden, ValidationFailed
 
 from . import services
 from .models import Membership, Neighbourhood, Organisation, Service
@@ -108,6 +108,16 @@ class OrganisationDetail(generics.RetrieveAPIView):
         return organisations_listed_for(self.request.user)
 
 
+def _require_admin(user, organisation: Organisation) -> None:
+    """403 before the body is read; the services check it again inside their transaction."""
+    if user.is_superuser:
+        return
+    if not Membership.objects.filter(
+        user=user, organisation=organisation, role=Membership.Role.ADMIN, is_active=True
+    ).exists():
+        raise ActionForbidden(_("Seul un administrateur de l'organisation peut gérer ses membres et ses services."))
+
+
 class MembersMixin:
     def get_organisation(self) -> Organisation:
         try:
@@ -143,6 +153,7 @@ class MemberList(MembersMixin, generics.ListAPIView):
 
     def post(self, request, organisation_id):
         organisation = self.get_organisation()
+        _require_admin(request.user, organisation)
         serializer = MemberAddSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         membership = services.membership_add(
@@ -172,8 +183,9 @@ class MemberDetail(MembersMixin, generics.RetrieveAPIView):
     http_method_names = ["get", "patch", "head", "options"]
 
     def patch(self, request, organisation_id, pk):
-        self.get_organisation()
+        organisation = self.get_organisation()
         membership = self.get_object()
+        _require_admin(request.user, organisation)
         serializer = MemberUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -189,8 +201,6 @@ class MemberDetail(MembersMixin, generics.RetrieveAPIView):
                 membership = services.membership_set_role(membership=membership, role=data["role"], actor=request.user)
             if data.get("is_active") is False:
                 membership = services.membership_deactivate(membership=membership, actor=request.user)
-            elif not data:
-                services.membership_set_role(membership=membership, role=membership.role, actor=request.user)
         return Response(MembershipSerializer(membership).data)
 
 
@@ -259,6 +269,7 @@ class ServiceDetail(generics.RetrieveAPIView):
 
     def patch(self, request, pk):
         service = self.get_object()
+        _require_admin(request.user, service.organisation)
         serializer = ServiceUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)

@@ -86,14 +86,20 @@ def _visible_referral(user, uuid) -> Referral:
         raise Http404(_("Orientation introuvable.")) from error
 
 
-def _require_holder_manager(user, holder: ProjectHolder) -> None:
-    """Consents are the business of the structure that follows the person (and of the network admin)."""
-    if user.is_superuser:
+def _require_holder_manager(user, holder: ProjectHolder, *, reading=False) -> None:
+    """403 unless the user acts for the structure that follows the person.
+
+    Checked before the body is read, so a caller on the wrong side learns that first; the
+    services check it again inside their transaction. The network admin may read.
+    """
+    if reading and user.is_superuser:
         return
     organisation = holder.created_by_organisation
     is_member = Membership.objects.filter(user=user, organisation=organisation, is_active=True).exists()
     if not (is_member and permissions.organisation_has_holder_perm(organisation, "change_projectholder", holder)):
-        raise ActionForbidden(_("Seule la structure qui suit ce porteur de projet consulte ses consentements."))
+        raise ActionForbidden(
+            _("Seule la structure qui suit ce porteur de projet peut le consulter ou le modifier ici.")
+        )
 
 
 # --- project holders ------------------------------------------------------------------------
@@ -140,6 +146,7 @@ class ProjectHolderDetail(APIView):
 
     def patch(self, request, uuid):
         holder = _visible_holder(request.user, uuid)
+        _require_holder_manager(request.user, holder)
         serializer = ProjectHolderUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         holder = services.project_holder_update(
@@ -158,6 +165,7 @@ class ProjectHolderErase(APIView):
     )
     def post(self, request, uuid):
         holder = _visible_holder(request.user, uuid)
+        _require_holder_manager(request.user, holder)
         holder = services.project_holder_erase(
             holder=holder, actor=request.user, organisation=holder.created_by_organisation
         )
@@ -184,11 +192,12 @@ class ConsentList(generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):
             return Consent.objects.none()
         holder = _visible_holder(self.request.user, self.kwargs["uuid"])
-        _require_holder_manager(self.request.user, holder)
+        _require_holder_manager(self.request.user, holder, reading=True)
         return consents_of(holder).select_related("project_holder", "organisation")
 
     def post(self, request, uuid):
         holder = _visible_holder(request.user, uuid)
+        _require_holder_manager(request.user, holder)
         serializer = ConsentWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         consent = services.consent_record(
@@ -212,6 +221,7 @@ class ConsentWithdraw(APIView):
             )
         except Consent.DoesNotExist as error:
             raise Http404(_("Consentement introuvable.")) from error
+        _require_holder_manager(request.user, consent.project_holder)
         serializer = ConsentWithdrawSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         consent = services.consent_withdraw(

@@ -166,3 +166,16 @@ def test_the_catalogue_filters_by_kind_category_and_neighbourhood(world):
 def test_the_directory_filters_organisations_by_kind(world):
     rows = world.client("advisor").get("/api/v1/organisations/?kind=coordination").json()["results"]
     assert [row["name"] for row in rows] == ["Politique de la Ville"]
+
+
+def test_a_member_who_is_not_admin_is_refused_before_the_body_is_read(world):
+    staff = world.client("receiver_staff")
+    membership = world.membership("receiver_staff")
+    url = f"/api/v1/organisations/{world.partner.pk}/members/{membership.pk}/"
+    for body in ({"is_active": True}, {}, {"role": "owner"}):
+        response = staff.patch(url, data=json.dumps(body), content_type="application/json")
+        assert response.status_code == 403, body
+    response = staff.patch(
+        f"/api/v1/services/{world.service.pk}/", data=json.dumps({"category": "??"}), content_type="application/json"
+    )
+    assert response.status_code == 403

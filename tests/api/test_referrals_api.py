@@ -200,3 +200,14 @@ def test_the_advisor_records_and_updates_a_project_holder(world):
     missing_contact = post(client, "/api/v1/project-holders/", {"first_name": "A", "last_name": "B"})
     assert missing_contact.status_code == 400
     assert missing_contact.json()["field"] == "phone"
+
+
+def test_the_receiving_partner_may_read_the_holder_but_not_change_it_whatever_the_body(world):
+    staff = world.client("receiver_staff")
+    url = f"/api/v1/project-holders/{world.holder.uuid}/"
+    assert staff.get(url).status_code == 200
+    for body in ({"stage": "structured"}, {"stage": "???"}, {}):
+        response = staff.patch(url, data=json.dumps(body), content_type="application/json")
+        assert response.status_code == 403, body
+        assert response.json()["code"] == "permission_denied"
+    assert post(staff, f"/api/v1/project-holders/{world.holder.uuid}/consents/", {"method": "?"}).status_code == 403
