@@ -38,7 +38,7 @@ def _static_root(settings, tmp_path):
 
 
 @pytest.fixture
-def network(transactional_db):
+def network(db):
     citeslab = OrganisationFactory(citeslab=True, name="CitésLab Grand Troyes")
     advisor = member_of(citeslab, first_name="Inès", last_name="Conseil")
     partner = OrganisationFactory(name="BGE Champagne")
