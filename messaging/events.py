@@ -124,10 +124,15 @@ def event_publish(event: Event) -> None:
         "previous_in_referral": getattr(event, "stream_previous_in_referral", None),
     }
     try:
-        for group in event_groups(event):
-            async_to_sync(layer.group_send)(group, message)
+        async_to_sync(_group_send_all)(layer, event_groups(event), message)
     except Exception:
         logger.warning("Event %s not published; clients will catch up on reconnect", event.id, exc_info=True)
+
+
+async def _group_send_all(layer, groups, message) -> None:
+    # One hop into the event loop per publish, not one per group.
+    for group in groups:
+        await layer.group_send(group, message)
 
 
 def access_changed_publish(*, groups: list[str]) -> None:
@@ -142,8 +147,7 @@ def access_changed_publish(*, groups: list[str]) -> None:
         if layer is None:
             return
         try:
-            for group in groups:
-                async_to_sync(layer.group_send)(group, {"type": "relais.access_changed"})
+            async_to_sync(_group_send_all)(layer, groups, {"type": "relais.access_changed"})
         except Exception:
             logger.warning("Access change not published to %s", groups, exc_info=True)
 
