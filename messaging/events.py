@@ -16,7 +16,10 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import connection, transaction
 
+from referrals.models import ReferralGroupObjectPermission
+
 from .models import Event
+from .notifications import event_notify
 
 logger = logging.getLogger(__name__)
 
@@ -71,8 +74,6 @@ def _last_id(queryset) -> int:
 
 def _organisations_with_access(referral) -> list[int]:
     """The referral's two organisations, minus one whose access was revoked (consent withdrawn)."""
-    from referrals.models import ReferralGroupObjectPermission
-
     party = [referral.from_organisation_id, referral.to_organisation_id]
     seeing = set(
         ReferralGroupObjectPermission.objects.filter(
@@ -91,8 +92,6 @@ def event_append(*, kind: str, referral, data: dict, audience_organisation=None,
     Publishing is scheduled for after the commit: a rolled-back write publishes nothing.
     The event's notifications (rows now, e-mails after the commit) are made here too.
     """
-    from .notifications import event_notify
-
     _lock_stream()
     previous = _last_id(Event.objects.all())
     previous_in_referral = _last_id(Event.objects.filter(referral_id=referral.pk))
