@@ -1,0 +1,210 @@
+"""Pipeline statistics: what the coordinator (and each organisation, for its own referrals) watches.
+
+Everything is computed in the database with aggregates over the scoping selector
+``referrals_visible_to``, in a fixed number of queries whatever the number of referrals: one per
+block of the result (status, partner, neighbourhood, response delays, overdue list, outcomes).
+"""
+
+import datetime
+
+from django.db.models import Count, DateTimeField, DurationField, ExpressionWrapper, F, IntegerField, Q, QuerySet, Value
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from partners.models import Neighbourhood, Organisation
+
+from .models import Referral
+from .selectors import referrals_visible_to
+
+Status = Referral.Status
+
+ONE_DAY = datetime.timedelta(days=1)
+
+
+def sla_duration(factor: int = 1):
+    """``to_organisation.sla_days × factor`` days, as a database duration."""
+    # The SQLite backend multiplies only plain integer types with durations, hence the wrapper.
+    sla_days = ExpressionWrapper(F("to_organisation__sla_days"), output_field=IntegerField())
+    return ExpressionWrapper(sla_days * Value(ONE_DAY * factor), output_field=DurationField())
+
+
+def answer_due_at(factor: int = 1):
+    """When a referral should have been answered: created_at + the receiver's SLA × ``factor``."""
+    return ExpressionWrapper(F("created_at") + sla_duration(factor), output_field=DateTimeField())
+
+
+def overdue_q(now: datetime.datetime | None = None) -> Q:
+    """Unanswered (still ``sent``) past the receiving organisation's SLA, decided in the database."""
+    now = now or timezone.now()
+    return Q(status=Status.SENT, answer_due_at__lte=now)
+
+
+def with_answer_due_at(queryset: QuerySet) -> QuerySet:
+    return queryset.annotate(answer_due_at=answer_due_at())
+
+
+def _day_start(value) -> datetime.datetime:
+    if isinstance(value, datetime.datetime):
+        return value if timezone.is_aware(value) else timezone.make_aware(value)
+    return timezone.make_aware(datetime.datetime.combine(value, datetime.time.min))
+
+
+def scoped_referrals(
+    user,
+    *,
+    organisation: Organisation | None = None,
+    date_from: datetime.date | datetime.datetime | None = None,
+    date_to: datetime.date | datetime.datetime | None = None,
+    neighbourhood: Neighbourhood | int | None = None,
+    partner_kind: str | None = None,
+) -> QuerySet:
+    """The referrals the pipeline counts: visible to ``user``, narrowed by the optional filters.
+
+    ``date_from`` and ``date_to`` bound ``created_at``; a date ``date_to`` includes that whole day.
+    """
+    queryset = referrals_visible_to(user, organisation=organisation)
+    if date_from is not None:
+        queryset = queryset.filter(created_at__gte=_day_start(date_from))
+    if date_to is not None:
+        if isinstance(date_to, datetime.datetime):
+            queryset = queryset.filter(created_at__lte=_day_start(date_to))
+        else:
+            queryset = queryset.filter(created_at__lt=_day_start(date_to + ONE_DAY))
+    if neighbourhood is not None:
+        neighbourhood_id = neighbourhood.pk if isinstance(neighbourhood, Neighbourhood) else neighbourhood
+        queryset = queryset.filter(project_holder__neighbourhood_id=neighbourhood_id)
+    if partner_kind:
+        queryset = queryset.filter(to_organisation__kind=partner_kind)
+    return queryset
+
+
+def _empty_by_status() -> dict[str, int]:
+    return {code: 0 for code in Status.values}
+
+
+def _percentile(sorted_values: list[float], fraction: float) -> float | None:
+    """Linear interpolation between closest ranks, as PostgreSQL's percentile_cont."""
+    if not sorted_values:
+        return None
+    rank = (len(sorted_values) - 1) * fraction
+    low = int(rank)
+    high = min(low + 1, len(sorted_values) - 1)
+    value = sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (rank - low)
+    return round(value, 2)
+
+
+def pipeline_stats(
+    user,
+    *,
+    organisation: Organisation | None = None,
+    date_from: datetime.date | datetime.datetime | None = None,
+    date_to: datetime.date | datetime.datetime | None = None,
+    neighbourhood: Neighbourhood | int | None = None,
+    partner_kind: str | None = None,
+) -> dict:
+    """Counts by status, partner and neighbourhood, response delays, overdue list and outcomes.
+
+    Scope is ``referrals_visible_to(user, organisation=organisation)``: the whole network for a
+    coordinator, the sent or received referrals of the user's organisations otherwise. Six
+    queries, whatever the number of referrals.
+    """
+    now = timezone.now()
+    scope = scoped_referrals(
+        user,
+        organisation=organisation,
+        date_from=date_from,
+        date_to=date_to,
+        neighbourhood=neighbourhood,
+        partner_kind=partner_kind,
+    ).order_by()
+
+    by_status = _empty_by_status()
+    for row in scope.values("status").annotate(n=Count("id")):
+        by_status[row["status"]] = row["n"]
+
+    partners: dict[int, dict] = {}
+    partner_rows = scope.values(
+        "to_organisation_id", "to_organisation__name", "to_organisation__kind", "status"
+    ).annotate(n=Count("id"))
+    for row in partner_rows:
+        entry = partners.setdefault(
+            row["to_organisation_id"],
+            {
+                "organisation_id": row["to_organisation_id"],
+                "organisation": row["to_organisation__name"],
+                "kind": row["to_organisation__kind"],
+                "total": 0,
+                "by_status": _empty_by_status(),
+            },
+        )
+        entry["by_status"][row["status"]] += row["n"]
+        entry["total"] += row["n"]
+
+    neighbourhoods: dict[int | None, dict] = {}
+    neighbourhood_rows = scope.values(
+        "project_holder__neighbourhood_id", "project_holder__neighbourhood__name", "status"
+    ).annotate(n=Count("id"))
+    for row in neighbourhood_rows:
+        key = row["project_holder__neighbourhood_id"]
+        entry = neighbourhoods.setdefault(
+            key,
+            {
+                "neighbourhood_id": key,
+                "neighbourhood": row["project_holder__neighbourhood__name"] if key is not None else _("Non renseigné"),
+                "total": 0,
+                "by_status": _empty_by_status(),
+            },
+        )
+        entry["by_status"][row["status"]] += row["n"]
+        entry["total"] += row["n"]
+
+    hours = sorted(
+        (responded - created).total_seconds() / 3600
+        for created, responded in scope.filter(responded_at__isnull=False).values_list("created_at", "responded_at")
+    )
+
+    overdue = []
+    overdue_rows = (
+        with_answer_due_at(scope)
+        .filter(overdue_q(now))
+        .order_by("created_at", "id")
+        .values(
+            "uuid",
+            "from_organisation__name",
+            "to_organisation__name",
+            "project_holder__neighbourhood__name",
+            "created_at",
+            "to_organisation__sla_days",
+        )
+    )
+    for row in overdue_rows:
+        overdue.append(
+            {
+                "uuid": row["uuid"],
+                "from_organisation": row["from_organisation__name"],
+                "to_organisation": row["to_organisation__name"],
+                "project_holder_neighbourhood": row["project_holder__neighbourhood__name"],
+                "created_at": row["created_at"],
+                "days_waiting": (now - row["created_at"]).days,
+                "sla_days": row["to_organisation__sla_days"],
+            }
+        )
+
+    outcomes = {code: 0 for code in Referral.Outcome.values}
+    for row in scope.filter(status=Status.COMPLETED).exclude(outcome="").values("outcome").annotate(n=Count("id")):
+        outcomes[row["outcome"]] = row["n"]
+
+    unnamed_last = sorted(neighbourhoods.values(), key=lambda e: (e["neighbourhood_id"] is None, e["neighbourhood"]))
+    return {
+        "total": sum(by_status.values()),
+        "by_status": by_status,
+        "by_partner": sorted(partners.values(), key=lambda e: e["organisation"]),
+        "by_neighbourhood": unnamed_last,
+        "response_hours": {
+            "median": _percentile(hours, 0.5),
+            "p90": _percentile(hours, 0.9),
+            "count": len(hours),
+        },
+        "overdue": overdue,
+        "outcomes": outcomes,
+    }

@@ -1,0 +1,157 @@
+import datetime
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from referrals import services
+from referrals.models import Referral
+from referrals.pipeline import pipeline_stats
+from tests.partners.factories import NeighbourhoodFactory, OrganisationFactory, member_of
+from tests.referrals.factories import ProjectHolderFactory, ReferralFactory
+
+pytestmark = pytest.mark.django_db
+
+START = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC)
+
+
+@pytest.fixture
+def network():
+    citeslab = OrganisationFactory(citeslab=True, name="CitésLab")
+    advisor = member_of(citeslab)
+    bge = OrganisationFactory(name="BGE", sla_days=5)
+    adie = OrganisationFactory(name="ADIE", sla_days=10)
+    coordinator = member_of(OrganisationFactory(coordination=True))
+    return {"citeslab": citeslab, "advisor": advisor, "bge": bge, "adie": adie, "coordinator": coordinator}
+
+
+def send(network, to, *, neighbourhood="default", path=(), at=START, **kwargs):
+    with time_machine.travel(at, tick=False):
+        holder_kwargs = {"organisation": network["citeslab"], "actor": network["advisor"]}
+        if neighbourhood != "default":
+            holder_kwargs["neighbourhood"] = neighbourhood
+        holder = ProjectHolderFactory(**holder_kwargs)
+        return ReferralFactory(holder=holder, to_organisation=to, path=path, **kwargs)
+
+
+def test_counts_by_status_partner_and_neighbourhood(network):
+    north = NeighbourhoodFactory(name="Chantereigne")
+    send(network, network["bge"], neighbourhood=north)
+    send(network, network["bge"], neighbourhood=north, path=("accept",))
+    send(network, network["adie"], neighbourhood=None, path=("decline",))
+
+    with time_machine.travel(START + datetime.timedelta(days=1), tick=False):
+        stats = pipeline_stats(network["coordinator"])
+
+    assert stats["total"] == 3
+    assert stats["by_status"] == {
+        "sent": 1,
+        "accepted": 1,
+        "in_progress": 0,
+        "completed": 0,
+        "declined": 1,
+        "cancelled": 0,
+        "expired": 0,
+    }
+    assert [(p["organisation"], p["kind"], p["total"]) for p in stats["by_partner"]] == [
+        ("ADIE", "creation", 1),
+        ("BGE", "creation", 2),
+    ]
+    assert stats["by_partner"][1]["by_status"]["accepted"] == 1
+    assert [(n["neighbourhood"], n["total"]) for n in stats["by_neighbourhood"]] == [
+        ("Chantereigne", 2),
+        ("Non renseigné", 1),
+    ]
+    assert stats["by_neighbourhood"][1]["neighbourhood_id"] is None
+
+
+def test_response_hours_median_and_p90(network):
+    for hours in (1, 2, 3, 4, 10):
+        referral = send(network, network["bge"])
+        with time_machine.travel(START + datetime.timedelta(hours=hours), tick=False):
+            services.referral_accept(referral=referral, actor=referral.receiver, organisation=network["bge"])
+    send(network, network["bge"])  # unanswered: not counted
+
+    stats = pipeline_stats(network["coordinator"])
+
+    assert stats["response_hours"] == {"median": 3.0, "p90": 7.6, "count": 5}
+
+
+def test_overdue_lists_unanswered_past_the_receivers_sla_oldest_first(network):
+    old_bge = send(network, network["bge"], at=START)
+    young_bge = send(network, network["bge"], at=START + datetime.timedelta(days=3))
+    adie = send(network, network["adie"], at=START - datetime.timedelta(days=1))
+    send(network, network["bge"], at=START - datetime.timedelta(days=20), path=("accept",))
+
+    with time_machine.travel(START + datetime.timedelta(days=6), tick=False):
+        stats = pipeline_stats(network["coordinator"])
+
+    assert [row["uuid"] for row in stats["overdue"]] == [old_bge.uuid]
+    row = stats["overdue"][0]
+    assert row["days_waiting"] == 6
+    assert row["sla_days"] == 5
+    assert row["from_organisation"] == "CitésLab"
+    assert row["to_organisation"] == "BGE"
+    assert young_bge.uuid not in [r["uuid"] for r in stats["overdue"]]
+
+    with time_machine.travel(START + datetime.timedelta(days=12), tick=False):
+        stats = pipeline_stats(network["coordinator"])
+    assert [row["uuid"] for row in stats["overdue"]] == [adie.uuid, old_bge.uuid, young_bge.uuid]
+
+
+def test_outcomes_count_completed_referrals(network):
+    send(network, network["bge"], path=("accept", "start", "complete"))
+    send(network, network["adie"], path=("accept", "complete"))
+
+    stats = pipeline_stats(network["coordinator"])
+
+    assert stats["outcomes"]["project_validated"] == 2
+    assert stats["outcomes"]["business_created"] == 0
+    assert set(stats["outcomes"]) == set(Referral.Outcome.values)
+
+
+def test_partner_sees_only_its_own_referrals(network):
+    send(network, network["bge"])
+    send(network, network["adie"])
+    bge_staff = member_of(network["bge"])
+
+    stats = pipeline_stats(bge_staff)
+
+    assert stats["total"] == 1
+    assert [p["organisation"] for p in stats["by_partner"]] == ["BGE"]
+    assert pipeline_stats(member_of(OrganisationFactory()))["total"] == 0
+    assert pipeline_stats(network["advisor"])["total"] == 2
+
+
+def test_filters_narrow_the_scope(network):
+    north = NeighbourhoodFactory(name="Nord")
+    send(network, network["bge"], neighbourhood=north, at=START)
+    send(network, network["adie"], at=START + datetime.timedelta(days=2))
+    employment = OrganisationFactory(employment=True, name="France Travail")
+    send(network, employment, at=START + datetime.timedelta(days=2))
+    coordinator = network["coordinator"]
+
+    assert pipeline_stats(coordinator, neighbourhood=north)["total"] == 1
+    assert pipeline_stats(coordinator, neighbourhood=north.pk)["total"] == 1
+    assert pipeline_stats(coordinator, partner_kind="employment")["total"] == 1
+    assert pipeline_stats(coordinator, date_from=(START + datetime.timedelta(days=1)).date())["total"] == 2
+    assert pipeline_stats(coordinator, date_to=START.date())["total"] == 1
+    assert pipeline_stats(coordinator, organisation=network["bge"])["total"] == 0
+
+
+def test_query_count_does_not_grow_with_rows(network, django_assert_num_queries):
+    def fill(count):
+        for index in range(count):
+            neighbourhood = NeighbourhoodFactory()
+            path = [(), ("accept",), ("decline",), ("accept", "complete")][index % 4]
+            send(network, [network["bge"], network["adie"]][index % 2], neighbourhood=neighbourhood, path=path)
+
+    fill(2)
+    later = timezone.now() + datetime.timedelta(days=40)
+    with time_machine.travel(later, tick=False), django_assert_num_queries(6):
+        small = pipeline_stats(network["coordinator"])
+    fill(10)
+    with time_machine.travel(later, tick=False), django_assert_num_queries(6):
+        large = pipeline_stats(network["coordinator"])
+    assert (small["total"], large["total"]) == (2, 12)
+    assert len(large["overdue"]) == 4
