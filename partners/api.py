@@ -33,7 +33,7 @@ from .serializers import (
     ServiceSerializer,
     ServiceUpdateSerializer,
     ServiceWriteSerializer,
-    TokenRequestSerializer,
+    TokenCredentialsSerializer,
     TokenSerializer,
 )
 
@@ -45,9 +45,9 @@ class TokenView(APIView):
     permission_classes = [permissions.AllowAny]
     throttle_classes = [TokenRequestThrottle]
 
-    @extend_schema(request=TokenRequestSerializer, responses={200: TokenSerializer}, tags=["auth"], auth=[])
+    @extend_schema(request=TokenCredentialsSerializer, responses={200: TokenSerializer}, tags=["auth"], auth=[])
     def post(self, request):
-        serializer = TokenRequestSerializer(data=request.data)
+        serializer = TokenCredentialsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = authenticate(
             request._request,

@@ -126,7 +126,7 @@ class ServiceUpdateSerializer(ServiceWriteSerializer):
         fields = [f for f in ServiceWriteSerializer.Meta.fields if f != "organisation"]
 
 
-class TokenRequestSerializer(serializers.Serializer):
+class TokenCredentialsSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=256, trim_whitespace=False, style={"input_type": "password"})
 

@@ -107,6 +107,11 @@ def pipeline_stats(
     Scope is ``referrals_visible_to(user, organisation=organisation)``: the whole network for a
     coordinator, the sent or received referrals of the user's organisations otherwise. Six
     queries, whatever the number of referrals.
+
+    ``by_partner`` lists the receiving organisations that have referrals in the scope, by name;
+    ``by_neighbourhood`` the holders' neighbourhoods by name, "Non renseigné" (id None) last;
+    ``by_status`` and ``outcomes`` name every code, 0 when none. Delays are in hours from sending
+    to the first answer (accept or decline), median and 90th percentile as percentile_cont.
     """
     now = timezone.now()
     scope = scoped_referrals(

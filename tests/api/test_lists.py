@@ -171,3 +171,21 @@ def test_activities_are_seen_by_their_organisation_and_the_coordinator(world):
 
     assert ids("advisor") == ids("coordinator") == {activity_id}
     assert ids("receiver_staff") == set()
+
+
+@pytest.mark.parametrize(
+    ("role", "url", "queries"),
+    [
+        ("coordinator", "/api/v1/referrals/", 3),
+        ("advisor", "/api/v1/project-holders/", 3),
+        ("advisor", "/api/v1/activities/", 5),
+        ("advisor", "/api/v1/services/", 4),
+    ],
+)
+def test_query_count_does_not_grow_with_page_size(world, django_assert_num_queries, role, url, queries):
+    add_rows(world, 6)
+    client = world.client(role)
+    for page_size in (1, 50):
+        with django_assert_num_queries(queries):
+            response = client.get(f"{url}?page_size={page_size}")
+        assert len(response.json()["results"]) == min(page_size, response.json()["count"])

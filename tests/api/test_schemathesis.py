@@ -84,7 +84,9 @@ def known_path_parameters(case, world) -> dict:
             "services": world.service.pk,
             "neighbourhoods": world.neighbourhood.pk,
         }
-        known["id"] = next(value for key, value in ids.items() if f"/{key}/{{id}}" in path)
+        found = [value for key, value in ids.items() if f"/{key}/{{id}}" in path]
+        if found:
+            known["id"] = found[0]
     return known
 
 

@@ -86,6 +86,18 @@ def test_expires_after_three_slas_and_the_sender_is_told_through_the_stream(refe
     assert reminders_of(referral) == []
 
 
+def test_just_before_three_slas_it_is_reminded_and_at_three_slas_it_expires(referral):
+    with time_machine.travel(SENT_AT + 30 * DAY - datetime.timedelta(minutes=1), tick=False):
+        assert "1 relance(s), 0 expiration(s)" in tick()
+    referral.refresh_from_db()
+    assert referral.status == Referral.Status.SENT
+    with time_machine.travel(SENT_AT + 30 * DAY, tick=False):
+        assert "0 relance(s), 1 expiration(s)" in tick()
+        assert "0 relance(s), 0 expiration(s)" in tick()
+    referral.refresh_from_db()
+    assert referral.status == Referral.Status.EXPIRED
+
+
 def test_answered_referrals_are_left_alone():
     with time_machine.travel(SENT_AT, tick=False):
         accepted = ReferralFactory(accepted=True)
