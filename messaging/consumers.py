@@ -8,6 +8,7 @@ whose predecessors have not all arrived has the gap filled from the database fir
 in id order, see messaging/events.py).
 """
 
+import asyncio
 import json
 import logging
 from urllib.parse import parse_qs
@@ -30,6 +31,9 @@ CLOSE_BAD_REQUEST = 4400
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 REPLAY_BATCH = 500
+# channels_redis forgets a group member after its group_expiry (a day by default): a socket
+# that stays open for days (an inbox tab) joins its groups again this often.
+GROUP_REFRESH_SECONDS = 3600
 
 
 class EventStreamConsumer(AsyncJsonWebsocketConsumer):
@@ -42,6 +46,7 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         self.last_id = None
         self.joined: list[str] = []
         self.closing = False
+        self.refresher = None
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.refuse(CLOSE_UNAUTHENTICATED)
@@ -54,6 +59,7 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
             await self.refuse(CLOSE_FORBIDDEN)
             return
         await self.join(self.stream_groups() + [user_group(user.pk)])
+        self.refresher = asyncio.create_task(self.refresh_groups())
         # Groups first, then the database: an event committed from now on has an id above
         # ``floor`` and reaches this socket live; older ones come from the replay. The socket
         # opens only once subscribed, so a client sees every event committed after it opened.
@@ -65,6 +71,8 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         self.last_id = max(self.last_id, floor)
 
     async def disconnect(self, code):
+        if self.refresher is not None:
+            self.refresher.cancel()
         for group in self.joined:
             await self.channel_layer.group_discard(group, self.channel_name)
         self.joined = []
@@ -92,6 +100,12 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
             if group not in self.joined:
                 await self.channel_layer.group_add(group, self.channel_name)
                 self.joined.append(group)
+
+    async def refresh_groups(self):
+        while True:
+            await asyncio.sleep(GROUP_REFRESH_SECONDS)
+            for group in list(self.joined):
+                await self.channel_layer.group_add(group, self.channel_name)
 
     async def replay(self, after):
         while True:

@@ -1,5 +1,6 @@
 """The WebSocket consumers end to end, on the configured channel layer (Redis in CI's second pass)."""
 
+import asyncio
 import uuid
 from unittest import mock
 
@@ -10,7 +11,7 @@ from django.db import transaction
 from django.test import Client
 from rest_framework.test import APIClient
 
-from messaging import events
+from messaging import consumers, events
 from messaging.models import Event, Note
 from messaging.services import note_post
 from partners.models import Membership
@@ -377,6 +378,28 @@ async def test_a_withdrawn_consent_tells_the_partner_then_closes_its_socket(netw
     await db(note_post)(referral=referral, actor=network.advisor, organisation=network.citeslab, body="Après retrait")
     assert (await advisor_socket.receive_json_from(timeout=3))["data"]["body"] == "Après retrait"
     await advisor_socket.disconnect()
+
+
+async def test_an_open_socket_joins_its_groups_again_before_the_layer_forgets_them(network, monkeypatch):
+    monkeypatch.setattr(consumers, "GROUP_REFRESH_SECONDS", 0.05)
+    layer = get_channel_layer()
+    joined = []
+    real_group_add = layer.group_add
+
+    async def group_add(group, channel):
+        joined.append(group)
+        await real_group_add(group, channel)
+
+    monkeypatch.setattr(layer, "group_add", group_add)
+    inbox = await open_socket("/ws/inbox/", network.receiver)
+    await asyncio.sleep(0.3)
+    await inbox.disconnect()
+
+    inbox_group = f"inbox.org.{network.partner.pk}"
+    assert joined.count(inbox_group) >= 3
+    count = len(joined)
+    await asyncio.sleep(0.2)
+    assert len(joined) == count  # refreshing stops with the socket
 
 
 # --- channel layer -----------------------------------------------------------------------------
