@@ -194,3 +194,9 @@ SPECTACULAR_SETTINGS.update(
         },
     }
 )
+
+# Real time and notifications (messaging).
+# The address of the site in e-mails.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# The in-memory layer queues a burst to one group too (its own default capacity is 100).
+CHANNEL_LAYERS["default"].setdefault("CONFIG", {}).setdefault("capacity", env.int("CHANNEL_CAPACITY", default=5000))
