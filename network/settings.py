@@ -165,3 +165,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# Pages: the acting organisation (switcher, menu) in every template.
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("network.views.organisation_context")
+# Pages: French unless the language switch chose otherwise (see network/language.py).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.locale.LocaleMiddleware"), "network.language.FrenchFirstMiddleware"
+)
