@@ -402,7 +402,7 @@ def first_error(form) -> str:
     return errors[0] if errors else ""
 
 
-@organisation_page(*PARTNER_KINDS)
+@organisation_page()
 @require_POST
 def referral_accept(request, uuid):
     return _transition_view(
@@ -415,7 +415,7 @@ def referral_accept(request, uuid):
     )
 
 
-@organisation_page(*PARTNER_KINDS)
+@organisation_page()
 @require_POST
 def referral_decline(request, uuid):
     return _transition_view(
@@ -428,7 +428,7 @@ def referral_decline(request, uuid):
     )
 
 
-@organisation_page(*PARTNER_KINDS)
+@organisation_page()
 @require_POST
 def referral_start(request, uuid):
     return _transition_view(
@@ -441,7 +441,7 @@ def referral_start(request, uuid):
     )
 
 
-@organisation_page(*PARTNER_KINDS)
+@organisation_page()
 @require_POST
 def referral_complete(request, uuid):
     return _transition_view(
@@ -497,6 +497,7 @@ def activity_list(request):
         .select_related("neighbourhood")
         .prefetch_related("partner_organisations")
         .annotate(holder_count=Count("project_holders", distinct=True))
+        .order_by("-date", "-id")
     )
     context = {"form": form, "page": _page(request, activities)}
     return render(request, "referrals/activity_list.html", context, status=status)
