@@ -1,4 +1,4 @@
-"""Writes of the messaging app: notes on a referral."""
+"""Writes of the messaging app: notes on a referral, notification read state, e-mail preferences."""
 
 import uuid as uuid_module
 
@@ -13,7 +13,8 @@ from referrals.models import Referral
 from referrals.permissions import organisation_has_referral_perm
 
 from .events import event_append
-from .models import NOTE_MAX_LENGTH, Event, Note
+from .models import NOTE_MAX_LENGTH, EmailOptOut, Event, Note, Notification
+from .selectors import email_preferences_of
 
 
 def note_payload(note: Note) -> dict:
@@ -89,3 +90,53 @@ def note_post(
         data=note_payload(note),
     )
     return note, True
+
+
+@transaction.atomic
+def notifications_mark_read(*, user, ids=None) -> int:
+    """Mark the user's notifications read (all of them when ``ids`` is None); returns how many changed.
+
+    Ids of other users' notifications are ignored, so nothing tells whether they exist.
+    """
+    unread = Notification.objects.filter(user=user, read_at=None)
+    if ids is not None:
+        try:
+            ids = [int(i) for i in ids]
+        except (TypeError, ValueError) as error:
+            raise ValidationFailed(_("Les identifiants de notification sont des nombres."), field="ids") from error
+        unread = unread.filter(pk__in=ids)
+    return unread.update(read_at=timezone.now())
+
+
+@transaction.atomic
+def email_preferences_set(*, user, preferences: dict) -> dict[str, bool]:
+    """Turn each kind of e-mail on (True) or off (False); returns every kind's setting."""
+    unknown = sorted(set(preferences) - set(Event.Kind.values))
+    if unknown:
+        raise ValidationFailed(
+            _("Types de notification inconnus : %(kinds)s.") % {"kinds": ", ".join(map(str, unknown))},
+            field="preferences",
+        )
+    if any(not isinstance(value, bool) for value in preferences.values()):
+        raise ValidationFailed(_("Chaque préférence vaut true ou false."), field="preferences")
+    off = [kind for kind, enabled in preferences.items() if not enabled]
+    on = [kind for kind, enabled in preferences.items() if enabled]
+    EmailOptOut.objects.filter(user=user, kind__in=on).delete()
+    existing = set(EmailOptOut.objects.filter(user=user, kind__in=off).values_list("kind", flat=True))
+    EmailOptOut.objects.bulk_create([EmailOptOut(user=user, kind=kind) for kind in off if kind not in existing])
+    return email_preferences_of(user)
+
+
+def note_post_as_member(*, referral: Referral, actor, body, visibility=Note.Visibility.SHARED, client_id=None):
+    """``note_post`` on behalf of the actor's organisation on the referral (the receiver first).
+
+    The API and the WebSocket both post through here, so both refuse the same way.
+    """
+    from referrals.selectors import acting_organisation
+
+    organisation = acting_organisation(actor, referral)
+    if organisation is None:
+        raise ActionForbidden(_("Seules les deux structures de l'orientation peuvent y écrire des notes."))
+    return note_post(
+        referral=referral, actor=actor, organisation=organisation, body=body, visibility=visibility, client_id=client_id
+    )

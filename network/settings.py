@@ -172,3 +172,8 @@ TEMPLATES[0]["OPTIONS"]["context_processors"].append("network.views.organisation
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.locale.LocaleMiddleware"), "network.language.FrenchFirstMiddleware"
 )
+# Real time and notifications (messaging).
+# The address of the site in e-mails.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# The in-memory layer queues a burst to one group too (its own default capacity is 100).
+CHANNEL_LAYERS["default"].setdefault("CONFIG", {}).setdefault("capacity", env.int("CHANNEL_CAPACITY", default=5000))

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from messaging.events import access_changed_publish, user_group
 from network.errors import ActionForbidden, ValidationFailed
 
 from .models import Membership, Organisation, Service
@@ -149,6 +150,8 @@ def membership_deactivate(*, membership: Membership, actor=None) -> Membership:
     membership.deactivated_at = timezone.now()
     membership.save(update_fields=["is_active", "deactivated_at"])
     membership.user.groups.remove(membership.organisation.group)
+    # Open sockets of this user check their access again after the commit (closed with 4403 if lost).
+    access_changed_publish(groups=[user_group(membership.user_id)])
     return membership
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from messaging.events import event_append
+from messaging.events import access_changed_publish, event_append, referral_group
 from messaging.models import Event, Note
 from network.errors import ActionForbidden, Conflict, ConsentRequired, InvalidTransition, ValidationFailed
 from partners.models import Neighbourhood, Organisation, Service
@@ -228,6 +228,8 @@ def _consent_withdraw(*, consent, actor, organisation, reason) -> Consent:
                 updates={"cancel_reason": Referral.CancelReason.CONSENT_WITHDRAWN},
             )
         permissions.revoke_receiver_access(referral)
+        # The receiver's open sockets on this referral check their access again after the commit.
+        access_changed_publish(groups=[referral_group(referral.uuid, referral.to_organisation_id)])
     return consent
 
 

@@ -1,0 +1,247 @@
+"""WebSocket consumers: one referral's stream, and a user's inbox.
+
+Both follow the same protocol (DESIGN.md section 7): join the groups first, then replay what the
+client missed (``?after=<event id>``) from the database, then deliver live events. Every message
+sent carries an event id, and a connection never sends an id lower than or equal to the last one it
+sent: duplicates (replay then live, one event through two groups) are dropped, and a live event
+whose predecessors have not all arrived has the gap filled from the database first (events commit
+in id order, see messaging/events.py).
+"""
+
+import json
+import logging
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from network.errors import DomainError, ValidationFailed
+from referrals.selectors import referral_get_visible
+
+from .events import event_message, inbox_group, referral_group, user_group
+from .selectors import active_organisation_ids, inbox_events_for, last_event_id, referral_events_for
+from .services import note_payload, note_post_as_member
+
+logger = logging.getLogger(__name__)
+
+CLOSE_BAD_REQUEST = 4400
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+REPLAY_BATCH = 500
+
+
+class EventStreamConsumer(AsyncJsonWebsocketConsumer):
+    """What both sockets share; subclasses say which events, groups and access check."""
+
+    # The key of a published message naming the previous event of the stream this socket follows.
+    previous_key = "previous"
+
+    async def connect(self):
+        self.last_id = None
+        self.joined: list[str] = []
+        self.closing = False
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.refuse(CLOSE_UNAUTHENTICATED)
+            return
+        after = self.scope_after()
+        if after is False:
+            await self.refuse(CLOSE_BAD_REQUEST)
+            return
+        if not await database_sync_to_async(self.authorise)():
+            await self.refuse(CLOSE_FORBIDDEN)
+            return
+        await self.join(self.stream_groups() + [user_group(user.pk)])
+        # Groups first, then the database: an event committed from now on has an id above
+        # ``floor`` and reaches this socket live; older ones come from the replay. The socket
+        # opens only once subscribed, so a client sees every event committed after it opened.
+        floor = await database_sync_to_async(last_event_id)()
+        await self.accept()
+        self.last_id = 0
+        if after is not None:
+            await self.replay(after)
+        self.last_id = max(self.last_id, floor)
+
+    async def disconnect(self, code):
+        for group in self.joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        self.joined = []
+
+    async def refuse(self, code):
+        """Accept, then close with ``code``: a refusal reaches the client as a close code, not a bare 403."""
+        if not self.closing and self.last_id is None:
+            await self.accept()
+        self.closing = True
+        await self.close(code=code)
+
+    def scope_after(self):
+        """The ``after`` query parameter: None when absent, False when not an event id."""
+        from urllib.parse import parse_qs
+
+        values = parse_qs(self.scope.get("query_string", b"").decode("latin1")).get("after")
+        if not values:
+            return None
+        try:
+            after = int(values[-1])
+        except ValueError:
+            return False
+        return after if after >= 0 else False
+
+    async def join(self, groups):
+        for group in groups:
+            if group not in self.joined:
+                await self.channel_layer.group_add(group, self.channel_name)
+                self.joined.append(group)
+
+    async def replay(self, after):
+        while True:
+            batch = await database_sync_to_async(self.read_events)(after, None, REPLAY_BATCH)
+            for event in batch:
+                await self.send_event(event)
+            if len(batch) < REPLAY_BATCH:
+                return
+            after = batch[-1]["id"]
+
+    async def send_event(self, event):
+        if self.closing:
+            return
+        self.last_id = event["id"]
+        await self.send_json(event)
+
+    # --- channel-layer messages ---------------------------------------------------------------
+
+    async def relais_event(self, message):
+        event = message["event"]
+        if self.closing or self.last_id is None or event["id"] <= self.last_id:
+            return
+        previous = message.get(self.previous_key)
+        if previous is None or previous > self.last_id:
+            # Something this socket may need committed before this event and has not arrived
+            # (another publisher was slower, or it is not for us): the database says which.
+            for missed in await database_sync_to_async(self.read_events)(self.last_id, event["id"], None):
+                await self.send_event(missed)
+        await self.send_event(event)
+
+    async def relais_access_changed(self, message):
+        if self.closing:
+            return
+        if not await database_sync_to_async(self.authorise)():
+            await self.refuse(CLOSE_FORBIDDEN)
+            return
+        keep = set(self.stream_groups() + [user_group(self.scope["user"].pk)])
+        for group in [g for g in self.joined if g not in keep]:
+            await self.channel_layer.group_discard(group, self.channel_name)
+            self.joined.remove(group)
+
+    # --- client messages ----------------------------------------------------------------------
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        try:
+            content = json.loads(text_data or bytes_data or "")
+        except (TypeError, ValueError):
+            await self.send_error(None, "invalid", _("Message illisible : du JSON est attendu."))
+            return
+        if not isinstance(content, dict):
+            await self.send_error(None, "invalid", _("Message illisible : un objet JSON est attendu."))
+            return
+        await self.receive_json(content)
+
+    async def receive_json(self, content, **kwargs):
+        await self.send_error(
+            content.get("client_id"), "unknown_type", _("Ce canal n'accepte pas de messages de ce type.")
+        )
+
+    async def send_error(self, client_id, code, detail, field=None):
+        message = {"type": "error", "client_id": client_id, "code": code, "detail": str(detail)}
+        if field:
+            message["field"] = field
+        await self.send_json(message)
+
+    # --- what subclasses define (sync, run in a database thread) ------------------------------
+
+    def authorise(self) -> bool:
+        raise NotImplementedError
+
+    def stream_groups(self) -> list[str]:
+        raise NotImplementedError
+
+    def read_events(self, after: int, before: int | None, limit: int | None) -> list[dict]:
+        raise NotImplementedError
+
+
+class ReferralConsumer(EventStreamConsumer):
+    """/ws/referrals/<uuid>/: the events of one referral the user sees; posts notes (note.create)."""
+
+    previous_key = "previous_in_referral"
+
+    def authorise(self) -> bool:
+        user = self.scope["user"]
+        try:
+            self.referral = referral_get_visible(user, self.scope["url_route"]["kwargs"]["uuid"])
+        except Http404:
+            return False
+        self.organisation_ids = active_organisation_ids(user)
+        return True
+
+    def stream_groups(self) -> list[str]:
+        referral = self.referral
+        party = {referral.from_organisation_id, referral.to_organisation_id}
+        internal = [referral_group(referral.uuid, o) for o in sorted(self.organisation_ids & party)]
+        return [referral_group(referral.uuid), *internal]
+
+    def read_events(self, after, before, limit):
+        events = referral_events_for(self.referral, organisation_ids=self.organisation_ids, after=after, before=before)
+        return [event_message(e) for e in (events[:limit] if limit else events)]
+
+    async def receive_json(self, content, **kwargs):
+        if content.get("type") != "note.create":
+            await super().receive_json(content)
+            return
+        await self.send_json(await database_sync_to_async(self.note_create)(content))
+
+    def note_create(self, content) -> dict:
+        client_id = content.get("client_id")
+        body, visibility = content.get("body"), content.get("visibility", "shared")
+        try:
+            if not isinstance(client_id, str) or not client_id:
+                raise ValidationFailed(_("Chaque note envoyée porte un client_id (un UUID)."), field="client_id")
+            if not isinstance(body, str):
+                raise ValidationFailed(_("Le texte de la note est attendu dans « body »."), field="body")
+            if not isinstance(visibility, str):
+                raise ValidationFailed(_("Visibilité inconnue."), field="visibility")
+            # Read again: the access, the status and the assignee may have changed since connect.
+            referral = referral_get_visible(self.scope["user"], self.referral.uuid)
+            note, _created = note_post_as_member(
+                referral=referral, actor=self.scope["user"], body=body, visibility=visibility, client_id=client_id
+            )
+        except Http404:
+            return {
+                "type": "error",
+                "client_id": client_id,
+                "code": "not_found",
+                "detail": str(_("Cette orientation ne vous est plus accessible.")),
+            }
+        except DomainError as error:
+            reply = {"type": "error", "client_id": client_id, "code": error.code, "detail": str(error.message)}
+            if error.field:
+                reply["field"] = error.field
+            return reply
+        return {"type": "ack", "client_id": client_id, "note": note_payload(note)}
+
+
+class InboxConsumer(EventStreamConsumer):
+    """/ws/inbox/: the events of every referral of the user's organisations."""
+
+    def authorise(self) -> bool:
+        self.organisation_ids = active_organisation_ids(self.scope["user"])
+        return True
+
+    def stream_groups(self) -> list[str]:
+        return [inbox_group(o) for o in sorted(self.organisation_ids)]
+
+    def read_events(self, after, before, limit):
+        events = inbox_events_for(
+            self.scope["user"], organisation_ids=self.organisation_ids, after=after, before=before
+        )
+        return [event_message(e) for e in (events[:limit] if limit else events)]

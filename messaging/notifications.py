@@ -1,0 +1,171 @@
+"""Who is told of an event: Notification rows in the app, and e-mails.
+
+Rules (docs/decisions.md, "Notifications"):
+
+- ``referral.created``: the receiving organisation's members;
+- ``referral.status_changed``: the other side of the one that acted, so the sender when the
+  partner (or the system) moves the referral, the partner when the sender cancels it;
+- ``referral.reminder``: the receiving organisation's members;
+- ``note.created`` (shared notes only): the other side of the author's organisation;
+- ``referral.viewed`` and internal notes: nobody (they show live, they are not news).
+
+"A side" is the person in charge when there is one and they are still an active member
+(the sending advisor, the assigned partner staff), otherwise every active member of the
+organisation. The person who acted is never told. E-mails go to each recipient with an address
+who has not turned that kind off (EmailOptOut), after the commit, without personal data.
+"""
+
+import datetime
+import logging
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from .models import EmailOptOut, Event, Notification
+
+logger = logging.getLogger(__name__)
+
+# Events dated further back than this (the demo loader's history) get a notification, no e-mail.
+EMAIL_MAX_AGE = datetime.timedelta(hours=1)
+# The UI's referral page; the e-mail links to it.
+REFERRAL_PAGE_PATH = "/orientations/{uuid}/"
+
+
+def _active_members(organisation_id) -> list:
+    User = get_user_model()
+    return list(
+        User.objects.filter(
+            is_active=True,
+            memberships__organisation_id=organisation_id,
+            memberships__is_active=True,
+            memberships__organisation__is_active=True,
+        ).order_by("id")
+    )
+
+
+def _side(organisation_id, person_in_charge_id) -> list:
+    members = _active_members(organisation_id)
+    in_charge = [u for u in members if u.pk == person_in_charge_id]
+    return in_charge or members
+
+
+def _sender_side(referral) -> list:
+    return _side(referral.from_organisation_id, referral.from_user_id)
+
+
+def _receiver_side(referral) -> list:
+    return _side(referral.to_organisation_id, referral.assigned_to_id)
+
+
+def _status_change_actor(referral) -> tuple[int | None, int | None]:
+    """(actor user id, actor organisation id) of the transition the service just wrote."""
+    from referrals.models import ReferralEvent
+
+    row = (
+        ReferralEvent.objects.filter(referral_id=referral.pk)
+        .order_by("-id")
+        .values_list("actor_id", "actor_organisation_id")
+        .first()
+    )
+    return row or (None, None)
+
+
+def event_recipients(event: Event, referral) -> list:
+    """The users to notify of ``event``, the actor left out."""
+    kind = event.kind
+    data = event.payload.get("data", {})
+    if kind == Event.Kind.REFERRAL_CREATED:
+        actor_id, users = referral.from_user_id, _active_members(referral.to_organisation_id)
+    elif kind == Event.Kind.STATUS_CHANGED:
+        actor_id, actor_organisation_id = _status_change_actor(referral)
+        if actor_organisation_id is not None and actor_organisation_id == referral.from_organisation_id:
+            users = _receiver_side(referral)
+        else:
+            users = _sender_side(referral)
+    elif kind == Event.Kind.REMINDER:
+        actor_id, users = None, _active_members(referral.to_organisation_id)
+    elif kind == Event.Kind.NOTE_CREATED and event.audience_organisation_id is None:
+        actor_id = data.get("author_id")
+        if data.get("organisation_id") == referral.from_organisation_id:
+            users = _receiver_side(referral)
+        else:
+            users = _sender_side(referral)
+    else:
+        return []
+    return [u for u in users if u.pk != actor_id]
+
+
+def event_notify(event: Event, *, referral) -> list[Notification]:
+    """Write the Notification rows of ``event`` and schedule its e-mails for after the commit.
+
+    Must run inside the caller's transaction (event_append calls it): a rolled-back write
+    leaves no notification and sends no e-mail.
+    """
+    recipients = event_recipients(event, referral)
+    if not recipients:
+        return []
+    notifications = Notification.objects.bulk_create(
+        [Notification(user=user, event=event, created_at=event.created_at) for user in recipients]
+    )
+    if datetime.datetime.now(datetime.UTC) - event.created_at > EMAIL_MAX_AGE:
+        return notifications
+    opted_out = set(
+        EmailOptOut.objects.filter(user__in=[u.pk for u in recipients], kind=event.kind).values_list(
+            "user_id", flat=True
+        )
+    )
+    messages = [_email(event, referral, user) for user in recipients if user.email and user.pk not in opted_out]
+    if messages:
+        transaction.on_commit(lambda: _send(messages, event.id))
+    return notifications
+
+
+def _send(messages: list[EmailMessage], event_id: int) -> None:
+    try:
+        get_connection().send_messages(messages)
+    except Exception:
+        logger.warning("E-mails of event %s not sent", event_id, exc_info=True)
+
+
+def _email(event: Event, referral, user) -> EmailMessage:
+    """One e-mail, without the project holder's identity nor the note's text (they stay in Relais)."""
+    data = event.payload.get("data", {})
+    from_name, to_name = referral.from_organisation.name, referral.to_organisation.name
+    if event.kind == Event.Kind.REFERRAL_CREATED:
+        subject = _("Nouvelle orientation de %(org)s") % {"org": from_name}
+        text = _("%(org)s vous adresse une nouvelle orientation.") % {"org": from_name}
+    elif event.kind == Event.Kind.STATUS_CHANGED:
+        label = data.get("status_label", "")
+        subject = _("Orientation vers %(org)s : %(status)s") % {"org": to_name, "status": label}
+        text = _("L'orientation de %(from)s vers %(to)s est passée au statut « %(status)s ».") % {
+            "from": from_name,
+            "to": to_name,
+            "status": label,
+        }
+    elif event.kind == Event.Kind.REMINDER:
+        subject = _("Relance : une orientation de %(org)s attend votre réponse") % {"org": from_name}
+        text = _("Une orientation de %(org)s attend votre réponse depuis %(days)s jours.") % {
+            "org": from_name,
+            "days": data.get("days_waiting", ""),
+        }
+    else:
+        subject = _("Nouvelle note de %(org)s") % {"org": data.get("organisation", "")}
+        text = _("%(author)s (%(org)s) a écrit une note sur une orientation de %(from)s vers %(to)s.") % {
+            "author": data.get("author", ""),
+            "org": data.get("organisation", ""),
+            "from": from_name,
+            "to": to_name,
+        }
+    url = settings.SITE_URL.rstrip("/") + REFERRAL_PAGE_PATH.format(uuid=referral.uuid)
+    body = "\n\n".join(
+        [
+            _("Bonjour %(name)s,") % {"name": user.get_full_name() or user.get_username()},
+            text,
+            _("Consultez-la dans Relais : %(url)s") % {"url": url},
+            _("Vous pouvez désactiver ces e-mails, type par type, dans vos préférences de notification."),
+        ]
+    )
+    return EmailMessage(subject=subject, body=body, to=[user.email])

@@ -1,0 +1,242 @@
+"""/api/v1/referrals/<uuid>/notes/, /api/v1/notifications/ and its read and e-mail preference endpoints."""
+
+import uuid
+
+import pytest
+from rest_framework.test import APIClient
+
+from messaging.models import EmailOptOut, Note, Notification
+from messaging.services import note_post
+from referrals import services
+from tests.partners.factories import OrganisationFactory, member_of
+from tests.referrals.factories import ReferralFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def referral(network):
+    return network.send_referral()
+
+
+def notes_url(referral) -> str:
+    return f"/api/v1/referrals/{referral.uuid}/notes/"
+
+
+# --- notes: who may do what -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("who", "read", "write"),
+    [
+        ("advisor", 200, 201),
+        ("receiver", 200, 201),
+        ("coordinator", 200, 403),
+        ("other_partner", 404, 404),
+        ("anonymous", 401, 401),
+    ],
+)
+def test_notes_authorization_matrix(network, referral, who, read, write):
+    users = {
+        "advisor": network.advisor,
+        "receiver": network.receiver,
+        "coordinator": member_of(OrganisationFactory(coordination=True)),
+        "other_partner": member_of(OrganisationFactory(name="ADIE Aube")),
+        "anonymous": None,
+    }
+    client = client_for(users[who])
+
+    assert client.get(notes_url(referral)).status_code == read
+    response = client.post(notes_url(referral), {"body": "Bonjour"}, format="json")
+
+    assert response.status_code == write
+    assert Note.objects.count() == (1 if write == 201 else 0)
+    if write == 403:
+        assert response.json()["code"] == "permission_denied"
+        assert "Seules les deux structures" in response.json()["detail"]
+    if write == 404:
+        assert response.json()["code"] == "not_found"
+
+
+def test_a_posted_note_is_returned_as_clients_show_it(network, referral):
+    client_id = uuid.uuid4()
+
+    response = client_for(network.receiver).post(
+        notes_url(referral), {"body": "  Rendez-vous le 3  ", "client_id": str(client_id)}, format="json"
+    )
+
+    body = response.json()
+    assert response.status_code == 201
+    assert body["body"] == "Rendez-vous le 3"
+    assert (body["visibility"], body["client_id"]) == ("shared", str(client_id))
+    assert (body["author"], body["organisation"]) == ("Paul Partenaire", "BGE Champagne")
+
+
+def test_the_same_client_id_twice_answers_the_first_note(network, referral):
+    client = client_for(network.advisor)
+    payload = {"body": "Une fois", "client_id": str(uuid.uuid4())}
+
+    first = client.post(notes_url(referral), payload, format="json")
+    second = client.post(notes_url(referral), payload, format="json")
+
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert first.json()["uuid"] == second.json()["uuid"]
+    assert Note.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("payload", "field", "words"),
+    [
+        ({"body": "   "}, "body", "La note est vide."),
+        ({"body": "x" * 4001}, "body", "4000"),
+        ({"body": "Bonjour", "visibility": "public"}, "visibility", "public"),
+        ({"body": "Bonjour", "client_id": "pas-un-uuid"}, "client_id", "UUID"),
+        ({}, "body", "obligatoire"),
+    ],
+)
+def test_a_bad_note_is_refused_in_words_and_nothing_is_written(network, referral, payload, field, words):
+    response = client_for(network.advisor).post(notes_url(referral), payload, format="json")
+
+    assert response.status_code == 400
+    body = response.json()
+    message = body.get("detail") if body.get("field") == field else str(body.get(field))
+    assert words in message
+    assert Note.objects.count() == 0
+
+
+def test_internal_notes_stay_in_the_authors_organisation(network, referral):
+    note_post(
+        referral=referral, actor=network.receiver, organisation=network.partner, body="Interne", visibility="internal"
+    )
+    note_post(referral=referral, actor=network.advisor, organisation=network.citeslab, body="Partagée")
+
+    seen_by_advisor = client_for(network.advisor).get(notes_url(referral)).json()["results"]
+    seen_by_colleague = client_for(network.colleague).get(notes_url(referral)).json()["results"]
+
+    assert [n["body"] for n in seen_by_advisor] == ["Partagée"]
+    assert [n["body"] for n in seen_by_colleague] == ["Interne", "Partagée"]
+
+
+def test_notes_are_listed_in_a_constant_number_of_queries(network, referral, django_assert_num_queries):
+    client = client_for(network.advisor)
+    counts = []
+    for total in (2, 12):
+        while Note.objects.count() < total:
+            note_post(referral=referral, actor=network.receiver, organisation=network.partner, body="Note")
+        with django_assert_num_queries(4) as captured:
+            response = client.get(notes_url(referral))
+        assert response.json()["count"] == total
+        counts.append(len(captured))
+    assert counts[0] == counts[1]
+
+
+def test_a_partner_whose_access_was_withdrawn_no_longer_reads_the_notes(network, referral):
+    note_post(referral=referral, actor=network.advisor, organisation=network.citeslab, body="Avant le retrait")
+
+    services.consent_withdraw(consent=referral.consent, actor=network.advisor, organisation=network.citeslab)
+
+    assert client_for(network.receiver).get(notes_url(referral)).status_code == 404
+
+
+# --- notifications ---------------------------------------------------------------------------------
+
+
+def test_notifications_list_the_users_events_newest_first_and_unread_ones(network, referral):
+    services.referral_accept(referral=referral, actor=network.receiver, organisation=network.partner)
+    note_post(referral=referral, actor=network.receiver, organisation=network.partner, body="Bienvenue")
+    client = client_for(network.advisor)
+
+    listed = client.get("/api/v1/notifications/").json()
+
+    assert listed["count"] == 2
+    assert [n["event"]["type"] for n in listed["results"]] == ["note.created", "referral.status_changed"]
+    assert listed["results"][0]["event"]["data"]["body"] == "Bienvenue"
+    assert listed["results"][0]["read_at"] is None
+    first_id = listed["results"][0]["id"]
+    read = client.post("/api/v1/notifications/read/", {"ids": [first_id]}, format="json")
+    assert read.json() == {"updated": 1}
+    unread = client.get("/api/v1/notifications/?unread=true").json()
+    assert [n["event"]["type"] for n in unread["results"]] == ["referral.status_changed"]
+    assert client.post("/api/v1/notifications/read/", {"all": True}, format="json").json() == {"updated": 1}
+    assert client.get("/api/v1/notifications/?unread=1").json()["count"] == 0
+
+
+def test_nobody_marks_or_sees_someone_elses_notifications(network, referral):
+    theirs = Notification.objects.get(user=network.receiver)
+
+    response = client_for(network.advisor).post("/api/v1/notifications/read/", {"ids": [theirs.pk]}, format="json")
+
+    assert response.json() == {"updated": 0}
+    theirs.refresh_from_db()
+    assert theirs.read_at is None
+    assert client_for(network.advisor).get("/api/v1/notifications/").json()["count"] == 0
+
+
+@pytest.mark.parametrize(
+    ("payload", "words"),
+    [({}, "Indiquez les notifications lues"), ({"ids": ["un"]}, "sont des nombres"), ({"ids": "1"}, "Indiquez")],
+)
+def test_marking_read_without_saying_which_is_refused(network, payload, words):
+    response = client_for(network.advisor).post("/api/v1/notifications/read/", payload, format="json")
+
+    assert response.status_code == 400
+    assert words in response.json()["detail"]
+
+
+def test_notifications_are_listed_in_a_constant_number_of_queries(network, django_assert_num_queries):
+    client = client_for(network.receiver)
+    counts = []
+    for total in (2, 12):
+        while Notification.objects.filter(user=network.receiver).count() < total:
+            ReferralFactory(to_organisation=network.partner, receiver=network.colleague)
+        with django_assert_num_queries(2) as captured:
+            response = client.get("/api/v1/notifications/")
+        assert response.json()["count"] == total
+        counts.append(len(captured))
+    assert counts[0] == counts[1]
+
+
+def test_a_withdrawn_referral_leaves_the_partners_notifications(network, referral):
+    services.consent_withdraw(consent=referral.consent, actor=network.advisor, organisation=network.citeslab)
+
+    listed = client_for(network.receiver).get("/api/v1/notifications/").json()
+
+    assert listed["count"] == 0
+
+
+# --- e-mail preferences ----------------------------------------------------------------------------
+
+
+def test_each_kind_of_email_can_be_turned_off_and_on(network):
+    client = client_for(network.receiver)
+    assert set(client.get("/api/v1/notifications/email-preferences/").json().values()) == {True}
+
+    response = client.patch(
+        "/api/v1/notifications/email-preferences/", {"note.created": False, "referral.reminder": False}, format="json"
+    )
+    assert response.status_code == 200
+    assert response.json()["note.created"] is False and response.json()["referral.created"] is True
+    client.patch("/api/v1/notifications/email-preferences/", {"note.created": True}, format="json")
+
+    assert list(EmailOptOut.objects.filter(user=network.receiver).values_list("kind", flat=True)) == [
+        "referral.reminder"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("payload", "words"),
+    [({"note.deleted": False}, "inconnus : note.deleted"), ({"note.created": "non"}, "true ou false")],
+)
+def test_a_bad_email_preference_is_refused(network, payload, words):
+    response = client_for(network.receiver).patch("/api/v1/notifications/email-preferences/", payload, format="json")
+
+    assert response.status_code == 400
+    assert words in response.json()["detail"]
+    assert not EmailOptOut.objects.exists()

@@ -1,0 +1,396 @@
+"""The WebSocket consumers end to end, on the configured channel layer (Redis in CI's second pass)."""
+
+import uuid
+from unittest import mock
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.db import transaction
+from django.test import Client
+from rest_framework.test import APIClient
+
+from messaging import events
+from messaging.models import Event, Note
+from messaging.services import note_post
+from partners.models import Membership
+from partners.services import membership_deactivate
+from referrals import services
+from tests.messaging.conftest import closed_with, open_socket, receive_events, token_of
+from tests.partners.factories import OrganisationFactory, member_of
+
+pytestmark = pytest.mark.django_db(transaction=True)
+db = database_sync_to_async
+
+
+def note_create(body, *, client_id=None, visibility="shared"):
+    return {"type": "note.create", "client_id": str(client_id or uuid.uuid4()), "body": body, "visibility": visibility}
+
+
+# --- every event type ---------------------------------------------------------------------------
+
+
+async def test_inbox_of_the_partner_receives_a_new_referral(network):
+    inbox = await open_socket("/ws/inbox/", network.receiver)
+
+    referral = await db(network.send_referral)()
+
+    event = await inbox.receive_json_from(timeout=3)
+    assert event["type"] == "referral.created"
+    assert event["referral"] == str(referral.uuid)
+    assert event["data"]["project_holder"] == "Samia Benali"
+    assert event["data"]["from_organisation"] == "CitésLab Grand Troyes"
+    assert event["id"] == await db(lambda: Event.objects.get(referral=referral).id)()
+    await inbox.disconnect()
+
+
+async def test_the_sender_follows_status_changes_live(network):
+    referral = await db(network.send_referral)()
+    advisor_socket = await open_socket(f"/ws/referrals/{referral.uuid}/", network.advisor)
+
+    await db(services.referral_accept)(referral=referral, actor=network.receiver, organisation=network.partner)
+
+    event = await advisor_socket.receive_json_from(timeout=3)
+    assert event["type"] == "referral.status_changed"
+    assert (event["data"]["from"], event["data"]["to"]) == ("sent", "accepted")
+    assert event["data"]["assigned_to"] == "Paul Partenaire"
+    await advisor_socket.disconnect()
+
+
+async def test_the_sender_sees_the_first_view_and_the_partner_the_reminder(network):
+    referral = await db(network.send_referral)()
+    advisor_socket = await open_socket(f"/ws/referrals/{referral.uuid}/", network.advisor)
+    partner_inbox = await open_socket("/ws/inbox/", network.colleague)
+
+    await db(services.referral_mark_viewed)(referral=referral, actor=network.receiver, organisation=network.partner)
+    await db(services.referral_remind)(referral=referral)
+
+    viewed, reminder = await receive_events(advisor_socket, 2)
+    assert viewed["type"] == "referral.viewed" and viewed["data"]["actor"] == "Paul Partenaire"
+    assert reminder["type"] == "referral.reminder" and reminder["id"] > viewed["id"]
+    assert [e["type"] for e in await receive_events(partner_inbox, 2)] == ["referral.viewed", "referral.reminder"]
+    await advisor_socket.disconnect()
+    await partner_inbox.disconnect()
+
+
+async def test_a_note_posted_on_the_socket_is_acknowledged_and_reaches_both_sides(network):
+    referral = await db(network.send_referral)()
+    partner_socket = await open_socket(f"/ws/referrals/{referral.uuid}/", network.receiver)
+    advisor_socket = await open_socket(f"/ws/referrals/{referral.uuid}/", network.advisor)
+    client_id = uuid.uuid4()
+
+    await partner_socket.send_json_to(note_create("Rendez-vous fixé au 3 mars", client_id=client_id))
+
+    replies = await receive_events(partner_socket, 2)
+    ack = next(r for r in replies if r["type"] == "ack")
+    created = next(r for r in replies if r["type"] == "note.created")
+    assert ack["client_id"] == str(client_id)
+    assert ack["note"]["body"] == "Rendez-vous fixé au 3 mars"
+    assert created["data"]["uuid"] == ack["note"]["uuid"]
+    seen_by_advisor = await advisor_socket.receive_json_from(timeout=3)
+    assert seen_by_advisor == created
+    assert seen_by_advisor["data"]["organisation"] == "BGE Champagne"
+    assert seen_by_advisor["data"]["author"] == "Paul Partenaire"
+    await partner_socket.disconnect()
+    await advisor_socket.disconnect()
+
+
+# --- who may connect ----------------------------------------------------------------------------
+
+
+async def test_an_unrelated_organisation_is_refused_before_any_event(network):
+    referral = await db(network.send_referral)()
+    other = await db(lambda: member_of(OrganisationFactory(name="ADIE Aube")))()
+
+    outsider = await open_socket(f"/ws/referrals/{referral.uuid}/", other)
+
+    assert await closed_with(outsider) == 4403
+
+
+async def test_an_unknown_referral_is_refused_like_a_hidden_one(network):
+    socket = await open_socket(f"/ws/referrals/{uuid.uuid4()}/", network.advisor)
+
+    assert await closed_with(socket) == 4403
+
+
+async def test_an_anonymous_visitor_is_refused(network):
+    referral = await db(network.send_referral)()
+
+    socket = await open_socket(f"/ws/referrals/{referral.uuid}/")
+
+    assert await closed_with(socket) == 4401
+
+
+async def test_a_foreign_origin_is_refused_at_the_handshake(network):
+    from channels.testing import WebsocketCommunicator
+
+    from tests.messaging.conftest import application
+
+    key = await db(token_of)(network.advisor)
+    for headers in (
+        [(b"origin", b"https://evil.example")],
+        [(b"origin", b"https://evil.example"), (b"authorization", f"Token {key}".encode())],
+    ):
+        communicator = WebsocketCommunicator(application, "/ws/inbox/", headers=headers)
+        connected, _ = await communicator.connect()
+        assert connected is False
+
+
+async def test_a_cookie_without_origin_is_refused_but_a_token_without_origin_is_accepted(network):
+    from channels.testing import WebsocketCommunicator
+
+    from tests.messaging.conftest import application
+
+    client = Client()
+    await db(client.force_login)(network.advisor)
+    cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
+    communicator = WebsocketCommunicator(application, "/ws/inbox/", headers=[(b"cookie", cookie)])
+    connected, _ = await communicator.connect()
+    assert connected is False
+
+    token_socket = await open_socket("/ws/inbox/", network.advisor, origin=None)
+    await token_socket.send_json_to({"type": "ping"})
+    assert (await token_socket.receive_json_from())["code"] == "unknown_type"
+    await token_socket.disconnect()
+
+
+async def test_the_session_cookie_authenticates_a_browser(network):
+    referral = await db(network.send_referral)()
+    client = Client()
+    await db(client.force_login)(network.advisor)
+    cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
+
+    socket = await open_socket(f"/ws/referrals/{referral.uuid}/", headers=[(b"cookie", cookie)])
+    await db(services.referral_accept)(referral=referral, actor=network.receiver, organisation=network.partner)
+
+    assert (await socket.receive_json_from(timeout=3))["type"] == "referral.status_changed"
+    await socket.disconnect()
+
+
+async def test_an_invalid_after_is_refused(network):
+    socket = await open_socket("/ws/inbox/?after=yesterday", network.advisor)
+
+    assert await closed_with(socket) == 4400
+
+
+# --- replay ------------------------------------------------------------------------------------
+
+
+async def test_a_client_that_reconnects_with_after_gets_the_missed_events_in_order_then_live_ones(network):
+    referral = await db(network.send_referral)()
+    path = f"/ws/referrals/{referral.uuid}/"
+    socket = await open_socket(path, network.advisor)
+    await db(note_post)(referral=referral, actor=network.advisor, organisation=network.citeslab, body="Avant")
+    last_seen = (await socket.receive_json_from(timeout=3))["id"]
+    await socket.disconnect()
+
+    await db(services.referral_accept)(referral=referral, actor=network.receiver, organisation=network.partner)
+    await db(note_post)(referral=referral, actor=network.receiver, organisation=network.partner, body="Pendant")
+    socket = await open_socket(f"{path}?after={last_seen}", network.advisor)
+    missed = await receive_events(socket, 2)
+    await db(note_post)(referral=referral, actor=network.receiver, organisation=network.partner, body="Après")
+    live = await socket.receive_json_from(timeout=3)
+
+    assert [e["type"] for e in missed] == ["referral.status_changed", "note.created"]
+    assert missed[1]["data"]["body"] == "Pendant"
+    assert live["data"]["body"] == "Après"
+    assert last_seen < missed[0]["id"] < missed[1]["id"] < live["id"]
+    assert await socket.receive_nothing(timeout=0.3)
+    await socket.disconnect()
+
+
+async def test_the_inbox_replays_from_zero_every_event_of_the_organisation(network):
+    referral = await db(network.send_referral)()
+    await db(services.referral_accept)(referral=referral, actor=network.receiver, organisation=network.partner)
+
+    inbox = await open_socket("/ws/inbox/?after=0", network.colleague)
+
+    replayed = await receive_events(inbox, 2)
+    assert [e["type"] for e in replayed] == ["referral.created", "referral.status_changed"]
+    assert await inbox.receive_nothing(timeout=0.3)
+    await inbox.disconnect()
+
+
+async def test_a_late_message_is_neither_lost_nor_delivered_twice(network):
+    """Two events publish in the reverse order of their ids: the gap is filled from the database."""
+    referral = await db(network.send_referral)()
+    socket = await open_socket(f"/ws/referrals/{referral.uuid}/", network.advisor)
+
+    def post_unpublished(body):
+        with mock.patch("messaging.events.event_publish") as publish:
+            note_post(referral=referral, actor=network.receiver, organisation=network.partner, body=body)
+        return publish.call_args.args[0]
+
+    first = await db(post_unpublished)("Premier")
+    second = await db(post_unpublished)("Second")
+    await db(events.event_publish)(second)
+    await db(events.event_publish)(first)
+
+    received = await receive_events(socket, 2)
+    assert [e["data"]["body"] for e in received] == ["Premier", "Second"]
+    assert await socket.receive_nothing(timeout=0.3)
+    await socket.disconnect()
+
+
+# --- notes -------------------------------------------------------------------------------------
+
+
+async def test_the_same_client_id_twice_creates_one_note_and_one_event(network):
+    referral = await db(network.send_referral)()
+    socket = await open_socket(f"/ws/referrals/{referral.uuid}/", network.advisor)
+    message = note_create("Une seule fois", client_id=uuid.uuid4())
+
+    await socket.send_json_to(message)
+    first = await receive_events(socket, 2)
+    await socket.send_json_to(message)
+    second_ack = await socket.receive_json_from(timeout=3)
+
+    acks = [m for m in first if m["type"] == "ack"] + [second_ack]
+    assert [a["type"] for a in acks] == ["ack", "ack"]
+    assert acks[0]["note"]["uuid"] == acks[1]["note"]["uuid"]
+    assert await socket.receive_nothing(timeout=0.3)
+    assert await db(Note.objects.filter(referral=referral).count)() == 1
+    assert await db(Event.objects.filter(referral=referral, kind="note.created").count)() == 1
+    await socket.disconnect()
+
+
+async def test_an_internal_note_reaches_only_the_authors_organisation(network):
+    referral = await db(network.send_referral)()
+    path = f"/ws/referrals/{referral.uuid}/"
+    advisor_socket = await open_socket(path, network.advisor)
+    colleague_socket = await open_socket(path, network.colleague)
+    advisor_inbox = await open_socket("/ws/inbox/", network.advisor)
+    author_socket = await open_socket(path, network.receiver)
+
+    await author_socket.send_json_to(note_create("Dossier incomplet, entre nous", visibility="internal"))
+    await receive_events(author_socket, 2)
+    internal = await colleague_socket.receive_json_from(timeout=3)
+    await db(note_post)(referral=referral, actor=network.advisor, organisation=network.citeslab, body="Partagée")
+
+    assert internal["data"]["visibility"] == "internal"
+    assert (await advisor_socket.receive_json_from(timeout=3))["data"]["body"] == "Partagée"
+    assert (await advisor_inbox.receive_json_from(timeout=3))["data"]["body"] == "Partagée"
+    replay = await open_socket(f"{path}?after=0", network.advisor)
+    assert [e["type"] for e in await receive_events(replay, 2)] == ["referral.created", "note.created"]
+    assert await replay.receive_nothing(timeout=0.3)
+    for communicator in (advisor_socket, colleague_socket, advisor_inbox, author_socket, replay):
+        await communicator.disconnect()
+
+
+async def test_refused_notes_get_an_error_with_a_reason(network):
+    referral = await db(network.send_referral)()
+    coordinator = await db(lambda: member_of(OrganisationFactory(coordination=True)))()
+    socket = await open_socket(f"/ws/referrals/{referral.uuid}/", network.advisor)
+    watcher = await open_socket(f"/ws/referrals/{referral.uuid}/", coordinator)
+
+    await socket.send_json_to(note_create("   "))
+    empty = await socket.receive_json_from(timeout=3)
+    await socket.send_to(text_data="pas du json")
+    unreadable = await socket.receive_json_from(timeout=3)
+    await socket.send_json_to({"type": "note.create", "body": "Sans identifiant"})
+    no_client_id = await socket.receive_json_from(timeout=3)
+    await watcher.send_json_to(note_create("Le coordinateur n'écrit pas"))
+    forbidden = await watcher.receive_json_from(timeout=3)
+
+    assert (empty["type"], empty["code"], empty["field"]) == ("error", "invalid", "body")
+    assert empty["detail"] == "La note est vide."
+    assert unreadable["code"] == "invalid"
+    assert no_client_id["field"] == "client_id"
+    assert forbidden["code"] == "permission_denied"
+    assert await db(Note.objects.count)() == 0
+    await socket.disconnect()
+    await watcher.disconnect()
+
+
+async def test_a_rolled_back_service_publishes_nothing(network):
+    referral = await db(network.send_referral)()
+    socket = await open_socket(f"/ws/referrals/{referral.uuid}/", network.advisor)
+
+    def post_then_fail():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            note_post(referral=referral, actor=network.receiver, organisation=network.partner, body="Annulée")
+            raise RuntimeError("the caller's transaction fails after the note")
+
+    await db(post_then_fail)()
+
+    assert await socket.receive_nothing(timeout=0.5)
+    assert await db(Event.objects.filter(kind="note.created").count)() == 0
+    await socket.disconnect()
+
+
+async def test_a_note_posted_over_rest_arrives_on_the_socket(network):
+    referral = await db(network.send_referral)()
+    socket = await open_socket(f"/ws/referrals/{referral.uuid}/", network.advisor)
+    api = APIClient()
+    api.force_authenticate(network.receiver)
+
+    response = await db(api.post)(
+        f"/api/v1/referrals/{referral.uuid}/notes/", {"body": "Reçu, je la rappelle"}, format="json"
+    )
+
+    assert response.status_code == 201
+    event = await socket.receive_json_from(timeout=3)
+    assert event["type"] == "note.created"
+    assert event["data"]["uuid"] == response.json()["uuid"]
+    assert event["data"]["body"] == "Reçu, je la rappelle"
+    await socket.disconnect()
+
+
+# --- revoked access ----------------------------------------------------------------------------
+
+
+async def test_a_deactivated_member_is_disconnected(network):
+    referral = await db(network.send_referral)()
+    socket = await open_socket(f"/ws/referrals/{referral.uuid}/", network.colleague)
+    membership = await db(Membership.objects.select_related("organisation", "user").get)(user=network.colleague)
+
+    await db(membership_deactivate)(membership=membership)
+
+    assert await closed_with(socket) == 4403
+
+
+async def test_a_withdrawn_consent_tells_the_partner_then_closes_its_socket(network):
+    referral = await db(network.send_referral)()
+    socket = await open_socket(f"/ws/referrals/{referral.uuid}/", network.receiver)
+    advisor_socket = await open_socket(f"/ws/referrals/{referral.uuid}/", network.advisor)
+
+    def withdraw():
+        services.consent_withdraw(
+            consent=referral.consent, actor=network.advisor, organisation=network.citeslab, reason="Demande"
+        )
+
+    await db(withdraw)()
+
+    cancelled = await socket.receive_json_from(timeout=3)
+    assert (cancelled["type"], cancelled["data"]["to"]) == ("referral.status_changed", "cancelled")
+    assert await closed_with(socket) == 4403
+    assert (await advisor_socket.receive_json_from(timeout=3))["data"]["to"] == "cancelled"
+    await db(note_post)(referral=referral, actor=network.advisor, organisation=network.citeslab, body="Après retrait")
+    assert (await advisor_socket.receive_json_from(timeout=3))["data"]["body"] == "Après retrait"
+    await advisor_socket.disconnect()
+
+
+# --- channel layer -----------------------------------------------------------------------------
+
+
+async def test_a_burst_of_500_events_to_one_group_is_delivered_whole(network):
+    referral = await db(network.send_referral)()
+    socket = await open_socket(f"/ws/referrals/{referral.uuid}/", network.advisor)
+
+    def burst():
+        for index in range(500):
+            note_post(referral=referral, actor=network.receiver, organisation=network.partner, body=f"Note {index}")
+
+    await db(burst)()
+
+    received = await receive_events(socket, 500, timeout=10)
+    assert [e["data"]["body"] for e in received] == [f"Note {i}" for i in range(500)]
+    assert await socket.receive_nothing(timeout=0.3)
+    await socket.disconnect()
+
+
+def test_the_channel_layer_queues_bursts(settings):
+    layer = get_channel_layer()
+    assert layer.capacity >= 1000
+    if settings.REDIS_URL:
+        assert type(layer).__name__ == "RedisChannelLayer"
