@@ -13,7 +13,8 @@ from django.utils.translation import gettext_lazy as _
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+if (BASE_DIR / ".env").exists():
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="relais-insecure-development-key-change-me-in-production")
@@ -177,3 +178,30 @@ MIDDLEWARE.insert(
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 # The in-memory layer queues a burst to one group too (its own default capacity is 100).
 CHANNEL_LAYERS["default"].setdefault("CONFIG", {}).setdefault("capacity", env.int("CHANNEL_CAPACITY", default=5000))
+# --- HTTP API conventions (network/api_access.py) and its OpenAPI schema -----------------------
+INSTALLED_APPS += ["drf_spectacular_sidecar"]
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=256 * 1024)
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["network.api_access.BoundedJSONParser"]
+REST_FRAMEWORK["DEFAULT_PAGINATION_CLASS"] = "network.api_access.Pagination"
+REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "network.api_schema.ApiSchema"
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"auth_token": env.str("AUTH_TOKEN_THROTTLE_RATE", default="10/minute")}
+SPECTACULAR_SETTINGS.update(
+    {
+        "SWAGGER_UI_DIST": "SIDECAR",
+        "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+        "REDOC_DIST": "SIDECAR",
+        "COMPONENT_SPLIT_REQUEST": True,
+        "SCHEMA_PATH_PREFIX": "/api/v1",
+        "ENUM_NAME_OVERRIDES": {
+            "ReferralStatusEnum": "referrals.models.Referral.Status",
+            "DeclineReasonEnum": "referrals.models.Referral.DeclineReason",
+            "OutcomeEnum": "referrals.models.Referral.Outcome",
+            "CancelReasonEnum": "referrals.models.Referral.CancelReason",
+            "OrganisationKindEnum": "partners.models.Organisation.Kind",
+            "PartnerKindEnum": "referrals.serializers.PARTNER_KIND_CHOICES",
+            "ActivityKindEnum": "referrals.models.Activity.Kind",
+            "MembershipRoleEnum": "partners.models.Membership.Role",
+            "ServiceCategoryEnum": "partners.models.Service.Category",
+        },
+    }
+)

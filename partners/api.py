@@ -1,3 +1,299 @@
-"""HTTP API of partners under /api/v1/ (DRF); network/api_urls.py includes these urlpatterns."""
+"""HTTP API of the partner network under /api/v1/: token, me, organisations, members, services, neighbourhoods.
 
-urlpatterns = []
+Views are thin: they validate with a serializer and call partners.services; the shared
+conventions (pagination, errors, schema) are in network/api_access.py.
+"""
+
+import django_filters
+from django.contrib.auth import authenticate
+from django.db import transaction
+from django.http import Http404
+from django.urls import path
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import generics, permissions, status
+from rest_framework.authtoken.models import Token
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from network.api_access import TokenRequestThrottle
+from network.errors import ValidationFailed
+
+from . import services
+from .models import Membership, Neighbourhood, Organisation, Service
+from .selectors import active_memberships_of
+from .serializers import (
+    MemberAddSerializer,
+    MembershipSerializer,
+    MemberUpdateSerializer,
+    MeSerializer,
+    NeighbourhoodSerializer,
+    OrganisationSerializer,
+    ServiceSerializer,
+    ServiceUpdateSerializer,
+    ServiceWriteSerializer,
+    TokenRequestSerializer,
+    TokenSerializer,
+)
+
+
+class TokenView(APIView):
+    """Exchange a username and password for the API token of the account."""
+
+    authentication_classes = []
+    permission_classes = [permissions.AllowAny]
+    throttle_classes = [TokenRequestThrottle]
+
+    @extend_schema(request=TokenRequestSerializer, responses={200: TokenSerializer}, tags=["auth"], auth=[])
+    def post(self, request):
+        serializer = TokenRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = authenticate(
+            request._request,
+            username=serializer.validated_data["username"],
+            password=serializer.validated_data["password"],
+        )
+        if user is None or not user.is_active:
+            raise ValidationFailed(_("Identifiant ou mot de passe incorrect."), code="invalid_credentials")
+        token, _created = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+class MeView(APIView):
+    @extend_schema(responses=MeSerializer, tags=["auth"])
+    def get(self, request):
+        user = request.user
+        data = {
+            "id": user.pk,
+            "username": user.username,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "email": user.email,
+            "is_superuser": user.is_superuser,
+            "organisations": list(active_memberships_of(user)),
+        }
+        return Response(MeSerializer(data).data)
+
+
+def organisations_listed_for(user):
+    """The network directory: active organisations (every one for a network administrator)."""
+    if user.is_superuser:
+        return Organisation.objects.all()
+    return Organisation.objects.filter(is_active=True)
+
+
+class OrganisationFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(choices=Organisation.Kind.choices)
+
+    class Meta:
+        model = Organisation
+        fields = ["kind"]
+
+
+@extend_schema_view(get=extend_schema(tags=["network"]))
+class OrganisationList(generics.ListAPIView):
+    serializer_class = OrganisationSerializer
+    filterset_class = OrganisationFilter
+
+    def get_queryset(self):
+        return organisations_listed_for(self.request.user)
+
+
+@extend_schema_view(get=extend_schema(tags=["network"]))
+class OrganisationDetail(generics.RetrieveAPIView):
+    serializer_class = OrganisationSerializer
+
+    def get_queryset(self):
+        return organisations_listed_for(self.request.user)
+
+
+class MembersMixin:
+    def get_organisation(self) -> Organisation:
+        try:
+            return organisations_listed_for(self.request.user).get(pk=self.kwargs["organisation_id"])
+        except Organisation.DoesNotExist as error:
+            raise Http404(_("Organisation introuvable.")) from error
+
+    def get_queryset(self):
+        """Everyone sees the active members; the organisation's own members also see past ones."""
+        if getattr(self, "swagger_fake_view", False):
+            return Membership.objects.none()
+        user = self.request.user
+        memberships = Membership.objects.filter(organisation_id=self.kwargs["organisation_id"]).select_related("user")
+        if user.is_superuser:
+            return memberships
+        is_own = Membership.objects.filter(
+            user=user, organisation_id=self.kwargs["organisation_id"], is_active=True
+        ).exists()
+        return memberships if is_own else memberships.filter(is_active=True)
+
+
+@extend_schema_view(
+    get=extend_schema(tags=["network"], summary="Membres d'une organisation"),
+    post=extend_schema(
+        tags=["network"],
+        summary="Ajouter un membre (administrateur de l'organisation)",
+        request=MemberAddSerializer,
+        responses={201: MembershipSerializer},
+    ),
+)
+class MemberList(MembersMixin, generics.ListAPIView):
+    serializer_class = MembershipSerializer
+
+    def post(self, request, organisation_id):
+        organisation = self.get_organisation()
+        serializer = MemberAddSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        membership = services.membership_add(
+            organisation=organisation,
+            user=serializer.validated_data["username"],
+            role=serializer.validated_data.get("role"),
+            invited_by=request.user,
+        )
+        return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+    def list(self, request, *args, **kwargs):
+        self.get_organisation()
+        return super().list(request, *args, **kwargs)
+
+
+@extend_schema_view(
+    get=extend_schema(tags=["network"]),
+    patch=extend_schema(
+        tags=["network"],
+        summary="Changer le rôle ou désactiver un membre (administrateur de l'organisation)",
+        request=MemberUpdateSerializer,
+        responses={200: MembershipSerializer},
+    ),
+)
+class MemberDetail(MembersMixin, generics.RetrieveAPIView):
+    serializer_class = MembershipSerializer
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def patch(self, request, organisation_id, pk):
+        self.get_organisation()
+        membership = self.get_object()
+        serializer = MemberUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        with transaction.atomic():
+            if data.get("is_active") is True and not membership.is_active:
+                membership = services.membership_add(
+                    organisation=membership.organisation,
+                    user=membership.user,
+                    role=data.get("role", membership.role),
+                    invited_by=request.user,
+                )
+            if "role" in data and data["role"] != membership.role:
+                membership = services.membership_set_role(membership=membership, role=data["role"], actor=request.user)
+            if data.get("is_active") is False:
+                membership = services.membership_deactivate(membership=membership, actor=request.user)
+            elif not data:
+                services.membership_set_role(membership=membership, role=membership.role, actor=request.user)
+        return Response(MembershipSerializer(membership).data)
+
+
+class ServiceFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(
+        field_name="organisation__kind",
+        choices=[(k, label) for k, label in Organisation.Kind.choices if k in ("employment", "creation")],
+        label="Type de partenaire",
+    )
+    category = django_filters.ChoiceFilter(choices=Service.Category.choices)
+    neighbourhood = django_filters.NumberFilter(field_name="neighbourhoods", label="Quartier desservi (id)")
+    organisation = django_filters.NumberFilter(field_name="organisation_id", label="Organisation (id)")
+
+    class Meta:
+        model = Service
+        fields = ["kind", "category", "neighbourhood", "organisation", "is_active"]
+
+
+def services_listed():
+    return Service.objects.select_related("organisation").prefetch_related("neighbourhoods")
+
+
+@extend_schema_view(
+    get=extend_schema(tags=["network"], summary="Catalogue des services des partenaires"),
+    post=extend_schema(
+        tags=["network"],
+        summary="Publier un service (administrateur du partenaire)",
+        request=ServiceWriteSerializer,
+        responses={201: ServiceSerializer},
+    ),
+)
+class ServiceList(generics.ListAPIView):
+    serializer_class = ServiceSerializer
+    filterset_class = ServiceFilter
+
+    def get_queryset(self):
+        return services_listed()
+
+    def post(self, request):
+        serializer = ServiceWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        organisation = data.pop("organisation")
+        neighbourhoods = data.pop("neighbourhoods", [])
+        service = services.service_create(
+            organisation=organisation, actor=request.user, neighbourhoods=neighbourhoods, **data
+        )
+        return Response(ServiceSerializer(services_listed().get(pk=service.pk)).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    get=extend_schema(tags=["network"]),
+    patch=extend_schema(
+        tags=["network"],
+        summary="Modifier un service (administrateur du partenaire)",
+        request=ServiceUpdateSerializer,
+        responses={200: ServiceSerializer},
+    ),
+)
+class ServiceDetail(generics.RetrieveAPIView):
+    serializer_class = ServiceSerializer
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return services_listed()
+
+    def patch(self, request, pk):
+        service = self.get_object()
+        serializer = ServiceUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        neighbourhoods = data.pop("neighbourhoods", None)
+        services.service_update(service=service, actor=request.user, neighbourhoods=neighbourhoods, **data)
+        return Response(ServiceSerializer(services_listed().get(pk=service.pk)).data)
+
+
+class NeighbourhoodFilter(django_filters.FilterSet):
+    class Meta:
+        model = Neighbourhood
+        fields = ["commune"]
+
+
+@extend_schema_view(get=extend_schema(tags=["network"]))
+class NeighbourhoodList(generics.ListAPIView):
+    serializer_class = NeighbourhoodSerializer
+    queryset = Neighbourhood.objects.all()
+    filterset_class = NeighbourhoodFilter
+
+
+@extend_schema_view(get=extend_schema(tags=["network"]))
+class NeighbourhoodDetail(generics.RetrieveAPIView):
+    serializer_class = NeighbourhoodSerializer
+    queryset = Neighbourhood.objects.all()
+
+
+urlpatterns = [
+    path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("me/", MeView.as_view(), name="api-me"),
+    path("organisations/", OrganisationList.as_view(), name="api-organisations"),
+    path("organisations/<int:pk>/", OrganisationDetail.as_view(), name="api-organisation"),
+    path("organisations/<int:organisation_id>/members/", MemberList.as_view(), name="api-members"),
+    path("organisations/<int:organisation_id>/members/<int:pk>/", MemberDetail.as_view(), name="api-member"),
+    path("services/", ServiceList.as_view(), name="api-services"),
+    path("services/<int:pk>/", ServiceDetail.as_view(), name="api-service"),
+    path("neighbourhoods/", NeighbourhoodList.as_view(), name="api-neighbourhoods"),
+    path("neighbourhoods/<int:pk>/", NeighbourhoodDetail.as_view(), name="api-neighbourhood"),
+]

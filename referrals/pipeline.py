@@ -21,7 +21,7 @@ Status = Referral.Status
 ONE_DAY = datetime.timedelta(days=1)
 
 
-def _sla_multiple(factor: int = 1):
+def sla_duration(factor: int = 1):
     """``to_organisation.sla_days × factor`` days, as a database duration."""
     # The SQLite backend multiplies only plain integer types with durations, hence the wrapper.
     sla_days = ExpressionWrapper(F("to_organisation__sla_days"), output_field=IntegerField())
@@ -30,7 +30,7 @@ def _sla_multiple(factor: int = 1):
 
 def answer_due_at(factor: int = 1):
     """When a referral should have been answered: created_at + the receiver's SLA × ``factor``."""
-    return ExpressionWrapper(F("created_at") + _sla_multiple(factor), output_field=DateTimeField())
+    return ExpressionWrapper(F("created_at") + sla_duration(factor), output_field=DateTimeField())
 
 
 def overdue_q(now: datetime.datetime | None = None) -> Q:

@@ -12,6 +12,7 @@ from django.http import Http404
 from partners.models import Organisation
 
 from .models import (
+    Activity,
     Consent,
     ProjectHolder,
     ProjectHolderGroupObjectPermission,
@@ -124,4 +125,17 @@ def referral_history(referral: Referral):
 def consents_of(holder: ProjectHolder):
     return Consent.objects.filter(project_holder=holder).prefetch_related(
         Prefetch("scope_organisations", queryset=Organisation.objects.order_by("name"))
+    )
+
+
+def project_holders_inactive_since(cutoff):
+    """Holders not yet erased with no change, referral step, nor intake activity since ``cutoff``.
+
+    A holder with an open referral is never inactive, however old it is.
+    """
+    recent_step = ReferralEvent.objects.filter(referral__project_holder=OuterRef("pk"), at__gte=cutoff)
+    open_referral = Referral.objects.filter(project_holder=OuterRef("pk"), status__in=Referral.OPEN_STATUSES)
+    recent_activity = Activity.objects.filter(project_holders=OuterRef("pk"), date__gte=cutoff.date())
+    return ProjectHolder.objects.filter(erased_at=None, updated_at__lt=cutoff, created_at__lt=cutoff).exclude(
+        Exists(recent_step) | Exists(open_referral) | Exists(recent_activity)
     )

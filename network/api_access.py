@@ -1,0 +1,121 @@
+"""The conventions every /api/v1/ endpoint shares, in one place every app's api.py reuses.
+
+- Bodies are JSON only, bounded in size (``API_MAX_BODY_BYTES``): an oversized body is refused
+  with 413 before anything is parsed or written.
+- Lists are paginated by ``Pagination`` (``?page=``, ``?page_size=`` up to 200).
+- Errors have the shape ``{"detail": "…", "code": "…"}`` (network/errors.py); validation errors
+  add one key per field with its messages. network/api_schema.py documents these error responses
+  on every operation of the OpenAPI schema, so a generated client knows them.
+
+This module is loaded while DRF reads its settings (parser, pagination): it must not import
+``rest_framework.views`` (nor ``network.errors``, which does), or the import would loop.
+- ``acting_organisation`` picks the organisation a request acts for (DESIGN.md section 1: every
+  action is done on behalf of one organisation).
+"""
+
+import json
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from rest_framework import exceptions, pagination, parsers, status, throttling
+from rest_framework.settings import api_settings
+
+from partners.models import Organisation
+from partners.selectors import active_memberships_of
+
+DEFAULT_MAX_BODY_BYTES = 256 * 1024
+
+
+class RequestBodyTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = gettext_lazy("Le corps de la requête est trop volumineux.")
+    default_code = "body_too_large"
+
+
+class BoundedJSONParser(parsers.JSONParser):
+    """DRF's JSON parser, refusing bodies over ``API_MAX_BODY_BYTES``.
+
+    DRF reads the request stream directly, so Django's DATA_UPLOAD_MAX_MEMORY_SIZE does not apply.
+    """
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        limit = getattr(settings, "API_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)
+        raw = stream.read(limit + 1) if stream is not None else b""
+        if len(raw) > limit:
+            raise RequestBodyTooLarge(
+                _("Le corps de la requête dépasse %(limit)d octets.") % {"limit": limit},
+            )
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+        try:
+            return json.loads(raw.decode(encoding), parse_constant=_refuse_constant)
+        except (ValueError, UnicodeDecodeError) as error:
+            raise exceptions.ParseError(_("JSON invalide : %(error)s") % {"error": error}) from error
+
+
+def _refuse_constant(name):
+    raise ValueError(_("valeur non autorisée en JSON : %(name)s") % {"name": name})
+
+
+class Pagination(pagination.PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class TokenRequestThrottle(throttling.SimpleRateThrottle):
+    """Limits token requests per client address (scope ``auth_token`` of DEFAULT_THROTTLE_RATES)."""
+
+    scope = "auth_token"
+
+    def get_rate(self):
+        # Read at request time, so the rate follows the settings (and tests can change it).
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+def acting_organisation(user, organisation_id=None, *, kinds=None) -> Organisation:
+    """The organisation ``user`` acts for: the one named, or their only one of ``kinds``.
+
+    Refuses with 403 (``permission_denied``) when the user is no active member of it (or of any
+    organisation of these kinds), with 400 when several would fit and none is named.
+    """
+    memberships = list(active_memberships_of(user))
+    organisations = [m.organisation for m in memberships]
+    if organisation_id is not None:
+        for organisation in organisations:
+            if organisation.pk == organisation_id:
+                return organisation
+        raise exceptions.PermissionDenied(_("Vous n'êtes pas membre actif de cette organisation."))
+    if kinds is not None:
+        organisations = [o for o in organisations if o.kind in kinds]
+    if not organisations:
+        if kinds is not None:
+            labels = ", ".join(str(Organisation.Kind(kind).label) for kind in kinds)
+            raise exceptions.PermissionDenied(
+                _("Cette action est réservée aux membres d'une structure : %(kinds)s.") % {"kinds": labels}
+            )
+        raise exceptions.PermissionDenied(_("Vous n'êtes membre actif d'aucune organisation."))
+    if len(organisations) > 1:
+        raise exceptions.ValidationError(
+            {"organisation": [_("Vous êtes membre de plusieurs organisations : précisez laquelle.")]}
+        )
+    return organisations[0]
+
+
+def api_not_found(request, unmatched=""):
+    """Any /api/ address no endpoint matches: a JSON 404 in the API's error shape, not an HTML page."""
+    from django.http import JsonResponse
+    from django.urls import Resolver404, resolve
+
+    detail = _("Adresse d'API inconnue.")
+    if not request.path.endswith("/"):
+        try:
+            if resolve(request.path + "/").func is not api_not_found:
+                detail = _("Adresse d'API inconnue : les adresses finissent par « / » (%(path)s/).") % {
+                    "path": request.path
+                }
+        except Resolver404:
+            pass
+    return JsonResponse({"detail": detail, "code": "not_found"}, status=404)

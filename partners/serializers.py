@@ -1,0 +1,135 @@
+"""Shapes of the partner network in the HTTP API. Serializers validate; services write."""
+
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from .models import Membership, Neighbourhood, Organisation, Service
+
+
+class OrganisationSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Organisation
+        fields = ["id", "name", "kind"]
+
+
+class OrganisationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Organisation
+        fields = ["id", "name", "kind", "address", "territory", "email", "sla_days", "is_active"]
+
+
+class NeighbourhoodSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Neighbourhood
+        fields = ["id", "name", "commune", "qpv_code"]
+
+
+class UserSummarySerializer(serializers.ModelSerializer):
+    full_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = get_user_model()
+        fields = ["id", "username", "first_name", "last_name", "full_name", "email"]
+
+    def get_full_name(self, user) -> str:
+        return user.get_full_name() or user.get_username()
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    user = UserSummarySerializer(read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "user", "role", "is_active", "created_at", "deactivated_at"]
+
+
+class MemberAddSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150, help_text=_("Identifiant d'un compte existant."))
+    role = serializers.ChoiceField(choices=Membership.Role.choices, required=False)
+
+    def validate_username(self, value):
+        try:
+            return get_user_model().objects.get(username=value, is_active=True)
+        except get_user_model().DoesNotExist as error:
+            raise serializers.ValidationError(_("Aucun compte actif ne porte cet identifiant.")) from error
+
+
+class MemberUpdateSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Membership.Role.choices, required=False)
+    is_active = serializers.BooleanField(required=False, help_text=_("false désactive l'adhésion, true la rétablit."))
+
+
+class MyOrganisationSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="organisation.id")
+    name = serializers.CharField(source="organisation.name")
+    kind = serializers.ChoiceField(source="organisation.kind", choices=Organisation.Kind.choices)
+    role = serializers.ChoiceField(choices=Membership.Role.choices)
+
+
+class MeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    email = serializers.EmailField()
+    is_network_admin = serializers.BooleanField(source="is_superuser")
+    organisations = MyOrganisationSerializer(many=True)
+
+
+class ServiceSerializer(serializers.ModelSerializer):
+    organisation = OrganisationSummarySerializer(read_only=True)
+    neighbourhoods = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = Service
+        fields = [
+            "id",
+            "organisation",
+            "name",
+            "description",
+            "category",
+            "eligibility_description",
+            "email",
+            "url",
+            "neighbourhoods",
+            "is_active",
+        ]
+
+
+class ServiceWriteSerializer(serializers.ModelSerializer):
+    """Fields a partner's admin writes; the organisation is given on creation only."""
+
+    organisation = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.all())
+    neighbourhoods = serializers.PrimaryKeyRelatedField(many=True, queryset=Neighbourhood.objects.all(), required=False)
+
+    class Meta:
+        model = Service
+        fields = [
+            "organisation",
+            "name",
+            "description",
+            "category",
+            "eligibility_description",
+            "email",
+            "url",
+            "neighbourhoods",
+            "is_active",
+        ]
+        extra_kwargs = {"description": {"max_length": 4000}, "eligibility_description": {"max_length": 4000}}
+
+
+class ServiceUpdateSerializer(ServiceWriteSerializer):
+    organisation = None
+
+    class Meta(ServiceWriteSerializer.Meta):
+        fields = [f for f in ServiceWriteSerializer.Meta.fields if f != "organisation"]
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=256, trim_whitespace=False, style={"input_type": "password"})
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text=_("À envoyer dans l'en-tête Authorization: Token <jeton>."))

@@ -1,0 +1,63 @@
+"""Query filters of the referral, project holder and activity lists (django-filter).
+
+Every filter narrows the already scoped queryset in the database: identifiers are compared as
+numbers, so an unknown id gives an empty page, not an extra query.
+"""
+
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .models import Activity, ProjectHolder, Referral
+from .pipeline import overdue_q, with_answer_due_at
+
+
+class ReferralFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=Referral.Status.choices, label=_("Statut (répétable)"))
+    to_organisation = django_filters.NumberFilter(
+        field_name="to_organisation_id", label=_("Partenaire destinataire (id)")
+    )
+    from_organisation = django_filters.NumberFilter(
+        field_name="from_organisation_id", label=_("Structure émettrice (id)")
+    )
+    neighbourhood = django_filters.NumberFilter(field_name="project_holder__neighbourhood_id", label=_("Quartier (id)"))
+    created = django_filters.DateFromToRangeFilter(
+        field_name="created_at", label=_("Envoyée entre created_after et created_before (dates incluses)")
+    )
+    overdue = django_filters.BooleanFilter(
+        method="filter_overdue", label=_("Sans réponse au-delà du délai du partenaire")
+    )
+
+    class Meta:
+        model = Referral
+        fields = ["status", "to_organisation", "from_organisation", "neighbourhood", "created", "overdue"]
+
+    def filter_overdue(self, queryset, name, value):
+        queryset = with_answer_due_at(queryset)
+        return queryset.filter(overdue_q()) if value else queryset.exclude(overdue_q())
+
+
+class ProjectHolderFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_search", max_length=100, label=_("Nom, prénom ou e-mail"))
+    neighbourhood = django_filters.NumberFilter(field_name="neighbourhood_id", label=_("Quartier (id)"))
+
+    class Meta:
+        model = ProjectHolder
+        fields = ["q", "neighbourhood", "stage", "situation"]
+
+    def filter_search(self, queryset, name, value):
+        for word in value.split():
+            queryset = queryset.filter(
+                Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(email__icontains=word)
+            )
+        return queryset
+
+
+class ActivityFilter(django_filters.FilterSet):
+    date = django_filters.DateFromToRangeFilter(label=_("Entre date_after et date_before (incluses)"))
+    neighbourhood = django_filters.NumberFilter(field_name="neighbourhood_id", label=_("Quartier (id)"))
+    organisation = django_filters.NumberFilter(field_name="organisation_id", label=_("Structure (id)"))
+
+    class Meta:
+        model = Activity
+        fields = ["kind", "date", "neighbourhood", "organisation"]

@@ -1,0 +1,227 @@
+"""Consent rules of DESIGN.md section 5: required, expired, withdrawn; erasure."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from messaging.models import Event, Note
+from messaging.services import note_post
+from network.errors import ActionForbidden, ConsentRequired, ValidationFailed
+from partners.models import Organisation
+from referrals import selectors, services
+from referrals.models import Consent, ProjectHolder, Referral
+from tests.partners.factories import OrganisationFactory, member_of
+from tests.referrals.factories import ConsentFactory, ProjectHolderFactory, ReferralFactory, expired_consent
+
+pytestmark = pytest.mark.django_db
+
+
+def send(holder, to_organisation, **kwargs):
+    return services.referral_send(
+        holder=holder,
+        actor=holder.created_by,
+        organisation=holder.created_by_organisation,
+        to_organisation=to_organisation,
+        motive="Accompagnement au montage du projet",
+        **kwargs,
+    )
+
+
+def test_sending_without_any_consent_is_refused_in_words_an_advisor_understands():
+    holder = ProjectHolderFactory(first_name="Amina", last_name="Diallo")
+    bge = OrganisationFactory(name="BGE Champagne")
+
+    with pytest.raises(ConsentRequired) as error:
+        send(holder, bge)
+
+    assert error.value.code == "consent_required"
+    assert str(error.value.message) == (
+        "Amina Diallo n'a donné aucun consentement : recueillez son accord avant de l'orienter vers BGE Champagne."
+    )
+    assert not Referral.objects.exists()
+    assert not Event.objects.exists()
+
+
+def test_a_consent_that_names_other_partners_does_not_cover_this_one():
+    holder = ProjectHolderFactory(first_name="Yanis", last_name="Kaci")
+    ConsentFactory(holder=holder, scope_kinds=(), scope_organisations=[OrganisationFactory(name="ADIE Aube")])
+    bge = OrganisationFactory(name="BGE Champagne")
+
+    with pytest.raises(ConsentRequired, match="ne couvre pas BGE Champagne"):
+        send(holder, bge)
+    assert not Referral.objects.exists()
+
+
+def test_a_consent_by_kind_covers_every_partner_of_that_kind_only():
+    holder = ProjectHolderFactory()
+    ConsentFactory(holder=holder, scope_kinds=[Organisation.Kind.CREATION])
+    creation, employment = OrganisationFactory(), OrganisationFactory(employment=True)
+
+    referral = send(holder, creation)
+
+    assert referral.consent.project_holder == holder
+    with pytest.raises(ConsentRequired):
+        send(holder, employment)
+
+
+def test_an_expired_consent_is_refused_with_its_expiry_date():
+    holder = ProjectHolderFactory()
+    bge = OrganisationFactory()
+    consent = expired_consent(holder, bge)
+
+    with pytest.raises(ConsentRequired) as error:
+        send(holder, bge)
+
+    expected_date = timezone.localtime(consent.expires_at).strftime("%d/%m/%Y")
+    assert "a expiré le " + expected_date in str(error.value.message)
+    assert not Referral.objects.exists()
+
+
+def test_a_withdrawn_consent_is_refused():
+    holder = ProjectHolderFactory()
+    bge = OrganisationFactory()
+    consent = ConsentFactory(holder=holder)
+    services.consent_withdraw(
+        consent=consent, actor=holder.created_by, organisation=holder.created_by_organisation, reason="Demande orale"
+    )
+
+    with pytest.raises(ConsentRequired, match="a retiré son consentement"):
+        send(holder, bge)
+
+
+def test_consent_expires_after_twelve_months_by_default():
+    consent = ConsentFactory()
+
+    assert consent.expires_at - consent.given_at == datetime.timedelta(days=365)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"method": "telepathy"}, "method"),
+        ({"scope_kinds": ["coordination"]}, "scope_kinds"),
+        ({"scope_kinds": []}, "scope_organisations"),
+        ({"purpose": "  "}, "purpose"),
+        ({"policy_version": ""}, "policy_version"),
+        ({"given_at": timezone.now() + datetime.timedelta(days=3)}, "given_at"),
+        ({"expires_at": timezone.now() - datetime.timedelta(days=1)}, "expires_at"),
+    ],
+)
+def test_consent_record_refuses_bad_input_and_records_nothing(overrides, field):
+    holder = ProjectHolderFactory()
+
+    with pytest.raises(ValidationFailed) as error:
+        ConsentFactory(holder=holder, **overrides)
+
+    assert error.value.field == field
+    assert not Consent.objects.exists()
+
+
+def test_only_the_holders_citeslab_records_consent():
+    holder = ProjectHolderFactory()
+    partner = OrganisationFactory()
+
+    with pytest.raises(ActionForbidden):
+        ConsentFactory(holder=holder, actor=member_of(partner), organisation=partner)
+
+
+def test_withdrawal_cancels_open_referrals_and_removes_the_receivers_access():
+    referral = ReferralFactory(accepted=True)
+    holder, receiver = referral.project_holder, referral.receiver
+    note_post(referral=referral, actor=receiver, organisation=referral.to_organisation, body="Premier rendez-vous")
+    assert selectors.referrals_visible_to(receiver).filter(pk=referral.pk).exists()
+    assert selectors.project_holders_visible_to(receiver).filter(pk=holder.pk).exists()
+
+    services.consent_withdraw(
+        consent=referral.consent,
+        actor=holder.created_by,
+        organisation=holder.created_by_organisation,
+        reason="La personne ne souhaite plus être accompagnée",
+    )
+
+    referral.refresh_from_db()
+    assert referral.status == Referral.Status.CANCELLED
+    assert referral.cancel_reason == "consent_withdrawn"
+    assert referral.history.last().reason_code == "consent_withdrawn"
+    assert not selectors.referrals_visible_to(receiver).filter(pk=referral.pk).exists()
+    assert not selectors.project_holders_visible_to(receiver).filter(pk=holder.pk).exists()
+    assert selectors.referrals_visible_to(holder.created_by).filter(pk=referral.pk).exists()
+    with pytest.raises(ActionForbidden):
+        note_post(referral=referral, actor=receiver, organisation=referral.to_organisation, body="Encore là ?")
+
+
+def test_withdrawal_removes_access_to_closed_referrals_too_but_not_to_other_consents():
+    closed = ReferralFactory(completed=True)
+    holder = closed.project_holder
+    other_partner = OrganisationFactory()
+    ConsentFactory(holder=holder, scope_kinds=(), scope_organisations=[other_partner])
+    other = send(holder, other_partner)
+
+    services.consent_withdraw(
+        consent=closed.consent, actor=holder.created_by, organisation=holder.created_by_organisation
+    )
+
+    closed.refresh_from_db()
+    other.refresh_from_db()
+    assert closed.status == Referral.Status.COMPLETED
+    assert not selectors.referrals_visible_to(closed.receiver).exists()
+    assert other.status == Referral.Status.SENT
+    assert selectors.referrals_visible_to(member_of(other_partner)).get() == other
+
+
+def test_withdrawing_twice_is_refused():
+    consent = ConsentFactory()
+    holder = consent.project_holder
+    services.consent_withdraw(consent=consent, actor=holder.created_by, organisation=holder.created_by_organisation)
+
+    with pytest.raises(ValidationFailed, match="déjà été retiré"):
+        services.consent_withdraw(consent=consent, actor=holder.created_by, organisation=holder.created_by_organisation)
+
+
+def test_erasure_blanks_personal_data_and_keeps_statistics():
+    referral = ReferralFactory(in_progress=True)
+    holder = referral.project_holder
+    neighbourhood = holder.neighbourhood
+    note_post(
+        referral=referral, actor=referral.receiver, organisation=referral.to_organisation, body="Tél. 06 11 22 33 44"
+    )
+
+    services.project_holder_erase(holder=holder, actor=holder.created_by, organisation=holder.created_by_organisation)
+
+    holder = ProjectHolder.objects.get(pk=holder.pk)
+    assert (holder.first_name, holder.last_name, holder.email, holder.phone, holder.project_summary) == ("",) * 5
+    assert holder.erased_at is not None
+    assert str(holder) == "Porteur anonymisé"
+    assert holder.neighbourhood == neighbourhood
+    assert list(Note.objects.filter(referral=referral).values_list("body", flat=True)) == [""]
+    referral.refresh_from_db()
+    assert referral.motive == ""
+    assert referral.status == Referral.Status.CANCELLED
+    assert referral.created_at is not None and referral.history.count() == 4
+    created = Event.objects.get(referral=referral, kind=Event.Kind.REFERRAL_CREATED)
+    assert created.payload["data"]["project_holder"] == ""
+    assert all(e.payload["data"].get("body", "") == "" for e in Event.objects.filter(kind=Event.Kind.NOTE_CREATED))
+
+
+def test_an_erased_holder_can_no_longer_be_referred_or_changed():
+    holder = ProjectHolderFactory()
+    ConsentFactory(holder=holder)
+    services.project_holder_erase(holder=holder, actor=holder.created_by, organisation=holder.created_by_organisation)
+
+    with pytest.raises(ValidationFailed, match="anonymisé"):
+        send(holder, OrganisationFactory())
+    with pytest.raises(ValidationFailed, match="anonymisé"):
+        services.project_holder_update(
+            holder=holder, actor=holder.created_by, organisation=holder.created_by_organisation, first_name="Re"
+        )
+
+
+def test_only_the_holders_citeslab_may_erase():
+    referral = ReferralFactory()
+
+    with pytest.raises(ActionForbidden):
+        services.project_holder_erase(
+            holder=referral.project_holder, actor=referral.receiver, organisation=referral.to_organisation
+        )
+    assert ProjectHolder.objects.get(pk=referral.project_holder.pk).erased_at is None

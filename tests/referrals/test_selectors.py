@@ -1,0 +1,123 @@
+"""Scoping of referral reads: the single selector, as a matrix of organisations."""
+
+import pytest
+from django.contrib.auth.models import AnonymousUser, Group
+from django.http import Http404
+
+from network.errors import ActionForbidden
+from partners.services import membership_add
+from referrals import selectors, services
+from referrals.models import Referral
+from tests.partners.factories import OrganisationFactory, UserFactory, member_of
+from tests.referrals.factories import ProjectHolderFactory, ReferralFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_member_of_an_unrelated_partner_sees_none_of_another_organisations_referrals():
+    ReferralFactory()
+    ReferralFactory(accepted=True)
+    outsider = member_of(OrganisationFactory())
+
+    assert list(selectors.referrals_visible_to(outsider)) == []
+    assert list(selectors.project_holders_visible_to(outsider)) == []
+
+
+def test_an_unrelated_partner_gets_404_for_a_referral_it_cannot_see():
+    referral = ReferralFactory()
+    outsider = member_of(OrganisationFactory())
+
+    with pytest.raises(Http404):
+        selectors.referral_get_visible(outsider, referral.uuid)
+
+
+def test_each_side_sees_its_referrals_and_only_those():
+    ours = ReferralFactory()
+    theirs = ReferralFactory()
+
+    assert list(selectors.referrals_visible_to(ours.receiver)) == [ours]
+    assert list(selectors.referrals_visible_to(ours.project_holder.created_by)) == [ours]
+    assert list(selectors.referrals_visible_to(theirs.receiver)) == [theirs]
+
+
+def test_a_partner_never_sees_the_same_persons_referrals_to_other_partners():
+    first = ReferralFactory()
+    holder = first.project_holder
+    second = ReferralFactory(holder=holder)
+
+    assert list(selectors.referrals_visible_to(first.receiver)) == [first]
+    assert list(selectors.referrals_visible_to(second.receiver)) == [second]
+    assert set(selectors.referrals_visible_to(holder.created_by)) == {first, second}
+
+
+def test_the_coordinator_sees_all_referrals_and_holders_and_can_change_none():
+    referrals = [ReferralFactory(), ReferralFactory(accepted=True), ReferralFactory(declined=True)]
+    coordination = OrganisationFactory(coordination=True)
+    coordinator = member_of(coordination)
+
+    assert set(selectors.referrals_visible_to(coordinator)) == set(referrals)
+    assert selectors.project_holders_visible_to(coordinator).count() == 3
+    for referral in referrals[:2]:
+        with pytest.raises(ActionForbidden):
+            services.referral_accept(referral=referral, actor=coordinator, organisation=coordination)
+        with pytest.raises(ActionForbidden):
+            services.referral_cancel(
+                referral=referral, actor=coordinator, organisation=coordination, reason="sent_by_mistake"
+            )
+    assert Referral.objects.get(pk=referrals[0].pk).status == Referral.Status.SENT
+
+
+def test_no_group_but_the_coordination_group_ever_holds_a_global_referral_permission():
+    ReferralFactory(completed=True)
+    coordination = OrganisationFactory(coordination=True)
+
+    with_global = Group.objects.filter(
+        permissions__codename__in=["view_referral", "change_referral", "cancel_referral"]
+    )
+    assert set(with_global) == {coordination.group}
+
+
+def test_scoping_to_one_organisation_narrows_to_what_it_holds():
+    referral = ReferralFactory()
+    receiver = referral.receiver
+    other = OrganisationFactory(citeslab=True)
+    membership_add(organisation=other, user=receiver)
+
+    assert list(selectors.referrals_visible_to(receiver, organisation=referral.to_organisation)) == [referral]
+    assert list(selectors.referrals_visible_to(receiver, organisation=other)) == []
+
+
+def test_anonymous_and_inactive_users_see_nothing():
+    referral = ReferralFactory()
+    referral.receiver.is_active = False
+    referral.receiver.save()
+
+    assert not selectors.referrals_visible_to(AnonymousUser()).exists()
+    assert not selectors.referrals_visible_to(referral.receiver).exists()
+    assert not selectors.referrals_visible_to(UserFactory()).exists()
+
+
+@pytest.mark.parametrize("count", [5, 50])
+def test_the_scoping_selector_runs_one_query_whatever_the_number_of_referrals(count, django_assert_num_queries):
+    holder = ProjectHolderFactory()
+    bge = OrganisationFactory()
+    coordinator = member_of(OrganisationFactory(coordination=True))
+    citeslab, advisor = holder.created_by_organisation, holder.created_by
+    ReferralFactory(holder=holder, to_organisation=bge)
+    for _ in range(count - 1):
+        ReferralFactory(holder=ProjectHolderFactory(organisation=citeslab, actor=advisor), to_organisation=bge)
+    receiver = member_of(bge)
+
+    for user in (receiver, holder.created_by, coordinator):
+        with django_assert_num_queries(1):
+            rows = [
+                (
+                    r.project_holder.neighbourhood,
+                    r.from_organisation.name,
+                    r.to_organisation.name,
+                    r.service,
+                    r.assigned_to,
+                )
+                for r in selectors.referrals_visible_to(user)
+            ]
+        assert len(rows) == count
