@@ -54,6 +54,8 @@
 
   function markViewed(uuid, at) {
     rowsOf(uuid).forEach(function (row) {
+      row.classList.remove("unread");
+      row.querySelectorAll(".badge--new").forEach(function (badge) { badge.remove(); });
       row.querySelectorAll("[data-viewed]").forEach(function (cell) {
         cell.innerHTML = "";
         var badge = document.createElement("span");
@@ -217,9 +219,11 @@
       else if (message.type === "error") handleError(message);
       else if (message.referral) handleEvent(message);
     });
-    socket.addEventListener("close", function () {
+    socket.addEventListener("close", function (closing) {
       body.dataset.liveConnected = "false";
       socket = null;
+      // 4401 / 4403: logged out or no longer allowed; the page itself will say so on reload.
+      if (closing.code === 4401 || closing.code === 4403) { setState(""); return; }
       setState(strings.liveOff || "");
       setTimeout(connect, retryDelay);
       retryDelay = Math.min(retryDelay * 2, 30000);

@@ -145,6 +145,16 @@ def test_referral_journey_across_three_organisations(server, pages):
     response = adie.goto(f"{server}/orientations/{uuid}/")
     assert response.status == 404
 
+    # The advisor's other pages: the sent list shows the referral read and accepted.
+    advisor.goto(server + "/orientations/envoyees/")
+    sent_row = advisor.locator(row)
+    assert "Acceptée" in sent_row.inner_text()
+    assert sent_row.locator("[data-viewed]").inner_text() == "lu"
+    assert_accessible(advisor, "advisor sent referrals")
+    advisor.get_by_role("link", name="Inès Navigateur").first.click()
+    advisor.wait_for_load_state()
+    assert_accessible(advisor, "advisor project holder page")
+
     # The advisor's main page, with the holder at the top.
     advisor.goto(server + "/porteurs/")
     assert "Inès Navigateur" in advisor.locator("tbody tr").first.inner_text()
@@ -171,3 +181,20 @@ def test_inbox_on_a_phone_screen(server, new_context):
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page scrolls sideways on a phone ({width}px)"
     save_screenshot(page, "partner-inbox-phone")
+
+
+def test_notes_work_without_javascript(server, new_context):
+    page = log_in(new_context(java_script_enabled=False), server, "bge")
+    page.goto(server + "/orientations/recues/?status=in_progress")
+    page.locator("#inbox-rows a").first.click()
+    page.wait_for_load_state()
+
+    page.get_by_label("Votre note").fill("Note envoyée sans JavaScript.")
+    page.get_by_label("Interne à ma structure").check()
+    page.get_by_role("button", name="Publier la note").click()
+    page.wait_for_load_state()
+
+    assert page.url.endswith("#notes")
+    note = page.locator("#note-list li", has_text="Note envoyée sans JavaScript.")
+    assert note.count() == 1
+    assert "Interne" in note.inner_text()
