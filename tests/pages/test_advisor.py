@@ -3,7 +3,6 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from partners.models import Organisation
 from referrals.models import Activity, Consent, ProjectHolder, Referral
 from tests.partners.factories import NeighbourhoodFactory, OrganisationFactory, ServiceFactory, member_of
 from tests.referrals.factories import ConsentFactory, ProjectHolderFactory, ReferralFactory
@@ -147,7 +146,6 @@ def test_partner_staff_cannot_record_holders(client):
 def test_holder_page_shows_consents_referrals_and_activities(client, advisor, citeslab):
     holder = ProjectHolderFactory(organisation=citeslab, actor=advisor)
     referral = ReferralFactory(holder=holder, to_organisation=OrganisationFactory(name="BGE Champagne"))
-    Activity.objects.none()
     from referrals.services import activity_record
 
     activity_record(
@@ -399,5 +397,17 @@ def test_activity_list_query_count_does_not_grow_with_rows(
     assert len(response.context["page"]) == 12
 
 
-def test_citeslab_kind_constant_is_the_advisor_home():
-    assert Organisation.Kind.CITESLAB == "citeslab"
+def test_holder_page_query_count_does_not_grow_with_referrals(
+    client, advisor, citeslab, count_queries, django_assert_num_queries
+):
+    holder = ProjectHolderFactory(organisation=citeslab, actor=advisor)
+    for _ in range(2):
+        ReferralFactory(holder=holder)
+    few = count_queries(client, f"/porteurs/{holder.uuid}/")
+    for _ in range(4):
+        ReferralFactory(holder=holder, accepted=True)
+
+    with django_assert_num_queries(few):
+        response = client.get(f"/porteurs/{holder.uuid}/")
+
+    assert len(response.context["referrals"]) == 6

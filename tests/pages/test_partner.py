@@ -131,10 +131,15 @@ def test_other_organisations_get_404(client, referral, who):
     assert not Note.objects.exists()
 
 
-def test_coordinator_sees_the_page_read_only(client, referral):
+def test_coordinator_sees_the_page_read_only_without_personal_data(client, referral):
     client.force_login(member_of(OrganisationFactory(coordination=True)))
 
     page = client.get(url(referral)).content.decode()
+
+    holder = referral.project_holder
+    assert "Orientation vers BGE Champagne" in page
+    assert holder.last_name not in page and holder.email not in page and holder.project_summary not in page
+    assert holder.neighbourhood.name in page
 
     assert "Accepter l&#x27;orientation" not in page
     assert 'id="note-form"' not in page
