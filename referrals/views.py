@@ -139,7 +139,12 @@ def holder_create(request):
     else:
         holder_form, choice_form, consent_form = HolderForm(), NewHolderConsentChoiceForm(), ConsentForm()
         status = 200
-    context = {"holder_form": holder_form, "choice_form": choice_form, "consent_form": consent_form}
+    context = {
+        "holder_form": holder_form,
+        "choice_form": choice_form,
+        "consent_form": consent_form,
+        "forms_with_errors": [holder_form, consent_form] if choice_form["consent_given"].value() else [holder_form],
+    }
     return render(request, "referrals/holder_form.html", context, status=status)
 
 

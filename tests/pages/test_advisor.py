@@ -106,6 +106,7 @@ def test_new_holder_errors_are_explained_and_typed_values_kept(client, advisor):
 
     page = response.content.decode()
     assert response.status_code == 400
+    assert page.count("Le formulaire contient des erreurs") == 1
     assert "Indiquez au moins un moyen de contact" in page
     assert "Précisez à quels partenaires la personne accepte d&#x27;être orientée." in page
     assert 'value="Amina"' in page
