@@ -18,6 +18,7 @@ import json
 from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, pagination, parsers, status, throttling
 from rest_framework.settings import api_settings
 
@@ -104,6 +105,7 @@ def acting_organisation(user, organisation_id=None, *, kinds=None) -> Organisati
     return organisations[0]
 
 
+@csrf_exempt
 def api_not_found(request, unmatched=""):
     """Any /api/ address no endpoint matches: a JSON 404 in the API's error shape, not an HTML page."""
     from django.http import JsonResponse

@@ -21,4 +21,4 @@ from django.urls import re_path  # noqa: E402
 
 from network.api_access import api_not_found  # noqa: E402
 
-urlpatterns += [re_path(r"^api/(?P<unmatched>.*)$", api_not_found)]
+urlpatterns += [re_path(r"^api/(?P<unmatched>[\s\S]*)$", api_not_found)]

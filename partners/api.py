@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from network.api_access import TokenRequestThrottle
+from network.api_filters import IdFilter
 from network.errors import ValidationFailed
 
 from . import services
@@ -200,8 +201,8 @@ class ServiceFilter(django_filters.FilterSet):
         label="Type de partenaire",
     )
     category = django_filters.ChoiceFilter(choices=Service.Category.choices)
-    neighbourhood = django_filters.NumberFilter(field_name="neighbourhoods", label="Quartier desservi (id)")
-    organisation = django_filters.NumberFilter(field_name="organisation_id", label="Organisation (id)")
+    neighbourhood = IdFilter(field_name="neighbourhoods", label="Quartier desservi (id)")
+    organisation = IdFilter(field_name="organisation_id", label="Organisation (id)")
 
     class Meta:
         model = Service

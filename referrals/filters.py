@@ -8,19 +8,17 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from network.api_filters import IdFilter
+
 from .models import Activity, ProjectHolder, Referral
 from .pipeline import overdue_q, with_answer_due_at
 
 
 class ReferralFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Referral.Status.choices, label=_("Statut (répétable)"))
-    to_organisation = django_filters.NumberFilter(
-        field_name="to_organisation_id", label=_("Partenaire destinataire (id)")
-    )
-    from_organisation = django_filters.NumberFilter(
-        field_name="from_organisation_id", label=_("Structure émettrice (id)")
-    )
-    neighbourhood = django_filters.NumberFilter(field_name="project_holder__neighbourhood_id", label=_("Quartier (id)"))
+    to_organisation = IdFilter(field_name="to_organisation_id", label=_("Partenaire destinataire (id)"))
+    from_organisation = IdFilter(field_name="from_organisation_id", label=_("Structure émettrice (id)"))
+    neighbourhood = IdFilter(field_name="project_holder__neighbourhood_id", label=_("Quartier (id)"))
     created = django_filters.DateFromToRangeFilter(
         field_name="created_at", label=_("Envoyée entre created_after et created_before (dates incluses)")
     )
@@ -39,7 +37,7 @@ class ReferralFilter(django_filters.FilterSet):
 
 class ProjectHolderFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_search", max_length=100, label=_("Nom, prénom ou e-mail"))
-    neighbourhood = django_filters.NumberFilter(field_name="neighbourhood_id", label=_("Quartier (id)"))
+    neighbourhood = IdFilter(field_name="neighbourhood_id", label=_("Quartier (id)"))
 
     class Meta:
         model = ProjectHolder
@@ -55,8 +53,8 @@ class ProjectHolderFilter(django_filters.FilterSet):
 
 class ActivityFilter(django_filters.FilterSet):
     date = django_filters.DateFromToRangeFilter(label=_("Entre date_after et date_before (incluses)"))
-    neighbourhood = django_filters.NumberFilter(field_name="neighbourhood_id", label=_("Quartier (id)"))
-    organisation = django_filters.NumberFilter(field_name="organisation_id", label=_("Structure (id)"))
+    neighbourhood = IdFilter(field_name="neighbourhood_id", label=_("Quartier (id)"))
+    organisation = IdFilter(field_name="organisation_id", label=_("Structure (id)"))
 
     class Meta:
         model = Activity

@@ -12,6 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from network.api_filters import MAX_ID
 from partners.models import Neighbourhood, Organisation, Service
 from partners.serializers import NeighbourhoodSerializer, OrganisationSummarySerializer, UserSummarySerializer
 
@@ -73,6 +74,8 @@ class ProjectHolderWriteSerializer(serializers.ModelSerializer):
         queryset=Neighbourhood.objects.all(), allow_null=True, required=False
     )
     organisation = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_ID,
         required=False,
         write_only=True,
         help_text=_("Le CitésLab pour lequel vous agissez, si vous êtes membre de plusieurs."),
@@ -298,7 +301,10 @@ class ActivitySerializer(serializers.ModelSerializer):
 
 class ActivityWriteSerializer(serializers.Serializer):
     organisation = serializers.IntegerField(
-        required=False, help_text=_("Le CitésLab pour lequel vous agissez, si vous êtes membre de plusieurs.")
+        min_value=1,
+        max_value=MAX_ID,
+        required=False,
+        help_text=_("Le CitésLab pour lequel vous agissez, si vous êtes membre de plusieurs."),
     )
     kind = serializers.ChoiceField(choices=Activity.Kind.choices)
     date = serializers.DateField()
@@ -322,11 +328,16 @@ class ActivityWriteSerializer(serializers.Serializer):
 
 class PipelineQuerySerializer(serializers.Serializer):
     organisation = serializers.IntegerField(
-        required=False, help_text=_("Seulement pour le compte de cette organisation (dont vous êtes membre).")
+        min_value=1,
+        max_value=MAX_ID,
+        required=False,
+        help_text=_("Seulement pour le compte de cette organisation (dont vous êtes membre)."),
     )
     date_from = serializers.DateField(required=False, help_text=_("Orientations envoyées à partir de ce jour."))
     date_to = serializers.DateField(required=False, help_text=_("Orientations envoyées jusqu'à ce jour inclus."))
-    neighbourhood = serializers.IntegerField(required=False, help_text=_("Quartier du porteur (id)."))
+    neighbourhood = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False, help_text=_("Quartier du porteur (id).")
+    )
     partner_kind = serializers.ChoiceField(choices=PARTNER_KIND_CHOICES, required=False)
 
     def validate(self, data):
