@@ -19,7 +19,13 @@ from referrals.selectors import referral_get_visible
 from .events import event_message
 from .models import NOTE_MAX_LENGTH, Event, Note
 from .selectors import email_preferences_of, notes_visible_to, notifications_of
-from .services import email_preferences_set, note_payload, note_post_as_member, notifications_mark_read
+from .services import (
+    email_preferences_set,
+    note_organisation_of,
+    note_payload,
+    note_post,
+    notifications_mark_read,
+)
 
 
 class NoteSerializer(serializers.Serializer):
@@ -63,11 +69,13 @@ class ReferralNotesView(generics.GenericAPIView):
     def post(self, request, uuid):
         """Post a note; the same client_id again answers 200 with the note already posted."""
         referral = referral_get_visible(request.user, uuid)
+        organisation = note_organisation_of(request.user, referral)
         serializer = NoteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        note, created = note_post_as_member(
+        note, created = note_post(
             referral=referral,
             actor=request.user,
+            organisation=organisation,
             body=serializer.validated_data["body"],
             visibility=serializer.validated_data["visibility"],
             client_id=serializer.validated_data["client_id"],

@@ -10,6 +10,7 @@ in id order, see messaging/events.py).
 
 import json
 import logging
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -21,7 +22,7 @@ from referrals.selectors import referral_get_visible
 
 from .events import event_message, inbox_group, referral_group, user_group
 from .selectors import active_organisation_ids, inbox_events_for, last_event_id, referral_events_for
-from .services import note_payload, note_post_as_member
+from .services import note_organisation_of, note_payload, note_post
 
 logger = logging.getLogger(__name__)
 
@@ -77,8 +78,6 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
 
     def scope_after(self):
         """The ``after`` query parameter: None when absent, False when not an event id."""
-        from urllib.parse import parse_qs
-
         values = parse_qs(self.scope.get("query_string", b"").decode("latin1")).get("after")
         if not values:
             return None
@@ -204,16 +203,23 @@ class ReferralConsumer(EventStreamConsumer):
         client_id = content.get("client_id")
         body, visibility = content.get("body"), content.get("visibility", "shared")
         try:
+            # Read again: the access, the status and the assignee may have changed since connect.
+            user = self.scope["user"]
+            referral = referral_get_visible(user, self.referral.uuid)
+            organisation = note_organisation_of(user, referral)
             if not isinstance(client_id, str) or not client_id:
                 raise ValidationFailed(_("Chaque note envoyée porte un client_id (un UUID)."), field="client_id")
             if not isinstance(body, str):
                 raise ValidationFailed(_("Le texte de la note est attendu dans « body »."), field="body")
             if not isinstance(visibility, str):
                 raise ValidationFailed(_("Visibilité inconnue."), field="visibility")
-            # Read again: the access, the status and the assignee may have changed since connect.
-            referral = referral_get_visible(self.scope["user"], self.referral.uuid)
-            note, _created = note_post_as_member(
-                referral=referral, actor=self.scope["user"], body=body, visibility=visibility, client_id=client_id
+            note, _created = note_post(
+                referral=referral,
+                actor=user,
+                organisation=organisation,
+                body=body,
+                visibility=visibility,
+                client_id=client_id,
             )
         except Http404:
             return {

@@ -16,7 +16,10 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import connection, transaction
 
+from referrals.models import ReferralGroupObjectPermission
+
 from .models import Event
+from .notifications import event_notify
 
 logger = logging.getLogger(__name__)
 
@@ -71,8 +74,6 @@ def _last_id(queryset) -> int:
 
 def _organisations_with_access(referral) -> list[int]:
     """The referral's two organisations, minus one whose access was revoked (consent withdrawn)."""
-    from referrals.models import ReferralGroupObjectPermission
-
     party = [referral.from_organisation_id, referral.to_organisation_id]
     seeing = set(
         ReferralGroupObjectPermission.objects.filter(
@@ -91,8 +92,6 @@ def event_append(*, kind: str, referral, data: dict, audience_organisation=None,
     Publishing is scheduled for after the commit: a rolled-back write publishes nothing.
     The event's notifications (rows now, e-mails after the commit) are made here too.
     """
-    from .notifications import event_notify
-
     _lock_stream()
     previous = _last_id(Event.objects.all())
     previous_in_referral = _last_id(Event.objects.filter(referral_id=referral.pk))
@@ -124,10 +123,15 @@ def event_publish(event: Event) -> None:
         "previous_in_referral": getattr(event, "stream_previous_in_referral", None),
     }
     try:
-        for group in event_groups(event):
-            async_to_sync(layer.group_send)(group, message)
+        async_to_sync(_group_send_all)(layer, event_groups(event), message)
     except Exception:
         logger.warning("Event %s not published; clients will catch up on reconnect", event.id, exc_info=True)
+
+
+async def _group_send_all(layer, groups, message) -> None:
+    # One hop into the event loop per publish, not one per group.
+    for group in groups:
+        await layer.group_send(group, message)
 
 
 def access_changed_publish(*, groups: list[str]) -> None:
@@ -142,8 +146,7 @@ def access_changed_publish(*, groups: list[str]) -> None:
         if layer is None:
             return
         try:
-            for group in groups:
-                async_to_sync(layer.group_send)(group, {"type": "relais.access_changed"})
+            async_to_sync(_group_send_all)(layer, groups, {"type": "relais.access_changed"})
         except Exception:
             logger.warning("Access change not published to %s", groups, exc_info=True)
 

@@ -127,16 +127,14 @@ def email_preferences_set(*, user, preferences: dict) -> dict[str, bool]:
     return email_preferences_of(user)
 
 
-def note_post_as_member(*, referral: Referral, actor, body, visibility=Note.Visibility.SHARED, client_id=None):
-    """``note_post`` on behalf of the actor's organisation on the referral (the receiver first).
+def note_organisation_of(actor, referral: Referral) -> Organisation:
+    """The organisation ``actor`` writes notes for on ``referral`` (the receiver first), or 403.
 
-    The API and the WebSocket both post through here, so both refuse the same way.
+    The API and the WebSocket both ask here before posting, so both refuse the same way.
     """
     from referrals.selectors import acting_organisation
 
     organisation = acting_organisation(actor, referral)
     if organisation is None:
         raise ActionForbidden(_("Seules les deux structures de l'orientation peuvent y écrire des notes."))
-    return note_post(
-        referral=referral, actor=actor, organisation=organisation, body=body, visibility=visibility, client_id=client_id
-    )
+    return organisation

@@ -65,6 +65,14 @@ def test_notes_authorization_matrix(network, referral, who, read, write):
         assert response.json()["code"] == "not_found"
 
 
+def test_who_may_not_write_is_refused_before_the_note_is_checked(network, referral):
+    coordinator = member_of(OrganisationFactory(coordination=True))
+
+    response = client_for(coordinator).post(notes_url(referral), {"body": ""}, format="json")
+
+    assert (response.status_code, response.json()["code"]) == (403, "permission_denied")
+
+
 def test_a_posted_note_is_returned_as_clients_show_it(network, referral):
     client_id = uuid.uuid4()
 

@@ -121,6 +121,12 @@ async def test_an_anonymous_visitor_is_refused(network):
     assert await closed_with(socket) == 4401
 
 
+async def test_an_unknown_token_is_refused_as_not_signed_in(network):
+    socket = await open_socket("/ws/inbox/", headers=[(b"authorization", b"Token not-a-real-token")])
+
+    assert await closed_with(socket) == 4401
+
+
 async def test_a_foreign_origin_is_refused_at_the_handshake(network):
     from channels.testing import WebsocketCommunicator
 
