@@ -23,7 +23,8 @@
   function say(text) { if (announcer) announcer.textContent = text; }
   function setState(text) { if (liveState) liveState.textContent = text; }
   function statusLabel(code, fallback) {
-    var key = "status" + code.replace(/(^|_)([a-z])/g, function (_m, _s, c) { return c.toUpperCase(); });
+    // data-status-in_progress is dataset.statusIn_progress: only the letter after "-" is capitalised.
+    var key = "status" + code.charAt(0).toUpperCase() + code.slice(1);
     return strings[key] || fallback || code;
   }
   function newUuid() {

@@ -119,6 +119,8 @@ def test_referral_journey_across_three_organisations(server, pages):
     partner.wait_for_load_state()
     assert "Acceptée" in partner.locator(".head-status").inner_text()
     advisor.wait_for_selector(".head-status .status--accepted")
+    assert advisor.locator(".head-status [data-status]").inner_text() == "Acceptée"
+    assert "Acceptée" in advisor.locator("#history").inner_text()
 
     # BGE writes a note over the WebSocket; the advisor sees it arrive and answers.
     partner.wait_for_selector(LIVE, state="attached")
