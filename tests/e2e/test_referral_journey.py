@@ -172,6 +172,7 @@ def test_login_page_is_accessible_and_french(server, new_context):
     page.goto(server + "/login/")
 
     assert page.locator("html").get_attribute("lang") == "fr"
+    assert page.evaluate("document.activeElement.id") == "id_username"
     assert_accessible(page, "login page")
     save_screenshot(page, "login")
 
@@ -180,9 +181,18 @@ def test_inbox_on_a_phone_screen(server, new_context):
     page = log_in(new_context(viewport={"width": 390, "height": 844}, is_mobile=True), server, "bge")
 
     assert page.get_by_role("heading", name="Orientations reçues").is_visible()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Aller au contenu"
+    assert page.get_by_role("link", name="Aller au contenu").is_visible()
     width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 390, f"the page scrolls sideways on a phone ({width}px)"
+    assert width <= 390, f"the inbox scrolls sideways on a phone ({width}px)"
     save_screenshot(page, "partner-inbox-phone")
+
+    page.locator("#inbox-rows a").first.click()
+    page.wait_for_load_state()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the referral page scrolls sideways on a phone ({width}px)"
+    assert page.get_by_role("button", name="Publier la note").is_visible()
 
 
 def test_notes_work_without_javascript(server, new_context):
