@@ -73,6 +73,7 @@
     if (body.dataset.organisation && data.to_organisation !== body.dataset.organisation) return;
     var filter = body.dataset.filterStatus;
     if (filter && filter !== "sent") return;
+    if (body.dataset.firstPage !== "true") return; // newest first: it belongs to page 1
     if (rowsOf(event.referral).length) return;
     var template = document.getElementById("inbox-row-template");
     var rows = document.getElementById("inbox-rows");
@@ -167,7 +168,7 @@
     } else if (event.type === "referral.viewed") {
       markViewed(event.referral, data.viewed_at);
     } else if (event.type === "note.created") {
-      if (mode === "referral" && event.referral === body.dataset.referral) {
+      if (mode === "referral" && event.referral === body.dataset.pageReferral) {
         addNote(data);
         if (data.author) say((strings.newNote || "") + " " + data.author);
       }
