@@ -43,6 +43,21 @@ class World:
             client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
         return client
 
+    def send(self, count=1, *, to=None, path=(), neighbourhood=None, **kwargs) -> list:
+        """``count`` more referrals from the CitésLab, each for a new holder, to ``to`` (the partner)."""
+        to = to or self.partner
+        receiver = self.users["receiver_staff"] if to == self.partner else None
+        sent = []
+        for _ in range(count):
+            holder = ProjectHolderFactory(
+                organisation=self.citeslab,
+                actor=self.users["advisor"],
+                neighbourhood=neighbourhood or self.neighbourhood,
+            )
+            extra = {"receiver": receiver} if receiver else {}
+            sent.append(ReferralFactory(holder=holder, to_organisation=to, path=path, **extra, **kwargs))
+        return sent
+
     def membership(self, role) -> Membership:
         return Membership.objects.get(user=self.users[role], organisation=self.partner)
 

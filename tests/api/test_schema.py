@@ -1,0 +1,108 @@
+"""The OpenAPI schema describes every endpoint; Swagger UI is served by the project, without a CDN."""
+
+import re
+
+import pytest
+import yaml
+from rest_framework.test import APIClient
+
+pytestmark = pytest.mark.django_db
+
+DESIGN_PATHS = {
+    "/api/v1/auth/token/": {"post"},
+    "/api/v1/me/": {"get"},
+    "/api/v1/organisations/": {"get"},
+    "/api/v1/organisations/{organisation_id}/members/": {"get", "post"},
+    "/api/v1/organisations/{organisation_id}/members/{id}/": {"get", "patch"},
+    "/api/v1/services/": {"get", "post"},
+    "/api/v1/services/{id}/": {"get", "patch"},
+    "/api/v1/neighbourhoods/": {"get"},
+    "/api/v1/project-holders/": {"get", "post"},
+    "/api/v1/project-holders/{uuid}/": {"get", "patch"},
+    "/api/v1/project-holders/{uuid}/erase/": {"post"},
+    "/api/v1/project-holders/{uuid}/consents/": {"get", "post"},
+    "/api/v1/consents/{id}/withdraw/": {"post"},
+    "/api/v1/referrals/": {"get", "post"},
+    "/api/v1/referrals/{uuid}/": {"get"},
+    "/api/v1/referrals/{uuid}/accept/": {"post"},
+    "/api/v1/referrals/{uuid}/decline/": {"post"},
+    "/api/v1/referrals/{uuid}/start/": {"post"},
+    "/api/v1/referrals/{uuid}/complete/": {"post"},
+    "/api/v1/referrals/{uuid}/cancel/": {"post"},
+    "/api/v1/referrals/{uuid}/events/": {"get"},
+    "/api/v1/activities/": {"get", "post"},
+    "/api/v1/pipeline/": {"get"},
+}
+
+
+@pytest.fixture
+def schema():
+    response = APIClient().get("/api/schema/")
+    assert response.status_code == 200
+    return yaml.safe_load(response.content)
+
+
+def test_the_schema_describes_every_endpoint_of_the_design(schema):
+    assert schema["openapi"].startswith("3.")
+    for path, methods in DESIGN_PATHS.items():
+        assert methods <= set(schema["paths"][path]), path
+
+
+def test_every_operation_documents_its_errors_with_the_error_shape(schema):
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            assert {"400", "404"} <= set(responses), (method, path)
+            if path != "/api/v1/auth/token/":
+                assert {"401", "403"} <= set(responses), (method, path)
+            if method == "post" and path.startswith("/api/v1/referrals/{uuid}/"):
+                assert "409" in responses, (method, path)
+            error = responses["404"]["content"]["application/json"]["schema"]
+            assert error == {"$ref": "#/components/schemas/ApiError"}
+    assert schema["components"]["schemas"]["ApiError"]["required"] == ["code"]
+
+
+def test_request_bodies_name_their_codes(schema):
+    decline = schema["components"]["schemas"]["DeclineRequest"]
+    assert decline["required"] == ["reason"]
+    reasons = schema["components"]["schemas"]["DeclineReasonEnum"]["enum"]
+    assert set(reasons) == {
+        "unreachable",
+        "no_show",
+        "not_eligible",
+        "not_interested",
+        "no_capacity",
+        "wrong_partner",
+        "duplicate",
+        "other",
+    }
+    referral_filters = {p["name"] for p in schema["paths"]["/api/v1/referrals/"]["get"]["parameters"]}
+    assert {
+        "status",
+        "to_organisation",
+        "from_organisation",
+        "neighbourhood",
+        "created_after",
+        "created_before",
+        "overdue",
+        "page",
+        "page_size",
+    } <= referral_filters
+    assert schema["components"]["securitySchemes"]["tokenAuth"]["in"] == "header"
+
+
+def test_swagger_ui_is_served_from_the_project_without_a_cdn():
+    client = APIClient()
+    page = client.get("/api/docs/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert assets
+    assert all(not asset.startswith(("http:", "https:", "//")) for asset in assets), assets
+    bundle = next(a for a in assets if a.endswith("swagger-ui-bundle.js"))
+    served = client.get(bundle)
+    try:
+        assert served.status_code == 200
+        assert b"SwaggerUIBundle" in b"".join(served.streaming_content)
+    finally:
+        served.close()
