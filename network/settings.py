@@ -173,11 +173,6 @@ TEMPLATES[0]["OPTIONS"]["context_processors"].append("network.views.organisation
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.locale.LocaleMiddleware"), "network.language.FrenchFirstMiddleware"
 )
-# Real time and notifications (messaging).
-# The address of the site in e-mails.
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
-# The in-memory layer queues a burst to one group too (its own default capacity is 100).
-CHANNEL_LAYERS["default"].setdefault("CONFIG", {}).setdefault("capacity", env.int("CHANNEL_CAPACITY", default=5000))
 # --- HTTP API conventions (network/api_access.py) and its OpenAPI schema -----------------------
 INSTALLED_APPS += ["drf_spectacular_sidecar"]
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=256 * 1024)
@@ -205,3 +200,9 @@ SPECTACULAR_SETTINGS.update(
         },
     }
 )
+
+# Real time and notifications (messaging).
+# The address of the site in e-mails.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# The in-memory layer queues a burst to one group too (its own default capacity is 100).
+CHANNEL_LAYERS["default"].setdefault("CONFIG", {}).setdefault("capacity", env.int("CHANNEL_CAPACITY", default=5000))
