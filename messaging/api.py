@@ -8,7 +8,8 @@
 
 from django.urls import path
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,7 +18,7 @@ from network.errors import ValidationFailed
 from referrals.selectors import referral_get_visible
 
 from .events import event_message
-from .models import NOTE_MAX_LENGTH, Event, Note
+from .models import NOTE_MAX_LENGTH, Event, Note, Notification
 from .selectors import email_preferences_of, notes_visible_to, notifications_of
 from .services import (
     email_preferences_set,
@@ -27,27 +28,39 @@ from .services import (
     notifications_mark_read,
 )
 
+REFERRAL_UUID = OpenApiParameter("uuid", OpenApiTypes.UUID, OpenApiParameter.PATH, description="Orientation")
+UNREAD = OpenApiParameter(
+    "unread", OpenApiTypes.BOOL, OpenApiParameter.QUERY, description="Seulement les notifications non lues"
+)
+
 
 class NoteSerializer(serializers.Serializer):
-    """A note as clients show it (the ``data`` of a ``note.created`` event)."""
+    """A note as clients show it: the ``data`` of its ``note.created`` event."""
 
     uuid = serializers.UUIDField(read_only=True)
     body = serializers.CharField(max_length=NOTE_MAX_LENGTH, trim_whitespace=False, allow_blank=True)
     visibility = serializers.ChoiceField(choices=Note.Visibility.choices, default=Note.Visibility.SHARED)
-    client_id = serializers.UUIDField(required=False, allow_null=True, default=None)
+    client_id = serializers.UUIDField(
+        required=False, allow_null=True, default=None, help_text="Clé d'idempotence choisie par le client."
+    )
     author = serializers.CharField(read_only=True)
-    author_id = serializers.IntegerField(read_only=True)
+    author_id = serializers.IntegerField(read_only=True, allow_null=True)
     organisation = serializers.CharField(read_only=True)
     organisation_id = serializers.IntegerField(read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
 
+    def to_representation(self, instance):
+        return note_payload(instance)
+
 
 class EventSerializer(serializers.Serializer):
+    """One event of the stream, as the WebSockets send it."""
+
     id = serializers.IntegerField()
     type = serializers.ChoiceField(choices=Event.Kind.choices)
     referral = serializers.UUIDField()
     at = serializers.DateTimeField()
-    data = serializers.DictField()
+    data = serializers.DictField(help_text="Ce que le client affiche ; dépend du type.")
 
 
 class NotificationSerializer(serializers.Serializer):
@@ -56,18 +69,34 @@ class NotificationSerializer(serializers.Serializer):
     read_at = serializers.DateTimeField(allow_null=True)
     event = EventSerializer()
 
+    def to_representation(self, instance):
+        return {
+            "id": instance.id,
+            "created_at": instance.created_at.isoformat(),
+            "read_at": instance.read_at.isoformat() if instance.read_at else None,
+            "event": event_message(instance.event),
+        }
 
-class ReferralNotesView(generics.GenericAPIView):
+
+@extend_schema_view(
+    get=extend_schema(tags=["notes"], summary="Notes d'une orientation", parameters=[REFERRAL_UUID]),
+    post=extend_schema(
+        tags=["notes"],
+        summary="Écrire une note (le même client_id renvoie la note déjà écrite, avec 200)",
+        parameters=[REFERRAL_UUID],
+        request=NoteSerializer,
+        responses={201: NoteSerializer, 200: NoteSerializer},
+    ),
+)
+class ReferralNotesView(generics.ListAPIView):
     serializer_class = NoteSerializer
 
-    def get(self, request, uuid):
-        referral = referral_get_visible(request.user, uuid)
-        page = self.paginate_queryset(notes_visible_to(request.user, referral))
-        return self.get_paginated_response([note_payload(note) for note in page])
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Note.objects.none()
+        return notes_visible_to(self.request.user, referral_get_visible(self.request.user, self.kwargs["uuid"]))
 
-    @extend_schema(responses={201: NoteSerializer, 200: NoteSerializer})
     def post(self, request, uuid):
-        """Post a note; the same client_id again answers 200 with the note already posted."""
         referral = referral_get_visible(request.user, uuid)
         organisation = note_organisation_of(request.user, referral)
         serializer = NoteSerializer(data=request.data)
@@ -83,22 +112,25 @@ class ReferralNotesView(generics.GenericAPIView):
         return Response(note_payload(note), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
-class NotificationListView(generics.GenericAPIView):
+@extend_schema_view(
+    get=extend_schema(
+        tags=["notifications"], summary="Mes notifications, les plus récentes d'abord", parameters=[UNREAD]
+    )
+)
+class NotificationListView(generics.ListAPIView):
     serializer_class = NotificationSerializer
 
-    def get(self, request):
-        unread_only = request.query_params.get("unread", "").lower() in ("1", "true", "yes")
-        page = self.paginate_queryset(notifications_of(request.user, unread_only=unread_only))
-        return self.get_paginated_response(
-            [
-                {"id": n.id, "created_at": n.created_at, "read_at": n.read_at, "event": event_message(n.event)}
-                for n in page
-            ]
-        )
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Notification.objects.none()
+        unread_only = self.request.query_params.get("unread", "").lower() in ("1", "true", "yes")
+        return notifications_of(self.request.user, unread_only=unread_only)
 
 
 class NotificationReadView(APIView):
     @extend_schema(
+        tags=["notifications"],
+        summary="Marquer des notifications comme lues",
         request=inline_serializer(
             "NotificationRead",
             {
@@ -121,20 +153,24 @@ class NotificationReadView(APIView):
         return Response({"updated": updated})
 
 
+def _preferences_serializer(name: str, *, required: bool):
+    return inline_serializer(name, {kind: serializers.BooleanField(required=required) for kind in Event.Kind.values})
+
+
 class EmailPreferencesView(APIView):
     @extend_schema(
-        responses=inline_serializer("EmailPreferences", {k: serializers.BooleanField() for k in Event.Kind.values})
+        tags=["notifications"],
+        summary="Mes préférences d'e-mail, par type d'événement",
+        responses=_preferences_serializer("EmailPreferences", required=True),
     )
     def get(self, request):
         return Response(email_preferences_of(request.user))
 
     @extend_schema(
-        request=inline_serializer(
-            "EmailPreferencesUpdate", {k: serializers.BooleanField(required=False) for k in Event.Kind.values}
-        ),
-        responses=inline_serializer(
-            "EmailPreferencesResult", {k: serializers.BooleanField() for k in Event.Kind.values}
-        ),
+        tags=["notifications"],
+        summary="Activer (true) ou couper (false) les e-mails d'un type d'événement",
+        request=_preferences_serializer("EmailPreferencesUpdate", required=False),
+        responses=_preferences_serializer("EmailPreferences", required=True),
     )
     def patch(self, request):
         if not isinstance(request.data, dict):

@@ -66,6 +66,8 @@ def note_post(
     body = (body or "").strip()
     if not body:
         raise ValidationFailed(_("La note est vide."), field="body")
+    if "\x00" in body:
+        raise ValidationFailed(_("La note contient un caractère invalide."), field="body")
     if len(body) > NOTE_MAX_LENGTH:
         raise ValidationFailed(_("La note dépasse %(max)d caractères.") % {"max": NOTE_MAX_LENGTH}, field="body")
     try:
@@ -101,9 +103,10 @@ def notifications_mark_read(*, user, ids=None) -> int:
     unread = Notification.objects.filter(user=user, read_at=None)
     if ids is not None:
         try:
-            ids = [int(i) for i in ids]
+            ids = [int(i) for i in ids if not isinstance(i, bool)]
         except (TypeError, ValueError) as error:
             raise ValidationFailed(_("Les identifiants de notification sont des nombres."), field="ids") from error
+        ids = [i for i in ids if 0 < i < 2**63]  # beyond: no such notification, and no database error
         unread = unread.filter(pk__in=ids)
     return unread.update(read_at=timezone.now())
 

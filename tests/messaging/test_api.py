@@ -198,6 +198,14 @@ def test_marking_read_without_saying_which_is_refused(network, payload, words):
     assert words in response.json()["detail"]
 
 
+def test_unknown_or_huge_notification_ids_change_nothing(network, referral):
+    response = client_for(network.receiver).post(
+        "/api/v1/notifications/read/", {"ids": [2**70, -1, 0, True]}, format="json"
+    )
+
+    assert response.json() == {"updated": 0}
+
+
 def test_notifications_are_listed_in_a_constant_number_of_queries(network, django_assert_num_queries):
     client = client_for(network.receiver)
     counts = []

@@ -295,6 +295,8 @@ async def test_refused_notes_get_an_error_with_a_reason(network):
     unreadable = await socket.receive_json_from(timeout=3)
     await socket.send_json_to({"type": "note.create", "body": "Sans identifiant"})
     no_client_id = await socket.receive_json_from(timeout=3)
+    await socket.send_json_to(note_create("Nul\x00"))
+    nul = await socket.receive_json_from(timeout=3)
     await watcher.send_json_to(note_create("Le coordinateur n'écrit pas"))
     forbidden = await watcher.receive_json_from(timeout=3)
 
@@ -303,6 +305,7 @@ async def test_refused_notes_get_an_error_with_a_reason(network):
     assert unreadable["code"] == "invalid"
     assert no_client_id["field"] == "client_id"
     assert forbidden["code"] == "permission_denied"
+    assert (nul["code"], nul["field"]) == ("invalid", "body")
     assert await db(Note.objects.count)() == 0
     await socket.disconnect()
     await watcher.disconnect()
