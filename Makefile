@@ -6,7 +6,7 @@ STAMP = $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test quality format bench
+.PHONY: install run test quality format bench chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,7 @@ run: install
 	@echo "Relais : http://$(HOST):$(PORT)/"
 	$(BIN)/daphne -b $(HOST) -p $(PORT) network.asgi:application
 
-test: install
+test: install chromium
 	$(BIN)/pytest
 
 quality: install
@@ -34,3 +34,13 @@ quality: install
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# The browser tests (tests/e2e) drive Debian's Chromium; Playwright downloads nothing.
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -q && apt-get install -y -q chromium; \
+	  else \
+	    echo "The browser tests need Debian's Chromium: sudo apt-get install -y chromium"; \
+	  fi; \
+	fi

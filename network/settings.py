@@ -167,6 +167,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 
+# Pages: the acting organisation (switcher, menu) in every template.
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("network.views.organisation_context")
+# Pages: French unless the language switch chose otherwise (see network/language.py).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.locale.LocaleMiddleware"), "network.language.FrenchFirstMiddleware"
+)
 # --- HTTP API conventions (network/api_access.py) and its OpenAPI schema -----------------------
 INSTALLED_APPS += ["drf_spectacular_sidecar"]
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=256 * 1024)

@@ -1,0 +1,251 @@
+"""Forms of the advisor, partner and coordinator pages.
+
+Forms only parse and check the shape of what the user typed; the rules live in the services, whose
+refusals (``network.errors.DomainError``) are put back on the form with ``add_domain_error``.
+"""
+
+import datetime
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from network.errors import DomainError
+from partners.models import Neighbourhood, Organisation, Service
+
+from .models import Activity, Consent, ProjectHolder, Referral
+
+PARTNER_KINDS = (Organisation.Kind.EMPLOYMENT, Organisation.Kind.CREATION)
+DEFAULT_PURPOSE = _(
+    "Orientation vers les partenaires de l'emploi et de la création d'entreprise du réseau Relais, "
+    "et suivi de cette orientation."
+)
+POLICY_VERSION = "2026-01"
+
+
+def add_domain_error(form: forms.Form, error: DomainError, field_aliases: dict | None = None) -> None:
+    """Show a service's refusal on the form: on its field when the form has it, else on top."""
+    field = (field_aliases or {}).get(error.field, error.field)
+    form.add_error(field if field in form.fields else None, str(error.message))
+
+
+def partner_organisations():
+    return Organisation.objects.filter(kind__in=PARTNER_KINDS, is_active=True).order_by("name")
+
+
+class HolderForm(forms.Form):
+    first_name = forms.CharField(label=_("Prénom"), max_length=100)
+    last_name = forms.CharField(label=_("Nom"), max_length=100)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    phone = forms.CharField(label=_("Téléphone"), max_length=30, required=False)
+    neighbourhood = forms.ModelChoiceField(
+        label=_("Quartier"), queryset=Neighbourhood.objects.all(), required=False, empty_label=_("— Hors quartier —")
+    )
+    situation = forms.ChoiceField(label=_("Situation"), choices=ProjectHolder.Situation.choices)
+    stage = forms.ChoiceField(label=_("Maturité du projet"), choices=ProjectHolder.Stage.choices)
+    project_summary = forms.CharField(label=_("Résumé du projet"), widget=forms.Textarea(attrs={"rows": 4}))
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("email") and not data.get("phone") and "email" not in self.errors:
+            self.add_error("phone", _("Indiquez au moins un moyen de contact : e-mail ou téléphone."))
+        return data
+
+
+class ConsentForm(forms.Form):
+    """Consent capture: scope among partner organisations and kinds, method, expiry."""
+
+    method = forms.ChoiceField(
+        label=_("Forme du consentement"), choices=Consent.Method.choices, widget=forms.RadioSelect, initial="oral"
+    )
+    scope_kinds = forms.MultipleChoiceField(
+        label=_("Types de partenaires couverts"),
+        choices=[(k.value, k.label) for k in PARTNER_KINDS],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    scope_organisations = forms.ModelMultipleChoiceField(
+        label=_("Partenaires couverts"),
+        queryset=Organisation.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    expires_at = forms.DateField(
+        label=_("Valable jusqu'au"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("Par défaut, douze mois."),
+    )
+    purpose = forms.CharField(label=_("Finalité"), widget=forms.Textarea(attrs={"rows": 2}), initial=DEFAULT_PURPOSE)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "consent")
+        super().__init__(*args, **kwargs)
+        self.fields["scope_organisations"].queryset = partner_organisations()
+        self.fields["expires_at"].initial = timezone.localdate() + datetime.timedelta(days=365)
+
+    def clean_expires_at(self):
+        value = self.cleaned_data["expires_at"]
+        if value <= timezone.localdate():
+            raise forms.ValidationError(_("La date d'expiration doit être dans le futur."))
+        return value
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("scope_kinds") and not data.get("scope_organisations") and not self.errors:
+            self.add_error(
+                "scope_organisations", _("Précisez à quels partenaires la personne accepte d'être orientée.")
+            )
+        return data
+
+    def service_arguments(self) -> dict:
+        data = self.cleaned_data
+        expires = datetime.datetime.combine(data["expires_at"], datetime.time(23, 59))
+        return {
+            "method": data["method"],
+            "purpose": data["purpose"],
+            "policy_version": POLICY_VERSION,
+            "scope_kinds": data["scope_kinds"],
+            "scope_organisations": list(data["scope_organisations"]),
+            "expires_at": timezone.make_aware(expires),
+        }
+
+
+class NewHolderConsentChoiceForm(forms.Form):
+    consent_given = forms.BooleanField(
+        label=_("La personne accepte d'être orientée vers des partenaires (consentement recueilli)"),
+        required=False,
+        initial=True,
+    )
+
+
+class WithdrawConsentForm(forms.Form):
+    reason = forms.CharField(label=_("Motif du retrait"), max_length=500, required=False)
+
+
+class ReferralForm(forms.Form):
+    """Partner and service from the catalogue; the consent check happens before sending."""
+
+    to_organisation = forms.ModelChoiceField(
+        label=_("Partenaire"), queryset=Organisation.objects.none(), empty_label=_("— Choisir un partenaire —")
+    )
+    service = forms.ChoiceField(label=_("Service"), required=False)
+    motive = forms.CharField(
+        label=_("Motif de l'orientation"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Pourquoi ce partenaire, ce qui est attendu."),
+    )
+
+    def __init__(self, *args, partners, services, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_organisation"].queryset = partners
+        self.services = {str(s.pk): s for s in services}
+        grouped: dict[str, list] = {}
+        for service in services:
+            grouped.setdefault(service.organisation.name, []).append((str(service.pk), service.name))
+        self.fields["service"].choices = [("", _("— Sans service précis —")), *grouped.items()]
+
+    def clean_service(self):
+        value = self.cleaned_data.get("service")
+        return self.services.get(value) if value else None
+
+    def clean(self):
+        data = super().clean()
+        service, partner = data.get("service"), data.get("to_organisation")
+        if service is not None and partner is not None and service.organisation_id != partner.pk:
+            self.add_error("service", _("Ce service n'est pas proposé par le partenaire choisi."))
+        return data
+
+
+class ActivityForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Type d'action"), choices=Activity.Kind.choices)
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    neighbourhood = forms.ModelChoiceField(
+        label=_("Quartier"), queryset=Neighbourhood.objects.all(), required=False, empty_label=_("— Hors quartier —")
+    )
+    attendee_count = forms.IntegerField(label=_("Nombre de participants"), min_value=1, initial=1)
+    project_holders = forms.ModelMultipleChoiceField(
+        label=_("Porteurs de projet concernés"),
+        queryset=ProjectHolder.objects.none(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+    )
+    partner_organisations = forms.ModelMultipleChoiceField(
+        label=_("Partenaires associés"),
+        queryset=Organisation.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    notes = forms.CharField(label=_("Notes"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args, holders, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["project_holders"].queryset = holders
+        self.fields["partner_organisations"].queryset = partner_organisations()
+        self.fields["date"].initial = timezone.localdate()
+
+
+class AcceptForm(forms.Form):
+    assignee = forms.ChoiceField(label=_("Suivie par"), required=False)
+
+    def __init__(self, *args, members=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.members = {str(m.pk): m for m in members}
+        self.fields["assignee"].choices = [("", _("Moi-même"))] + [
+            (str(m.pk), m.get_full_name() or m.get_username()) for m in members
+        ]
+
+    def clean_assignee(self):
+        value = self.cleaned_data.get("assignee")
+        return self.members.get(value) if value else None
+
+
+class DeclineForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Motif du refus"), choices=Referral.DeclineReason.choices)
+    message = forms.CharField(
+        label=_("Message au conseiller"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text=_("Obligatoire pour « Mauvais partenaire » et « Autre »."),
+    )
+
+
+class CompleteForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("Résultat"), choices=Referral.Outcome.choices)
+    comment = forms.CharField(label=_("Commentaire"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class CancelForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Motif d'annulation"), choices=Referral.CancelReason.choices)
+    comment = forms.CharField(
+        label=_("Commentaire"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text=_("Obligatoire pour « Autre »."),
+    )
+
+
+class DashboardFilterForm(forms.Form):
+    date_from = forms.DateField(
+        label=_("Du"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    date_to = forms.DateField(
+        label=_("Au"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    neighbourhood = forms.ModelChoiceField(
+        label=_("Quartier"), queryset=Neighbourhood.objects.all(), required=False, empty_label=_("Tous")
+    )
+    partner_kind = forms.ChoiceField(
+        label=_("Type de partenaire"),
+        required=False,
+        choices=[("", _("Tous")), *[(k.value, k.label) for k in PARTNER_KINDS]],
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            self.add_error("date_to", _("La fin de la période doit suivre son début."))
+        return data
+
+
+def service_choices_for_referral():
+    return Service.objects.filter(is_active=True, organisation__is_active=True).select_related("organisation")

@@ -1,0 +1,24 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+
+@pytest.fixture
+def count_queries():
+    """Queries run by one GET, which must answer 200."""
+
+    def run(client, url):
+        with CaptureQueriesContext(connection) as context:
+            response = client.get(url)
+        assert response.status_code == 200, response.content[:500]
+        return len(context)
+
+    return run
+
+
+@pytest.fixture(autouse=True)
+def _static_root(settings, tmp_path):
+    """WhiteNoise warns (an error here) when STATIC_ROOT is missing, as on a clean clone before
+    collectstatic; pages are served from the finders anyway."""
+    settings.STATIC_ROOT = tmp_path / "staticfiles"
+    settings.STATIC_ROOT.mkdir()

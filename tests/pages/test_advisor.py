@@ -1,0 +1,414 @@
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from referrals.models import Activity, Consent, ProjectHolder, Referral
+from tests.partners.factories import NeighbourhoodFactory, OrganisationFactory, ServiceFactory, member_of
+from tests.referrals.factories import ConsentFactory, ProjectHolderFactory, ReferralFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def citeslab():
+    return OrganisationFactory(citeslab=True, name="CitésLab Test")
+
+
+@pytest.fixture
+def advisor(citeslab, client):
+    user = member_of(citeslab, first_name="Camille", last_name="Martin")
+    client.force_login(user)
+    return user
+
+
+def holder_data(**overrides):
+    neighbourhood = NeighbourhoodFactory(name="Les Chartreux")
+    data = {
+        "first_name": "Amina",
+        "last_name": "Diallo",
+        "email": "amina@example.org",
+        "phone": "",
+        "neighbourhood": neighbourhood.pk,
+        "situation": "job_seeker",
+        "stage": "idea",
+        "project_summary": "Un food truck",
+        "consent_given": "on",
+        "consent-method": "oral",
+        "consent-scope_kinds": ["creation"],
+        "consent-expires_at": (timezone.localdate() + datetime.timedelta(days=200)).isoformat(),
+        "consent-purpose": "Orientation",
+    }
+    data.update(overrides)
+    return data
+
+
+# --- holder list ------------------------------------------------------------------------------
+
+
+def test_holder_list_query_count_does_not_grow_with_rows(
+    client, advisor, citeslab, count_queries, django_assert_num_queries
+):
+    holders = [ProjectHolderFactory(organisation=citeslab, actor=advisor) for _ in range(2)]
+    ReferralFactory(holder=holders[0])
+    few = count_queries(client, "/porteurs/")
+    for _ in range(10):
+        ReferralFactory(holder=ProjectHolderFactory(organisation=citeslab, actor=advisor))
+
+    with django_assert_num_queries(few):
+        response = client.get("/porteurs/")
+
+    assert len(response.context["page"]) == 12
+
+
+def test_holder_list_shows_only_own_holders_and_searches(client, advisor, citeslab):
+    ProjectHolderFactory(organisation=citeslab, actor=advisor, first_name="Amina", last_name="Diallo")
+    ProjectHolderFactory(organisation=citeslab, actor=advisor, first_name="Lucas", last_name="Bonnet")
+    ProjectHolderFactory(first_name="Amina", last_name="Ailleurs")  # another CitésLab's
+
+    page = client.get("/porteurs/").content.decode()
+    assert "Amina Diallo" in page and "Lucas Bonnet" in page and "Ailleurs" not in page
+
+    page = client.get("/porteurs/", {"q": "diallo"}).content.decode()
+    assert "Amina Diallo" in page and "Lucas Bonnet" not in page
+    assert "1 résultat pour « diallo »" in page
+
+
+# --- new holder with consent --------------------------------------------------------------------
+
+
+def test_new_holder_with_consent_is_recorded(client, advisor, citeslab):
+    response = client.post("/porteurs/nouveau/", holder_data())
+
+    holder = ProjectHolder.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/porteurs/{holder.uuid}/"
+    assert holder.created_by_organisation == citeslab and holder.created_by == advisor
+    consent = holder.consents.get()
+    assert consent.method == Consent.Method.ORAL
+    assert consent.scope_kinds == ["creation"]
+    assert timezone.localdate(consent.expires_at) == timezone.localdate() + datetime.timedelta(days=200)
+
+
+def test_new_holder_consent_scope_can_name_partners(client, advisor):
+    bge = OrganisationFactory(name="BGE")
+    client.post(
+        "/porteurs/nouveau/", holder_data(**{"consent-scope_kinds": [], "consent-scope_organisations": [bge.pk]})
+    )
+
+    assert list(ProjectHolder.objects.get().consents.get().scope_organisations.all()) == [bge]
+
+
+def test_new_holder_errors_are_explained_and_typed_values_kept(client, advisor):
+    response = client.post(
+        "/porteurs/nouveau/", holder_data(email="", phone="", **{"consent-scope_kinds": []}, first_name="Amina")
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert page.count("Le formulaire contient des erreurs") == 1
+    assert "Indiquez au moins un moyen de contact" in page
+    assert "Précisez à quels partenaires la personne accepte d&#x27;être orientée." in page
+    assert 'value="Amina"' in page
+    assert "Un food truck" in page
+    assert not ProjectHolder.objects.exists()
+
+
+def test_new_holder_with_an_invalid_consent_writes_nothing(client, advisor):
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+
+    response = client.post("/porteurs/nouveau/", holder_data(**{"consent-expires_at": yesterday.isoformat()}))
+
+    assert response.status_code == 400
+    assert "La date d&#x27;expiration doit être dans le futur." in response.content.decode()
+    assert not ProjectHolder.objects.exists()
+
+
+def test_new_holder_without_consent(client, advisor):
+    data = holder_data(**{"consent-scope_kinds": []})
+    del data["consent_given"]
+
+    response = client.post("/porteurs/nouveau/", data)
+
+    assert response.status_code == 302
+    assert not ProjectHolder.objects.get().consents.exists()
+
+
+def test_partner_staff_cannot_record_holders(client):
+    client.force_login(member_of(OrganisationFactory()))
+
+    assert client.post("/porteurs/nouveau/", holder_data()).status_code == 403
+    assert not ProjectHolder.objects.exists()
+
+
+# --- holder page, consents ----------------------------------------------------------------------
+
+
+def test_holder_page_shows_consents_referrals_and_activities(client, advisor, citeslab):
+    holder = ProjectHolderFactory(organisation=citeslab, actor=advisor)
+    referral = ReferralFactory(holder=holder, to_organisation=OrganisationFactory(name="BGE Champagne"))
+    from referrals.services import activity_record
+
+    activity_record(
+        actor=advisor,
+        organisation=citeslab,
+        kind="forum",
+        date=timezone.localdate(),
+        attendee_count=3,
+        project_holders=[holder],
+    )
+
+    page = client.get(f"/porteurs/{holder.uuid}/").content.decode()
+
+    assert "BGE Champagne" in page
+    assert f"/orientations/{referral.uuid}/" in page
+    assert "non lu" in page
+    assert "Forum" in page
+    assert "Actif" in page
+
+
+def test_holder_of_another_citeslab_is_not_found(client, advisor):
+    other = ProjectHolderFactory()
+
+    assert client.get(f"/porteurs/{other.uuid}/").status_code == 404
+    assert client.get(f"/porteurs/{other.uuid}/orienter/").status_code == 404
+
+
+def test_withdrawing_a_consent_cancels_its_open_referrals(client, advisor, citeslab):
+    holder = ProjectHolderFactory(organisation=citeslab, actor=advisor)
+    referral = ReferralFactory(holder=holder)
+
+    response = client.post(
+        f"/porteurs/{holder.uuid}/consentements/{referral.consent_id}/retrait/", {"reason": "Ne souhaite plus"}
+    )
+
+    assert response.status_code == 302
+    referral.refresh_from_db()
+    assert referral.status == Referral.Status.CANCELLED
+    assert referral.consent.withdrawn_at is not None
+
+
+def test_withdrawing_twice_is_explained(client, advisor, citeslab):
+    holder = ProjectHolderFactory(organisation=citeslab, actor=advisor)
+    consent = ConsentFactory(holder=holder)
+    client.post(f"/porteurs/{holder.uuid}/consentements/{consent.pk}/retrait/")
+
+    response = client.post(f"/porteurs/{holder.uuid}/consentements/{consent.pk}/retrait/")
+
+    assert response.status_code == 400
+    assert "déjà été retiré" in response.content.decode()
+
+
+def test_new_consent_on_holder_page(client, advisor, citeslab):
+    holder = ProjectHolderFactory(organisation=citeslab, actor=advisor)
+    data = {k: v for k, v in holder_data().items() if k.startswith("consent-")}
+
+    response = client.post(f"/porteurs/{holder.uuid}/consentements/", data)
+
+    assert response.status_code == 302
+    assert holder.consents.count() == 1
+
+
+# --- new referral -------------------------------------------------------------------------------
+
+
+def test_referral_form_shows_which_partners_the_consent_covers(client, advisor, citeslab):
+    holder = ProjectHolderFactory(organisation=citeslab, actor=advisor)
+    bge = OrganisationFactory(name="BGE Champagne")
+    OrganisationFactory(employment=True, name="France Travail")
+    ConsentFactory(holder=holder, scope_kinds=(), scope_organisations=[bge])
+
+    page = client.get(f"/porteurs/{holder.uuid}/orienter/").content.decode()
+
+    assert f'value="{bge.pk}" data-covered="1"' in page
+    assert "✓ couvert — BGE Champagne" in page
+    assert "✗ non couvert — France Travail" in page
+
+
+def test_consent_check_before_sending_sends_nothing(client, advisor, citeslab):
+    holder = ProjectHolderFactory(organisation=citeslab, actor=advisor)
+    partner = OrganisationFactory(employment=True, name="France Travail")
+    ConsentFactory(holder=holder, scope_kinds=("creation",))
+
+    response = client.post(
+        f"/porteurs/{holder.uuid}/orienter/", {"to_organisation": partner.pk, "motive": "Emploi", "action": "check"}
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "ne couvre pas France Travail" in page
+    assert not Referral.objects.exists()
+
+
+def test_sending_a_referral_with_a_service(client, advisor, citeslab):
+    holder = ProjectHolderFactory(organisation=citeslab, actor=advisor)
+    bge = OrganisationFactory(name="BGE Champagne")
+    service = ServiceFactory(organisation=bge, name="Couveuse")
+    ConsentFactory(holder=holder)
+
+    response = client.post(
+        f"/porteurs/{holder.uuid}/orienter/",
+        {"to_organisation": bge.pk, "service": service.pk, "motive": "Montage du projet", "action": "send"},
+    )
+
+    referral = Referral.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/orientations/{referral.uuid}/"
+    assert (referral.to_organisation, referral.service, referral.motive) == (bge, service, "Montage du projet")
+
+
+def test_sending_without_consent_is_refused_with_the_reason_and_keeps_the_motive(client, advisor, citeslab):
+    holder = ProjectHolderFactory(organisation=citeslab, actor=advisor, first_name="Amina", last_name="Diallo")
+    bge = OrganisationFactory(name="BGE Champagne")
+
+    response = client.post(
+        f"/porteurs/{holder.uuid}/orienter/", {"to_organisation": bge.pk, "motive": "Mon motif", "action": "send"}
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "Amina Diallo n&#x27;a donné aucun consentement" in page
+    assert "Mon motif" in page
+    assert not Referral.objects.exists()
+
+
+def test_service_of_another_partner_is_refused(client, advisor, citeslab):
+    holder = ProjectHolderFactory(organisation=citeslab, actor=advisor)
+    bge, adie = OrganisationFactory(), OrganisationFactory()
+    ConsentFactory(holder=holder)
+
+    response = client.post(
+        f"/porteurs/{holder.uuid}/orienter/",
+        {"to_organisation": bge.pk, "service": ServiceFactory(organisation=adie).pk, "motive": "x", "action": "send"},
+    )
+
+    assert response.status_code == 400
+    assert "pas proposé par le partenaire choisi" in response.content.decode()
+
+
+def test_missing_partner_and_motive_are_explained(client, advisor, citeslab):
+    holder = ProjectHolderFactory(organisation=citeslab, actor=advisor)
+
+    response = client.post(f"/porteurs/{holder.uuid}/orienter/", {"action": "send"})
+
+    assert response.status_code == 400
+    assert response.content.decode().count("Ce champ est obligatoire.") >= 2
+
+
+# --- sent referrals -----------------------------------------------------------------------------
+
+
+def test_sent_list_shows_status_and_read_mark(client, advisor, citeslab):
+    read = ReferralFactory(holder=ProjectHolderFactory(organisation=citeslab, actor=advisor))
+    unread = ReferralFactory(holder=ProjectHolderFactory(organisation=citeslab, actor=advisor), accepted=True)
+    from referrals.services import referral_mark_viewed
+
+    referral_mark_viewed(referral=read, actor=read.receiver, organisation=read.to_organisation)
+
+    page = client.get("/orientations/envoyees/").content.decode()
+
+    read_row = page[page.index(f'data-referral="{read.uuid}"') :]
+    assert '<span class="badge badge--read"' in read_row[: read_row.index("</tr>")]
+    unread_row = page[page.index(f'data-referral="{unread.uuid}"') :]
+    assert "non lu" in unread_row[: unread_row.index("</tr>")]
+    assert "Acceptée" in unread_row[: unread_row.index("</tr>")]
+
+
+def test_sent_list_query_count_does_not_grow_with_rows(
+    client, advisor, citeslab, count_queries, django_assert_num_queries
+):
+    for _ in range(2):
+        ReferralFactory(holder=ProjectHolderFactory(organisation=citeslab, actor=advisor))
+    few = count_queries(client, "/orientations/envoyees/")
+    for _ in range(10):
+        ReferralFactory(holder=ProjectHolderFactory(organisation=citeslab, actor=advisor), accepted=True)
+
+    with django_assert_num_queries(few):
+        response = client.get("/orientations/envoyees/")
+
+    assert len(response.context["page"]) == 12
+
+
+# --- activities ---------------------------------------------------------------------------------
+
+
+def test_recording_an_intake_activity(client, advisor, citeslab):
+    holder = ProjectHolderFactory(organisation=citeslab, actor=advisor)
+    adie = OrganisationFactory(name="ADIE")
+
+    response = client.post(
+        "/actions/",
+        {
+            "kind": "forum",
+            "date": timezone.localdate().isoformat(),
+            "attendee_count": 12,
+            "project_holders": [holder.pk],
+            "partner_organisations": [adie.pk],
+            "notes": "Forum de l'entrepreneuriat",
+        },
+    )
+
+    assert response.status_code == 302
+    activity = Activity.objects.get()
+    assert (activity.kind, activity.attendee_count, activity.organisation) == ("forum", 12, citeslab)
+    assert list(activity.project_holders.all()) == [holder]
+    assert list(activity.partner_organisations.all()) == [adie]
+
+
+def test_activity_in_the_future_is_refused_and_input_kept(client, advisor):
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+
+    response = client.post(
+        "/actions/", {"kind": "forum", "date": tomorrow.isoformat(), "attendee_count": 4, "notes": "Mes notes"}
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "ne peut pas être datée dans le futur" in page
+    assert "Mes notes" in page
+    assert not Activity.objects.exists()
+
+
+def test_activity_list_query_count_does_not_grow_with_rows(
+    client, advisor, citeslab, count_queries, django_assert_num_queries
+):
+    from referrals.services import activity_record
+
+    partner = OrganisationFactory()
+
+    def record():
+        activity_record(
+            actor=advisor,
+            organisation=citeslab,
+            kind="forum",
+            date=timezone.localdate(),
+            attendee_count=2,
+            partner_organisations=[partner],
+        )
+
+    for _ in range(2):
+        record()
+    few = count_queries(client, "/actions/")
+    for _ in range(10):
+        record()
+
+    with django_assert_num_queries(few):
+        response = client.get("/actions/")
+
+    assert len(response.context["page"]) == 12
+
+
+def test_holder_page_query_count_does_not_grow_with_referrals(
+    client, advisor, citeslab, count_queries, django_assert_num_queries
+):
+    holder = ProjectHolderFactory(organisation=citeslab, actor=advisor)
+    for _ in range(2):
+        ReferralFactory(holder=holder)
+    few = count_queries(client, f"/porteurs/{holder.uuid}/")
+    for _ in range(4):
+        ReferralFactory(holder=holder, accepted=True)
+
+    with django_assert_num_queries(few):
+        response = client.get(f"/porteurs/{holder.uuid}/")
+
+    assert len(response.context["referrals"]) == 6

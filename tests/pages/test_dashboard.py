@@ -1,0 +1,104 @@
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from referrals.services import referral_accept
+from tests.partners.factories import NeighbourhoodFactory, OrganisationFactory, member_of
+from tests.referrals.factories import ProjectHolderFactory, ReferralFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def coordinator(client):
+    user = member_of(OrganisationFactory(coordination=True))
+    client.force_login(user)
+    return user
+
+
+def overdue_referral(**kwargs):
+    referral = ReferralFactory(**kwargs)
+    referral.__class__.objects.filter(pk=referral.pk).update(created_at=timezone.now() - datetime.timedelta(days=20))
+    return referral
+
+
+def test_dashboard_counts_by_status_and_partner(client, coordinator):
+    bge = OrganisationFactory(name="BGE Champagne")
+    ReferralFactory(to_organisation=bge)
+    ReferralFactory(to_organisation=bge, accepted=True)
+    ReferralFactory(to_organisation=OrganisationFactory(employment=True, name="France Travail"), completed=True)
+
+    response = client.get("/pilotage/")
+
+    stats = response.context["stats"]
+    assert response.status_code == 200
+    assert stats["total"] == 3
+    assert stats["by_status"]["sent"] == 1 and stats["by_status"]["completed"] == 1
+    page = response.content.decode()
+    assert '<span class="counter__value" data-total>3</span>' in page
+    assert "BGE Champagne" in page and "France Travail" in page
+    assert "Entonnoir des orientations" in page
+    assert "<svg" in page
+
+
+def test_dashboard_filters_by_partner_kind_and_neighbourhood(client, coordinator):
+    north = NeighbourhoodFactory(name="Nord")
+    ReferralFactory(holder=ProjectHolderFactory(neighbourhood=north))
+    ReferralFactory(to_organisation=OrganisationFactory(employment=True))
+
+    assert client.get("/pilotage/", {"partner_kind": "employment"}).context["stats"]["total"] == 1
+    assert client.get("/pilotage/", {"neighbourhood": north.pk}).context["stats"]["total"] == 1
+    tomorrow = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
+    assert client.get("/pilotage/", {"date_from": tomorrow}).context["stats"]["total"] == 0
+
+
+def test_dashboard_bad_filter_is_explained(client, coordinator):
+    response = client.get("/pilotage/", {"date_from": "2026-05-01", "date_to": "2026-04-01"})
+
+    assert response.status_code == 400
+    assert "La fin de la période doit suivre son début." in response.content.decode()
+    assert 'value="2026-05-01"' in response.content.decode()
+
+
+def test_response_delay_chart_shows_the_median(client, coordinator):
+    referral = ReferralFactory()
+    referral.__class__.objects.filter(pk=referral.pk).update(created_at=timezone.now() - datetime.timedelta(days=2))
+    referral.refresh_from_db()
+    referral_accept(referral=referral, actor=referral.receiver, organisation=referral.to_organisation)
+
+    page = client.get("/pilotage/").content.decode()
+
+    assert "Sur 1 réponse." in page
+    assert "2,0 j" in page or "2.0 j" in page
+
+
+def test_overdue_list_links_to_the_referrals(client, coordinator):
+    late = overdue_referral()
+    ReferralFactory()
+
+    page = client.get("/pilotage/").content.decode()
+
+    assert f'href="/orientations/{late.uuid}/"' in page
+    assert "20 j (délai 10 j)" in page
+
+
+def test_dashboard_query_count_does_not_grow_with_overdue_rows(
+    client, coordinator, count_queries, django_assert_num_queries
+):
+    for _ in range(2):
+        overdue_referral()
+    few = count_queries(client, "/pilotage/")
+    for _ in range(10):
+        overdue_referral(to_organisation=OrganisationFactory(employment=True))
+
+    with django_assert_num_queries(few):
+        response = client.get("/pilotage/")
+
+    assert len(response.context["stats"]["overdue"]) == 12
+
+
+def test_partner_cannot_open_the_dashboard(client):
+    client.force_login(member_of(OrganisationFactory()))
+
+    assert client.get("/pilotage/").status_code == 403
