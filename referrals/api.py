@@ -316,11 +316,7 @@ class ReferralTransition(APIView):
         codename = services.SIDE_PERMISSION[self.side]
         if codename in referral_permissions_of(user, referral).get(organisation.pk, set()):
             return
-        if self.side == "receiver":
-            message = _("Seul le partenaire destinataire peut %(verb)s cette orientation.")
-        else:
-            message = _("Seule la structure qui a envoyé l'orientation peut %(verb)s.")
-        raise PermissionDenied(message % {"verb": services.TRANSITIONS[self.action].verb})
+        raise PermissionDenied(services.TRANSITIONS[self.action].forbidden)
 
 
 def _transition_view(action, side, body_serializer, summary):

@@ -12,6 +12,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from messaging.events import access_changed_publish, event_append, referral_group
 from messaging.models import Event, Note
@@ -286,15 +287,57 @@ class Transition:
     sources: tuple[str, ...]
     target: str
     side: str  # "receiver", "sender" or "system"
-    verb: str
+    refused: str  # why the status does not allow it, with %(status)s
+    forbidden: str = ""  # why this actor may not do it
 
 
-ACCEPT = Transition("accept", (Status.SENT,), Status.ACCEPTED, "receiver", "accepter")
-DECLINE = Transition("decline", (Status.SENT,), Status.DECLINED, "receiver", "refuser")
-START = Transition("start", (Status.ACCEPTED,), Status.IN_PROGRESS, "receiver", "démarrer")
-COMPLETE = Transition("complete", (Status.ACCEPTED, Status.IN_PROGRESS), Status.COMPLETED, "receiver", "clôturer")
-CANCEL = Transition("cancel", Referral.OPEN_STATUSES, Status.CANCELLED, "sender", "annuler")
-EXPIRE = Transition("expire", (Status.SENT,), Status.EXPIRED, "system", "faire expirer")
+ACCEPT = Transition(
+    "accept",
+    (Status.SENT,),
+    Status.ACCEPTED,
+    "receiver",
+    gettext_lazy("Impossible d'accepter une orientation au statut « %(status)s »."),
+    gettext_lazy("Seul le partenaire destinataire peut accepter cette orientation."),
+)
+DECLINE = Transition(
+    "decline",
+    (Status.SENT,),
+    Status.DECLINED,
+    "receiver",
+    gettext_lazy("Impossible de refuser une orientation au statut « %(status)s »."),
+    gettext_lazy("Seul le partenaire destinataire peut refuser cette orientation."),
+)
+START = Transition(
+    "start",
+    (Status.ACCEPTED,),
+    Status.IN_PROGRESS,
+    "receiver",
+    gettext_lazy("Impossible de démarrer une orientation au statut « %(status)s »."),
+    gettext_lazy("Seul le partenaire destinataire peut démarrer cette orientation."),
+)
+COMPLETE = Transition(
+    "complete",
+    (Status.ACCEPTED, Status.IN_PROGRESS),
+    Status.COMPLETED,
+    "receiver",
+    gettext_lazy("Impossible de clôturer une orientation au statut « %(status)s »."),
+    gettext_lazy("Seul le partenaire destinataire peut clôturer cette orientation."),
+)
+CANCEL = Transition(
+    "cancel",
+    Referral.OPEN_STATUSES,
+    Status.CANCELLED,
+    "sender",
+    gettext_lazy("Impossible d'annuler une orientation au statut « %(status)s »."),
+    gettext_lazy("Seule la structure qui a envoyé l'orientation peut l'annuler."),
+)
+EXPIRE = Transition(
+    "expire",
+    (Status.SENT,),
+    Status.EXPIRED,
+    "system",
+    gettext_lazy("Impossible de faire expirer une orientation au statut « %(status)s »."),
+)
 TRANSITIONS = {t.name: t for t in (ACCEPT, DECLINE, START, COMPLETE, CANCEL, EXPIRE)}
 SIDE_PERMISSION = {"receiver": "change_referral", "sender": "cancel_referral"}
 MESSAGE_REQUIRED_DECLINE_REASONS = (Referral.DeclineReason.OTHER, Referral.DeclineReason.WRONG_PARTNER)
@@ -334,19 +377,12 @@ def _check_allowed(referral: Referral, transition: Transition, actor, organisati
         organisation, SIDE_PERMISSION[transition.side], referral
     )
     if not allowed:
-        if transition.side == "receiver":
-            raise ActionForbidden(
-                _("Seul le partenaire destinataire peut %(verb)s cette orientation.") % {"verb": transition.verb}
-            )
-        raise ActionForbidden(_("Seule la structure qui a envoyé l'orientation peut l'annuler."))
+        raise ActionForbidden(transition.forbidden)
 
 
 def _check_source(referral: Referral, transition: Transition) -> None:
     if referral.status not in transition.sources:
-        raise InvalidTransition(
-            _("Impossible de %(verb)s une orientation au statut « %(status)s ».")
-            % {"verb": transition.verb, "status": referral.get_status_display()}
-        )
+        raise InvalidTransition(transition.refused % {"status": referral.get_status_display()})
 
 
 def _apply(
