@@ -14,13 +14,15 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from network.errors import ValidationFailed
+from network.errors import ActionForbidden, ValidationFailed
+from partners.selectors import active_organisation_ids
 from referrals.selectors import referral_get_visible
 
 from .events import event_message
 from .models import NOTE_MAX_LENGTH, Event, Note, Notification
 from .selectors import email_preferences_of, notes_visible_to, notifications_of
 from .services import (
+    NOTES_ARE_FOR_THE_TWO_SIDES,
     email_preferences_set,
     note_organisation_of,
     note_payload,
@@ -94,7 +96,13 @@ class ReferralNotesView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Note.objects.none()
-        return notes_visible_to(self.request.user, referral_get_visible(self.request.user, self.kwargs["uuid"]))
+        user = self.request.user
+        referral = referral_get_visible(user, self.kwargs["uuid"])
+        organisation_ids = active_organisation_ids(user)
+        # Notes are the two organisations' conversation: a coordinator sees the referral, not them.
+        if not organisation_ids & {referral.from_organisation_id, referral.to_organisation_id}:
+            raise ActionForbidden(NOTES_ARE_FOR_THE_TWO_SIDES)
+        return notes_visible_to(user, referral, organisation_ids=organisation_ids)
 
     def post(self, request, uuid):
         referral = referral_get_visible(request.user, uuid)

@@ -19,10 +19,11 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from network.errors import DomainError, ValidationFailed
+from partners.selectors import active_organisation_ids
 from referrals.selectors import referral_get_visible
 
 from .events import event_message, inbox_group, referral_group, user_group
-from .selectors import active_organisation_ids, inbox_events_for, last_event_id, referral_events_for
+from .selectors import inbox_events_for, last_event_id, referral_events_for
 from .services import note_organisation_of, note_payload, note_post
 
 logger = logging.getLogger(__name__)
@@ -184,7 +185,11 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
 
 
 class ReferralConsumer(EventStreamConsumer):
-    """/ws/referrals/<uuid>/: the events of one referral the user sees; posts notes (note.create)."""
+    """/ws/referrals/<uuid>/: the events of one referral, for members of its two organisations.
+
+    The stream carries the conversation (notes), so a user who sees the referral without being
+    on either side of it (a coordinator) is refused like an outsider.
+    """
 
     previous_key = "previous_in_referral"
 
@@ -195,7 +200,7 @@ class ReferralConsumer(EventStreamConsumer):
         except Http404:
             return False
         self.organisation_ids = active_organisation_ids(user)
-        return True
+        return bool(self.organisation_ids & {self.referral.from_organisation_id, self.referral.to_organisation_id})
 
     def stream_groups(self) -> list[str]:
         referral = self.referral

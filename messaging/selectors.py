@@ -2,14 +2,10 @@
 
 from django.db.models import Q
 
-from partners.selectors import active_memberships_of
+from partners.selectors import active_organisation_ids
 from referrals.selectors import referrals_visible_to
 
 from .models import EmailOptOut, Event, Note, Notification
-
-
-def active_organisation_ids(user) -> set[int]:
-    return set(active_memberships_of(user).values_list("organisation_id", flat=True))
 
 
 def _audience_filter(organisation_ids) -> Q:

@@ -5,6 +5,7 @@ import uuid as uuid_module
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from network.errors import ActionForbidden, ValidationFailed
 from partners.models import Organisation
@@ -130,6 +131,11 @@ def email_preferences_set(*, user, preferences: dict) -> dict[str, bool]:
     return email_preferences_of(user)
 
 
+NOTES_ARE_FOR_THE_TWO_SIDES = gettext_lazy(
+    "Seules les deux structures de l'orientation peuvent lire et écrire ses notes."
+)
+
+
 def note_organisation_of(actor, referral: Referral) -> Organisation:
     """The organisation ``actor`` writes notes for on ``referral`` (the receiver first), or 403.
 
@@ -139,5 +145,5 @@ def note_organisation_of(actor, referral: Referral) -> Organisation:
 
     organisation = acting_organisation(actor, referral)
     if organisation is None:
-        raise ActionForbidden(_("Seules les deux structures de l'orientation peuvent y écrire des notes."))
+        raise ActionForbidden(NOTES_ARE_FOR_THE_TWO_SIDES)
     return organisation

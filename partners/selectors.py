@@ -10,6 +10,10 @@ def active_memberships_of(user):
     )
 
 
+def active_organisation_ids(user) -> set[int]:
+    return set(active_memberships_of(user).values_list("organisation_id", flat=True))
+
+
 def organisations_of(user):
     return Organisation.objects.filter(memberships__user=user, memberships__is_active=True, is_active=True).order_by(
         "name"

@@ -15,7 +15,9 @@ from network.errors import ActionForbidden, ValidationFailed
 
 from .models import Membership, Organisation, Service
 
-COORDINATION_GLOBAL_PERMISSIONS = ("referrals.view_referral", "referrals.view_projectholder")
+# Coordinators read the pipeline (referrals, statuses, dates, neighbourhoods), not the people:
+# no global permission on project holders.
+COORDINATION_GLOBAL_PERMISSIONS = ("referrals.view_referral",)
 
 
 def _group_name(name: str) -> str:

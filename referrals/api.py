@@ -8,7 +8,7 @@ with a ``code``. Shared conventions are in network/api_access.py.
 
 import uuid as uuid_module
 
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.http import Http404
 from django.urls import path
 from django.utils.translation import gettext as _
@@ -76,7 +76,10 @@ def _visible_holder(user, uuid) -> ProjectHolder:
 
 
 def referrals_for_api(user):
-    return referrals_visible_to(user).select_related("previous")
+    """Visible referrals, each annotated with whether the user is on one of its two sides."""
+    sides = Q(organisation_id=OuterRef("from_organisation_id")) | Q(organisation_id=OuterRef("to_organisation_id"))
+    party = Membership.objects.filter(sides, user_id=user.pk, is_active=True, organisation__is_active=True)
+    return referrals_visible_to(user).select_related("previous").annotate(viewer_is_party=Exists(party))
 
 
 def _visible_referral(user, uuid) -> Referral:

@@ -183,7 +183,17 @@ class ReferralHolderSerializer(serializers.ModelSerializer):
         ]
 
 
+PERSONAL_REFERRAL_FIELDS = ("motive", "decline_message", "outcome_comment")
+PERSONAL_HOLDER_FIELDS = ("first_name", "last_name", "email", "phone", "project_summary")
+
+
 class ReferralSerializer(serializers.ModelSerializer):
+    """A referral; the person and the free texts only for the two organisations of the referral.
+
+    Expects instances from ``referrals.api.referrals_for_api`` (annotated ``viewer_is_party``):
+    anyone else who may see the referral (a coordinator) gets the pipeline facts only.
+    """
+
     project_holder = ReferralHolderSerializer(read_only=True)
     from_organisation = OrganisationSummarySerializer(read_only=True)
     from_user = UserSummarySerializer(read_only=True, allow_null=True)
@@ -216,6 +226,16 @@ class ReferralSerializer(serializers.ModelSerializer):
             "closed_at",
             "last_reminder_at",
         ]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if getattr(instance, "viewer_is_party", False):
+            return data
+        for field in PERSONAL_REFERRAL_FIELDS:
+            data[field] = ""
+        for field in PERSONAL_HOLDER_FIELDS:
+            data["project_holder"][field] = ""
+        return data
 
 
 class ReferralCreateSerializer(serializers.Serializer):

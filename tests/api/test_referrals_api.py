@@ -211,3 +211,24 @@ def test_the_receiving_partner_may_read_the_holder_but_not_change_it_whatever_th
         assert response.status_code == 403, body
         assert response.json()["code"] == "permission_denied"
     assert post(staff, f"/api/v1/project-holders/{world.holder.uuid}/consents/", {"method": "?"}).status_code == 403
+
+
+def test_a_coordinator_reads_the_pipeline_facts_but_not_the_person_nor_the_free_texts(world):
+    url = f"/api/v1/referrals/{world.referral.uuid}/"
+
+    as_coordinator = world.client("coordinator").get(url).json()
+    as_receiver = world.client("receiver_staff").get(url).json()
+    listed = world.client("coordinator").get("/api/v1/referrals/").json()["results"]
+
+    holder = world.referral.project_holder
+    assert as_receiver["project_holder"]["last_name"] == holder.last_name
+    assert as_receiver["motive"] == world.referral.motive != ""
+    assert as_coordinator["status"] == "sent"
+    assert as_coordinator["to_organisation"]["id"] == world.partner.pk
+    assert as_coordinator["project_holder"]["neighbourhood"]["id"] == holder.neighbourhood_id
+    personal = ("first_name", "last_name", "email", "phone", "project_summary")
+    assert [as_coordinator["project_holder"][f] for f in personal] == [""] * 5
+    assert as_coordinator["motive"] == ""
+    mine = next(r for r in listed if r["uuid"] == str(world.referral.uuid))
+    assert mine["project_holder"]["last_name"] == "" and mine["motive"] == ""
+    assert world.client("coordinator").get(f"/api/v1/project-holders/{holder.uuid}/").status_code == 404

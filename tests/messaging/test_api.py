@@ -38,7 +38,7 @@ def notes_url(referral) -> str:
     [
         ("advisor", 200, 201),
         ("receiver", 200, 201),
-        ("coordinator", 200, 403),
+        ("coordinator", 403, 403),
         ("other_partner", 404, 404),
         ("anonymous", 401, 401),
     ],
