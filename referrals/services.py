@@ -512,7 +512,7 @@ def referral_send(
             "status": Status.SENT,
             "status_label": str(Status.SENT.label),
             "project_holder": holder.full_name,
-            "neighbourhood": str(holder.neighbourhood) if holder.neighbourhood_id else "",
+            "neighbourhood": holder.neighbourhood.name if holder.neighbourhood_id else "",
             "from_organisation": organisation.name,
             "to_organisation": to_organisation.name,
             "service": service.name if service else "",
