@@ -28,11 +28,21 @@ urlpatterns = [
     path("orientations/recues/", referral_views.inbox, name="inbox"),
     # both sides of a referral
     path("orientations/<uuid:uuid>/", referral_views.referral_detail, name="referral_detail"),
-    path("orientations/<uuid:uuid>/accepter/", referral_views.referral_accept, name="referral_accept"),
-    path("orientations/<uuid:uuid>/refuser/", referral_views.referral_decline, name="referral_decline"),
-    path("orientations/<uuid:uuid>/demarrer/", referral_views.referral_start, name="referral_start"),
-    path("orientations/<uuid:uuid>/cloturer/", referral_views.referral_complete, name="referral_complete"),
-    path("orientations/<uuid:uuid>/annuler/", referral_views.referral_cancel, name="referral_cancel"),
+    *(
+        path(
+            f"orientations/<uuid:uuid>/{slug}/",
+            referral_views.referral_transition,
+            {"action": action},
+            name=f"referral_{action}",
+        )
+        for action, slug in (
+            ("accept", "accepter"),
+            ("decline", "refuser"),
+            ("start", "demarrer"),
+            ("complete", "cloturer"),
+            ("cancel", "annuler"),
+        )
+    ),
     path("orientations/<uuid:uuid>/notes/", messaging_views.note_create, name="note_create"),
     # coordinator
     path("pilotage/", referral_views.dashboard, name="dashboard"),

@@ -16,6 +16,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from messaging.forms import NoteForm
@@ -378,7 +379,28 @@ def referral_detail(request, uuid):
     return referral_page_response(request, referral)
 
 
-def _transition_view(request, uuid, *, name, form_class, perform, success):
+class _EmptyForm(django_forms.Form):
+    """Start needs nothing but the button."""
+
+
+# Each transition's page form, service and confirmation; the URL names are referral_<action>.
+TRANSITION_PAGES = {
+    "accept": (AcceptForm, services.referral_accept, gettext_lazy("Orientation acceptée.")),
+    "decline": (
+        DeclineForm,
+        services.referral_decline,
+        gettext_lazy("Orientation refusée ; le conseiller est prévenu."),
+    ),
+    "start": (_EmptyForm, services.referral_start, gettext_lazy("Accompagnement démarré.")),
+    "complete": (CompleteForm, services.referral_complete, gettext_lazy("Orientation clôturée.")),
+    "cancel": (CancelForm, services.referral_cancel, gettext_lazy("Orientation annulée.")),
+}
+
+
+@organisation_page()
+@require_POST
+def referral_transition(request, uuid, action):
+    form_class, perform, success = TRANSITION_PAGES[action]
     referral = referral_get_visible(request.user, uuid)
     organisation = acting_organisation(request.user, referral)
     if organisation is None:
@@ -399,81 +421,12 @@ def _transition_view(request, uuid, *, name, form_class, perform, success):
         else:
             messages.success(request, success)
             return redirect("referral_detail", uuid=referral.uuid)
-    return referral_page_response(request, referral, forms={name: form, "error": first_error(form)}, status=status)
+    return referral_page_response(request, referral, forms={action: form, "error": first_error(form)}, status=status)
 
 
 def first_error(form) -> str:
     errors = form.non_field_errors()
     return errors[0] if errors else ""
-
-
-@organisation_page()
-@require_POST
-def referral_accept(request, uuid):
-    return _transition_view(
-        request,
-        uuid,
-        name="accept",
-        form_class=AcceptForm,
-        perform=services.referral_accept,
-        success=_("Orientation acceptée."),
-    )
-
-
-@organisation_page()
-@require_POST
-def referral_decline(request, uuid):
-    return _transition_view(
-        request,
-        uuid,
-        name="decline",
-        form_class=DeclineForm,
-        perform=services.referral_decline,
-        success=_("Orientation refusée ; le conseiller est prévenu."),
-    )
-
-
-@organisation_page()
-@require_POST
-def referral_start(request, uuid):
-    return _transition_view(
-        request,
-        uuid,
-        name="start",
-        form_class=_EmptyForm,
-        perform=services.referral_start,
-        success=_("Accompagnement démarré."),
-    )
-
-
-@organisation_page()
-@require_POST
-def referral_complete(request, uuid):
-    return _transition_view(
-        request,
-        uuid,
-        name="complete",
-        form_class=CompleteForm,
-        perform=services.referral_complete,
-        success=_("Orientation clôturée."),
-    )
-
-
-@organisation_page()
-@require_POST
-def referral_cancel(request, uuid):
-    return _transition_view(
-        request,
-        uuid,
-        name="cancel",
-        form_class=CancelForm,
-        perform=services.referral_cancel,
-        success=_("Orientation annulée."),
-    )
-
-
-class _EmptyForm(django_forms.Form):
-    """Start needs nothing but the button."""
 
 
 # --- advisor: intake activities ---------------------------------------------------------------
