@@ -47,9 +47,10 @@ class VisibleSlugRelatedField(serializers.SlugRelatedField):
 # --- project holders ------------------------------------------------------------------------
 
 
-class ProjectHolderSerializer(serializers.ModelSerializer):
+class ReferralHolderSerializer(serializers.ModelSerializer):
+    """What the receiving partner needs to know of the person (DESIGN.md section 5)."""
+
     neighbourhood = NeighbourhoodSerializer(read_only=True, allow_null=True)
-    created_by_organisation = OrganisationSummarySerializer(read_only=True)
 
     class Meta:
         model = ProjectHolder
@@ -63,10 +64,16 @@ class ProjectHolderSerializer(serializers.ModelSerializer):
             "situation",
             "stage",
             "project_summary",
-            "created_by_organisation",
-            "created_at",
-            "erased_at",
         ]
+
+
+class ProjectHolderSerializer(ReferralHolderSerializer):
+    """The whole record, for the organisation that follows the person."""
+
+    created_by_organisation = OrganisationSummarySerializer(read_only=True)
+
+    class Meta(ReferralHolderSerializer.Meta):
+        fields = [*ReferralHolderSerializer.Meta.fields, "created_by_organisation", "created_at", "erased_at"]
 
 
 class ProjectHolderWriteSerializer(serializers.ModelSerializer):
@@ -161,26 +168,6 @@ class ServiceSummarySerializer(serializers.ModelSerializer):
     class Meta:
         model = Service
         fields = ["id", "name", "category"]
-
-
-class ReferralHolderSerializer(serializers.ModelSerializer):
-    """What the receiving partner needs to know of the person (DESIGN.md section 5)."""
-
-    neighbourhood = NeighbourhoodSerializer(read_only=True, allow_null=True)
-
-    class Meta:
-        model = ProjectHolder
-        fields = [
-            "uuid",
-            "first_name",
-            "last_name",
-            "email",
-            "phone",
-            "neighbourhood",
-            "situation",
-            "stage",
-            "project_summary",
-        ]
 
 
 PERSONAL_REFERRAL_FIELDS = ("motive", "decline_message", "outcome_comment")
