@@ -32,3 +32,10 @@ def test_demo_network_loads_once_with_every_status_and_its_accounts(capsys):
         assert history[0].to_status == "sent"
         assert history[-1].to_status == referral.status
         assert all(a.at <= b.at for a, b in zip(history, history[1:], strict=False))
+
+
+def test_demo_people_have_distinct_names():
+    call_command("demo_load")
+
+    names = list(ProjectHolder.objects.values_list("first_name", "last_name"))
+    assert len(set(names)) == len(names) == 40

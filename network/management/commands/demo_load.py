@@ -232,7 +232,7 @@ class Command(BaseCommand):
                     actor=advisor,
                     organisation=citeslab,
                     first_name=FIRST_NAMES[index % len(FIRST_NAMES)],
-                    last_name=LAST_NAMES[(index * 7) % len(LAST_NAMES)],
+                    last_name=LAST_NAMES[(index * 7 + index // len(FIRST_NAMES)) % len(LAST_NAMES)],
                     email=f"porteur{index + 1}@exemple.fr",
                     phone=f"06 00 00 {index // 10:02d} {index % 100:02d}",
                     neighbourhood=neighbourhoods[index % len(neighbourhoods)],
