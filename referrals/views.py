@@ -280,23 +280,22 @@ def _status_filter(request, referrals):
     return referrals, status
 
 
-@organisation_page(Kind.CITESLAB)
-def sent_list(request):
-    referrals = referrals_visible_to(request.user, organisation=request.organisation).filter(
-        from_organisation=request.organisation
-    )
-    referrals, status = _status_filter(request, referrals)
+def _referral_list_page(request, template, **side):
+    """A list of the acting organisation's referrals on one ``side``, with its status filter."""
+    referrals = referrals_visible_to(request.user, organisation=request.organisation).filter(**side)
+    shown, status = _status_filter(request, referrals)
     context = {
-        "page": _page(request, referrals),
+        "page": _page(request, shown),
         "status": status,
-        "statuses": _status_counts(
-            referrals_visible_to(request.user, organisation=request.organisation).filter(
-                from_organisation=request.organisation
-            )
-        ),
+        "statuses": _status_counts(referrals),
         "last_event_id": _last_event_id(Event.objects.all()),
     }
-    return render(request, "referrals/sent_list.html", context)
+    return render(request, template, context)
+
+
+@organisation_page(Kind.CITESLAB)
+def sent_list(request):
+    return _referral_list_page(request, "referrals/sent_list.html", from_organisation=request.organisation)
 
 
 # --- partner: inbox ---------------------------------------------------------------------------
@@ -304,21 +303,7 @@ def sent_list(request):
 
 @organisation_page(*PARTNER_KINDS)
 def inbox(request):
-    referrals = referrals_visible_to(request.user, organisation=request.organisation).filter(
-        to_organisation=request.organisation
-    )
-    referrals, status = _status_filter(request, referrals)
-    context = {
-        "page": _page(request, referrals),
-        "status": status,
-        "statuses": _status_counts(
-            referrals_visible_to(request.user, organisation=request.organisation).filter(
-                to_organisation=request.organisation
-            )
-        ),
-        "last_event_id": _last_event_id(Event.objects.all()),
-    }
-    return render(request, "referrals/inbox.html", context)
+    return _referral_list_page(request, "referrals/inbox.html", to_organisation=request.organisation)
 
 
 # --- referral page (both sides, coordinators read-only) --------------------------------------
