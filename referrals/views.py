@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from messaging.forms import NoteForm
 from messaging.models import Event, Note
+from messaging.selectors import notes_visible_to
 from network.errors import DomainError
 from network.views import PARTNER_KINDS, organisation_page
 from partners.models import Membership, Organisation
@@ -324,11 +325,7 @@ def referral_page_response(request, referral, *, forms=None, status=200):
         forms["accept"] = AcceptForm(members=members)
     notes = Note.objects.none()
     if organisation is not None:
-        notes = (
-            Note.objects.filter(referral=referral)
-            .filter(Q(visibility=Note.Visibility.SHARED) | Q(organisation=organisation))
-            .select_related("author", "organisation")
-        )
+        notes = notes_visible_to(request.user, referral, organisation_ids={organisation.pk})
     context = {
         "referral": referral,
         "holder": referral.project_holder,
