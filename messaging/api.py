@@ -15,20 +15,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from network.errors import ActionForbidden, ValidationFailed
-from partners.selectors import active_organisation_ids
+from referrals.lifecycle import NOTES_ARE_FOR_THE_TWO_SIDES, side_of
 from referrals.selectors import referral_get_visible
 
+from . import payloads
 from .events import event_message
 from .models import NOTE_MAX_LENGTH, Event, Note, Notification
 from .selectors import email_preferences_of, notes_visible_to, notifications_of
-from .services import (
-    NOTES_ARE_FOR_THE_TWO_SIDES,
-    email_preferences_set,
-    note_organisation_of,
-    note_payload,
-    note_post,
-    notifications_mark_read,
-)
+from .services import email_preferences_set, note_post, notifications_mark_read
 
 REFERRAL_UUID = OpenApiParameter("uuid", OpenApiTypes.UUID, OpenApiParameter.PATH, description="Orientation")
 UNREAD = OpenApiParameter(
@@ -52,7 +46,7 @@ class NoteSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField(read_only=True)
 
     def to_representation(self, instance):
-        return note_payload(instance)
+        return payloads.note_created(instance)
 
 
 class EventSerializer(serializers.Serializer):
@@ -96,28 +90,28 @@ class ReferralNotesView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Note.objects.none()
-        user = self.request.user
-        referral = referral_get_visible(user, self.kwargs["uuid"])
-        organisation_ids = active_organisation_ids(user)
-        # Notes are the two organisations' conversation: a coordinator sees the referral, not them.
-        if not organisation_ids & {referral.from_organisation_id, referral.to_organisation_id}:
+        return notes_visible_to(self._side())
+
+    def _side(self):
+        """The caller's side of the referral: 404 if they may not see it, 403 without a side."""
+        side = side_of(self.request.user, referral_get_visible(self.request.user, self.kwargs["uuid"]))
+        if not side.sees_notes:
             raise ActionForbidden(NOTES_ARE_FOR_THE_TWO_SIDES)
-        return notes_visible_to(user, referral, organisation_ids=organisation_ids)
+        return side
 
     def post(self, request, uuid):
-        referral = referral_get_visible(request.user, uuid)
-        organisation = note_organisation_of(request.user, referral)
+        side = self._side()
         serializer = NoteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         note, created = note_post(
-            referral=referral,
+            referral=side.referral,
             actor=request.user,
-            organisation=organisation,
+            organisation=side.organisation,
             body=serializer.validated_data["body"],
             visibility=serializer.validated_data["visibility"],
             client_id=serializer.validated_data["client_id"],
         )
-        return Response(note_payload(note), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        return Response(payloads.note_created(note), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 @extend_schema_view(

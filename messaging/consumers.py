@@ -18,13 +18,16 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from network.errors import DomainError, ValidationFailed
+from network.errors import ActionForbidden, DomainError, ValidationFailed
+from network.realtime import inbox_group, referral_group, user_group
 from partners.selectors import active_organisation_ids
+from referrals.lifecycle import NOTES_ARE_FOR_THE_TWO_SIDES, side_of
 from referrals.selectors import referral_get_visible
 
-from .events import event_message, inbox_group, referral_group, user_group
+from . import payloads
+from .events import event_message
 from .selectors import inbox_events_for, last_event_id, referral_events_for
-from .services import note_organisation_of, note_payload, note_post
+from .services import note_post
 
 logger = logging.getLogger(__name__)
 
@@ -185,10 +188,10 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
 
 
 class ReferralConsumer(EventStreamConsumer):
-    """/ws/referrals/<uuid>/: the events of one referral, for members of its two organisations.
+    """/ws/referrals/<uuid>/: the events of one referral, for the side the user acts for on it.
 
-    The stream carries the conversation (notes), so a user who sees the referral without being
-    on either side of it (a coordinator) is refused like an outsider.
+    The stream carries the conversation (notes), so a user who sees the referral without a side
+    of it (a coordinator, a partner whose grant went with a consent withdrawal) is refused.
     """
 
     previous_key = "previous_in_referral"
@@ -199,17 +202,15 @@ class ReferralConsumer(EventStreamConsumer):
             self.referral = referral_get_visible(user, self.scope["url_route"]["kwargs"]["uuid"])
         except Http404:
             return False
-        self.organisation_ids = active_organisation_ids(user)
-        return bool(self.organisation_ids & {self.referral.from_organisation_id, self.referral.to_organisation_id})
+        self.side = side_of(user, self.referral)
+        return self.side.sees_notes
 
     def stream_groups(self) -> list[str]:
-        referral = self.referral
-        party = {referral.from_organisation_id, referral.to_organisation_id}
-        internal = [referral_group(referral.uuid, o) for o in sorted(self.organisation_ids & party)]
-        return [referral_group(referral.uuid), *internal]
+        uuid = self.referral.uuid
+        return [referral_group(uuid), referral_group(uuid, self.side.organisation.pk)]
 
     def read_events(self, after, before, limit):
-        events = referral_events_for(self.referral, organisation_ids=self.organisation_ids, after=after, before=before)
+        events = referral_events_for(self.side, after=after, before=before)
         return [event_message(e) for e in (events[:limit] if limit else events)]
 
     async def receive_json(self, content, **kwargs):
@@ -224,8 +225,9 @@ class ReferralConsumer(EventStreamConsumer):
         try:
             # Read again: the access, the status and the assignee may have changed since connect.
             user = self.scope["user"]
-            referral = referral_get_visible(user, self.referral.uuid)
-            organisation = note_organisation_of(user, referral)
+            side = side_of(user, referral_get_visible(user, self.referral.uuid))
+            if not side.is_party:
+                raise ActionForbidden(NOTES_ARE_FOR_THE_TWO_SIDES)
             if not isinstance(client_id, str) or not client_id:
                 raise ValidationFailed(_("Chaque note envoyée porte un client_id (un UUID)."), field="client_id")
             if not isinstance(body, str):
@@ -233,9 +235,9 @@ class ReferralConsumer(EventStreamConsumer):
             if not isinstance(visibility, str):
                 raise ValidationFailed(_("Visibilité inconnue."), field="visibility")
             note, _created = note_post(
-                referral=referral,
+                referral=side.referral,
                 actor=user,
-                organisation=organisation,
+                organisation=side.organisation,
                 body=body,
                 visibility=visibility,
                 client_id=client_id,
@@ -252,7 +254,7 @@ class ReferralConsumer(EventStreamConsumer):
             if error.field:
                 reply["field"] = error.field
             return reply
-        return {"type": "ack", "client_id": client_id, "note": note_payload(note)}
+        return {"type": "ack", "client_id": client_id, "note": payloads.note_created(note)}
 
 
 class InboxConsumer(EventStreamConsumer):
@@ -266,7 +268,5 @@ class InboxConsumer(EventStreamConsumer):
         return [inbox_group(o) for o in sorted(self.organisation_ids)]
 
     def read_events(self, after, before, limit):
-        events = inbox_events_for(
-            self.scope["user"], organisation_ids=self.organisation_ids, after=after, before=before
-        )
+        events = inbox_events_for(self.scope["user"], after=after, before=before)
         return [event_message(e) for e in (events[:limit] if limit else events)]

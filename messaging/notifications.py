@@ -19,10 +19,12 @@ import datetime
 import logging
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.utils.translation import gettext as _
+
+from partners.models import display_name
+from partners.selectors import active_members_of
 
 from .models import EmailOptOut, Event, Notification
 
@@ -30,81 +32,52 @@ logger = logging.getLogger(__name__)
 
 # Events dated further back than this (the demo loader's history) get a notification, no e-mail.
 EMAIL_MAX_AGE = datetime.timedelta(hours=1)
-# The UI's referral page; the e-mail links to it.
-REFERRAL_PAGE_PATH = "/orientations/{uuid}/"
 
 
-def _active_members(organisation_id) -> list:
-    User = get_user_model()
-    return list(
-        User.objects.filter(
-            is_active=True,
-            memberships__organisation_id=organisation_id,
-            memberships__is_active=True,
-            memberships__organisation__is_active=True,
-        ).order_by("id")
-    )
-
-
-def _side(organisation_id, person_in_charge_id) -> list:
-    members = _active_members(organisation_id)
+def _side(event: Event, organisation_id, person_in_charge_id) -> list:
+    """The person in charge while an active member, else every active member; nobody once the
+    organisation lost its grant on the referral (a consent withdrawal)."""
+    if organisation_id not in event.payload.get("organisations", ()):
+        return []
+    members = list(active_members_of(organisation_id))
     in_charge = [u for u in members if u.pk == person_in_charge_id]
     return in_charge or members
 
 
-def _sender_side(referral) -> list:
-    return _side(referral.from_organisation_id, referral.from_user_id)
+def _sender_side(event: Event, referral) -> list:
+    return _side(event, referral.from_organisation_id, referral.from_user_id)
 
 
-def _receiver_side(referral) -> list:
-    return _side(referral.to_organisation_id, referral.assigned_to_id)
+def _receiver_side(event: Event, referral) -> list:
+    return _side(event, referral.to_organisation_id, referral.assigned_to_id)
 
 
-def _status_change_actor(referral) -> tuple[int | None, int | None]:
-    """(actor user id, actor organisation id) of the transition the service just wrote."""
-    from referrals.models import ReferralEvent
-
-    row = (
-        ReferralEvent.objects.filter(referral_id=referral.pk)
-        .order_by("-id")
-        .values_list("actor_id", "actor_organisation_id")
-        .first()
-    )
-    return row or (None, None)
-
-
-def event_recipients(event: Event, referral) -> list:
-    """The users to notify of ``event``, the actor left out."""
+def event_recipients(event: Event, referral, *, actor=None, actor_organisation=None) -> list:
+    """The users to notify of ``event``, ``actor`` left out."""
     kind = event.kind
-    data = event.payload.get("data", {})
     if kind == Event.Kind.REFERRAL_CREATED:
-        actor_id, users = referral.from_user_id, _active_members(referral.to_organisation_id)
+        users = _side(event, referral.to_organisation_id, None)
     elif kind == Event.Kind.STATUS_CHANGED:
-        actor_id, actor_organisation_id = _status_change_actor(referral)
-        if actor_organisation_id is not None and actor_organisation_id == referral.from_organisation_id:
-            users = _receiver_side(referral)
-        else:
-            users = _sender_side(referral)
+        acted_as_sender = actor_organisation is not None and actor_organisation.pk == referral.from_organisation_id
+        users = _receiver_side(event, referral) if acted_as_sender else _sender_side(event, referral)
     elif kind == Event.Kind.REMINDER:
-        actor_id, users = None, _active_members(referral.to_organisation_id)
+        users = _side(event, referral.to_organisation_id, None)
     elif kind == Event.Kind.NOTE_CREATED and event.audience_organisation_id is None:
-        actor_id = data.get("author_id")
-        if data.get("organisation_id") == referral.from_organisation_id:
-            users = _receiver_side(referral)
-        else:
-            users = _sender_side(referral)
+        wrote_as_sender = actor_organisation is not None and actor_organisation.pk == referral.from_organisation_id
+        users = _receiver_side(event, referral) if wrote_as_sender else _sender_side(event, referral)
     else:
         return []
+    actor_id = actor.pk if actor is not None else None
     return [u for u in users if u.pk != actor_id]
 
 
-def event_notify(event: Event, *, referral) -> list[Notification]:
+def event_notify(event: Event, *, referral, actor=None, actor_organisation=None) -> list[Notification]:
     """Write the Notification rows of ``event`` and schedule its e-mails for after the commit.
 
     Must run inside the caller's transaction (event_append calls it): a rolled-back write
     leaves no notification and sends no e-mail.
     """
-    recipients = event_recipients(event, referral)
+    recipients = event_recipients(event, referral, actor=actor, actor_organisation=actor_organisation)
     if not recipients:
         return []
     notifications = Notification.objects.bulk_create(
@@ -159,10 +132,10 @@ def _email(event: Event, referral, user) -> EmailMessage:
             "from": from_name,
             "to": to_name,
         }
-    url = settings.SITE_URL.rstrip("/") + REFERRAL_PAGE_PATH.format(uuid=referral.uuid)
+    url = settings.SITE_URL.rstrip("/") + referral.get_absolute_url()
     body = "\n\n".join(
         [
-            _("Bonjour %(name)s,") % {"name": user.get_full_name() or user.get_username()},
+            _("Bonjour %(name)s,") % {"name": display_name(user)},
             text,
             _("Consultez-la dans Relais : %(url)s") % {"url": url},
             _("Vous pouvez désactiver ces e-mails, type par type, dans vos préférences de notification."),

@@ -1,48 +1,35 @@
-"""Reads of the messaging app: which notes, events and notifications a user may see."""
+"""Reads of the messaging app: which notes, events and notifications a user may see.
 
-from django.db.models import Q
+Who may read what comes from referrals.lifecycle: notes and events go to the organisations that
+currently hold a grant on their referral (``Side``, ``event_audience_q``), never to a viewer who
+sees the referral without a side of it (a coordinator).
+"""
 
-from partners.selectors import active_organisation_ids
-from referrals.selectors import referrals_visible_to
+from referrals.lifecycle import Side, event_audience_q, note_audience_q, side_events_q
 
 from .models import EmailOptOut, Event, Note, Notification
 
 
-def _audience_filter(organisation_ids) -> Q:
-    """Shared rows, plus internal rows of one of ``organisation_ids``."""
-    return Q(audience_organisation__isnull=True) | Q(audience_organisation_id__in=organisation_ids)
-
-
-def notes_visible_to(user, referral, *, organisation_ids=None):
-    """Notes of a referral the user already sees: shared ones and their organisations' internal ones."""
-    if organisation_ids is None:
-        organisation_ids = active_organisation_ids(user)
+def notes_visible_to(side: Side):
+    """The notes ``side`` reads on its referral: shared ones and its own organisation's internal ones."""
     return (
-        Note.objects.filter(referral=referral)
-        .filter(Q(visibility=Note.Visibility.SHARED) | Q(organisation_id__in=organisation_ids))
+        Note.objects.filter(referral=side.referral)
+        .filter(note_audience_q(side))
         .select_related("author", "organisation")
     )
 
 
-def referral_events_for(referral, *, organisation_ids, after: int, before: int | None = None):
-    """Events of a referral the user sees (checked by the caller), oldest first, ids in (after, before)."""
-    events = Event.objects.filter(referral=referral, id__gt=after).filter(_audience_filter(organisation_ids))
+def referral_events_for(side: Side, *, after: int, before: int | None = None):
+    """Events of ``side``'s referral that it may read, oldest first, ids in (after, before)."""
+    events = Event.objects.filter(referral=side.referral, id__gt=after).filter(side_events_q(side))
     if before is not None:
         events = events.filter(id__lt=before)
     return events.order_by("id")
 
 
-def inbox_events_for(user, *, organisation_ids, after: int, before: int | None = None):
-    """Events of the referrals of the user's organisations that the user still sees, oldest first."""
-    party = Q(referral__from_organisation_id__in=organisation_ids) | Q(
-        referral__to_organisation_id__in=organisation_ids
-    )
-    events = (
-        Event.objects.filter(id__gt=after)
-        .filter(party)
-        .filter(_audience_filter(organisation_ids))
-        .filter(referral__in=referrals_visible_to(user).values("pk"))
-    )
+def inbox_events_for(user, *, after: int, before: int | None = None):
+    """Events of every referral ``user`` is party to, that they may read, oldest first."""
+    events = Event.objects.filter(id__gt=after).filter(event_audience_q(user))
     if before is not None:
         events = events.filter(id__lt=before)
     return events.order_by("id")
@@ -53,13 +40,11 @@ def last_event_id() -> int:
 
 
 def notifications_of(user, *, unread_only: bool = False):
-    """The user's notifications about referrals they still see, newest first, event joined."""
-    notifications = Notification.objects.filter(
-        user=user, event__referral__in=referrals_visible_to(user).values("pk")
-    ).select_related("event")
+    """The user's notifications whose event they may still read, newest first, event joined."""
+    notifications = Notification.objects.filter(user=user).filter(event_audience_q(user, prefix="event__"))
     if unread_only:
         notifications = notifications.filter(read_at=None)
-    return notifications
+    return notifications.select_related("event")
 
 
 def email_preferences_of(user) -> dict[str, bool]:

@@ -5,33 +5,17 @@ import uuid as uuid_module
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from network.errors import ActionForbidden, ValidationFailed
 from partners.models import Organisation
 from partners.selectors import is_active_member
+from referrals.lifecycle import CANNOT_WRITE_NOTES, organisation_side
 from referrals.models import Referral
-from referrals.permissions import organisation_has_referral_perm
 
+from . import payloads
 from .events import event_append
 from .models import NOTE_MAX_LENGTH, EmailOptOut, Event, Note, Notification
 from .selectors import email_preferences_of
-
-
-def note_payload(note: Note) -> dict:
-    """What a client shows of a note; also the ``data`` of its ``note.created`` event."""
-    author = note.author
-    return {
-        "uuid": str(note.uuid),
-        "body": note.body,
-        "visibility": note.visibility,
-        "author": (author.get_full_name() or author.get_username()) if author else "",
-        "author_id": note.author_id,
-        "organisation": note.organisation.name,
-        "organisation_id": note.organisation_id,
-        "client_id": str(note.client_id) if note.client_id else None,
-        "created_at": note.created_at.isoformat(),
-    }
 
 
 @transaction.atomic
@@ -45,10 +29,8 @@ def note_post(
     client_id=None,
 ) -> tuple[Note, bool]:
     """Post a note; returns (note, created). The same ``client_id`` twice gives the first note back."""
-    if not is_active_member(actor, organisation) or not organisation_has_referral_perm(
-        organisation, "add_note_referral", referral
-    ):
-        raise ActionForbidden(_("Vous ne pouvez pas écrire sur cette orientation."))
+    if not is_active_member(actor, organisation) or not organisation_side(organisation, referral).can_note:
+        raise ActionForbidden(CANNOT_WRITE_NOTES)
     if client_id is not None and not isinstance(client_id, uuid_module.UUID):
         try:
             client_id = uuid_module.UUID(str(client_id))
@@ -88,9 +70,11 @@ def note_post(
     event_append(
         kind=Event.Kind.NOTE_CREATED,
         referral=referral,
+        actor=actor,
+        actor_organisation=organisation,
         audience_organisation=organisation if visibility == Note.Visibility.INTERNAL else None,
         at=note.created_at,
-        data=note_payload(note),
+        data=payloads.note_created(note),
     )
     return note, True
 
@@ -129,21 +113,3 @@ def email_preferences_set(*, user, preferences: dict) -> dict[str, bool]:
     existing = set(EmailOptOut.objects.filter(user=user, kind__in=off).values_list("kind", flat=True))
     EmailOptOut.objects.bulk_create([EmailOptOut(user=user, kind=kind) for kind in off if kind not in existing])
     return email_preferences_of(user)
-
-
-NOTES_ARE_FOR_THE_TWO_SIDES = gettext_lazy(
-    "Seules les deux structures de l'orientation peuvent lire et écrire ses notes."
-)
-
-
-def note_organisation_of(actor, referral: Referral) -> Organisation:
-    """The organisation ``actor`` writes notes for on ``referral`` (the receiver first), or 403.
-
-    The API and the WebSocket both ask here before posting, so both refuse the same way.
-    """
-    from referrals.selectors import acting_organisation
-
-    organisation = acting_organisation(actor, referral)
-    if organisation is None:
-        raise ActionForbidden(NOTES_ARE_FOR_THE_TWO_SIDES)
-    return organisation

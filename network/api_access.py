@@ -8,22 +8,20 @@
   on every operation of the OpenAPI schema, so a generated client knows them.
 
 This module is loaded while DRF reads its settings (parser, pagination): it must not import
-``rest_framework.views`` (nor ``network.errors``, which does), or the import would loop.
-- ``acting_organisation`` picks the organisation a request acts for (DESIGN.md section 1: every
-  action is done on behalf of one organisation).
+``rest_framework.views`` (nor ``network.errors``, which does), or the import would loop. It
+imports no domain app.
 """
 
 import json
 
 from django.conf import settings
+from django.http import JsonResponse
+from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, pagination, parsers, status, throttling
 from rest_framework.settings import api_settings
-
-from partners.models import Organisation
-from partners.selectors import active_memberships_of
 
 DEFAULT_MAX_BODY_BYTES = 256 * 1024
 
@@ -76,41 +74,9 @@ class TokenRequestThrottle(throttling.SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-def acting_organisation(user, organisation_id=None, *, kinds=None) -> Organisation:
-    """The organisation ``user`` acts for: the one named, or their only one of ``kinds``.
-
-    Refuses with 403 (``permission_denied``) when the user is no active member of it (or of any
-    organisation of these kinds), with 400 when several would fit and none is named.
-    """
-    memberships = list(active_memberships_of(user))
-    organisations = [m.organisation for m in memberships]
-    if organisation_id is not None:
-        for organisation in organisations:
-            if organisation.pk == organisation_id:
-                return organisation
-        raise exceptions.PermissionDenied(_("Vous n'êtes pas membre actif de cette organisation."))
-    if kinds is not None:
-        organisations = [o for o in organisations if o.kind in kinds]
-    if not organisations:
-        if kinds is not None:
-            labels = ", ".join(str(Organisation.Kind(kind).label) for kind in kinds)
-            raise exceptions.PermissionDenied(
-                _("Cette action est réservée aux membres d'une structure : %(kinds)s.") % {"kinds": labels}
-            )
-        raise exceptions.PermissionDenied(_("Vous n'êtes membre actif d'aucune organisation."))
-    if len(organisations) > 1:
-        raise exceptions.ValidationError(
-            {"organisation": [_("Vous êtes membre de plusieurs organisations : précisez laquelle.")]}
-        )
-    return organisations[0]
-
-
 @csrf_exempt
 def api_not_found(request, unmatched=""):
     """Any /api/ address no endpoint matches: a JSON 404 in the API's error shape, not an HTML page."""
-    from django.http import JsonResponse
-    from django.urls import Resolver404, resolve
-
     detail = _("Adresse d'API inconnue.")
     if not request.path.endswith("/"):
         try:

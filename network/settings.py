@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "guardian",
     "channels",
     "network",
@@ -45,6 +46,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Pages: French unless the language switch chose otherwise (see network/language.py).
+    "network.language.FrenchFirstMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -67,6 +70,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # The acting organisation (switcher, menu) in every page.
+                "partners.acting.organisation_context",
             ],
         },
     },
@@ -82,20 +87,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
+# A burst of events to one group must queue, not be dropped (the in-memory layer's own default is 100).
+CHANNEL_CAPACITY = env.int("CHANNEL_CAPACITY", default=5000)
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                "hosts": [REDIS_URL],
-                # A burst of events to one group must queue, not be dropped.
-                "capacity": env.int("CHANNEL_CAPACITY", default=5000),
-                "expiry": 60,
-            },
+            "CONFIG": {"hosts": [REDIS_URL], "capacity": CHANNEL_CAPACITY, "expiry": 60},
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": CHANNEL_CAPACITY}}
+    }
 
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
@@ -140,16 +144,21 @@ EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Relais <relais@localhost>")
 
+# HTTP API conventions: network/api_access.py (parser, pagination, throttle), network/errors.py,
+# and the OpenAPI schema of network/api_schema.py.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=256 * 1024)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PARSER_CLASSES": ["network.api_access.BoundedJSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "network.api_access.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "network.api_schema.ApiSchema",
+    "DEFAULT_THROTTLE_RATES": {"auth_token": env.str("AUTH_TOKEN_THROTTLE_RATE", default="10/minute")},
     "EXCEPTION_HANDLER": "network.errors.api_exception_handler",
 }
 
@@ -158,6 +167,23 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Réseau d'orientation d'un CitésLab et de ses partenaires emploi et création.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI served by the project itself (drf-spectacular-sidecar, no CDN).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "ReferralStatusEnum": "referrals.models.Referral.Status",
+        "DeclineReasonEnum": "referrals.models.Referral.DeclineReason",
+        "OutcomeEnum": "referrals.models.Referral.Outcome",
+        "CancelReasonEnum": "referrals.models.Referral.CancelReason",
+        "OrganisationKindEnum": "partners.models.Organisation.Kind",
+        "PartnerKindEnum": "partners.models.PARTNER_KIND_CHOICES",
+        "ActivityKindEnum": "referrals.models.Activity.Kind",
+        "MembershipRoleEnum": "partners.models.Membership.Role",
+        "ServiceCategoryEnum": "partners.models.Service.Category",
+    },
 }
 
 LOGGING = {
@@ -167,42 +193,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 
-# Pages: the acting organisation (switcher, menu) in every template.
-TEMPLATES[0]["OPTIONS"]["context_processors"].append("network.views.organisation_context")
-# Pages: French unless the language switch chose otherwise (see network/language.py).
-MIDDLEWARE.insert(
-    MIDDLEWARE.index("django.middleware.locale.LocaleMiddleware"), "network.language.FrenchFirstMiddleware"
-)
-# --- HTTP API conventions (network/api_access.py) and its OpenAPI schema -----------------------
-INSTALLED_APPS += ["drf_spectacular_sidecar"]
-API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=256 * 1024)
-REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["network.api_access.BoundedJSONParser"]
-REST_FRAMEWORK["DEFAULT_PAGINATION_CLASS"] = "network.api_access.Pagination"
-REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "network.api_schema.ApiSchema"
-REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"auth_token": env.str("AUTH_TOKEN_THROTTLE_RATE", default="10/minute")}
-SPECTACULAR_SETTINGS.update(
-    {
-        "SWAGGER_UI_DIST": "SIDECAR",
-        "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-        "REDOC_DIST": "SIDECAR",
-        "COMPONENT_SPLIT_REQUEST": True,
-        "SCHEMA_PATH_PREFIX": "/api/v1",
-        "ENUM_NAME_OVERRIDES": {
-            "ReferralStatusEnum": "referrals.models.Referral.Status",
-            "DeclineReasonEnum": "referrals.models.Referral.DeclineReason",
-            "OutcomeEnum": "referrals.models.Referral.Outcome",
-            "CancelReasonEnum": "referrals.models.Referral.CancelReason",
-            "OrganisationKindEnum": "partners.models.Organisation.Kind",
-            "PartnerKindEnum": "referrals.serializers.PARTNER_KIND_CHOICES",
-            "ActivityKindEnum": "referrals.models.Activity.Kind",
-            "MembershipRoleEnum": "partners.models.Membership.Role",
-            "ServiceCategoryEnum": "partners.models.Service.Category",
-        },
-    }
-)
-
 # Real time and notifications (messaging).
 # The address of the site in e-mails.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
-# The in-memory layer queues a burst to one group too (its own default capacity is 100).
-CHANNEL_LAYERS["default"].setdefault("CONFIG", {}).setdefault("capacity", env.int("CHANNEL_CAPACITY", default=5000))

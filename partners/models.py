@@ -4,6 +4,13 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+def display_name(user) -> str:
+    """How a person of the network is named everywhere: full name, else username; "" for nobody."""
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
+
+
 class Neighbourhood(models.Model):
     """A neighbourhood of the territory, a QPV when it carries an official code."""
 
@@ -35,6 +42,9 @@ class Organisation(models.Model):
         CREATION = "creation", _("Partenaire création d'entreprise")
         COORDINATION = "coordination", _("Coordination")
 
+    # The organisations a CitésLab refers people to.
+    PARTNER_KINDS = (Kind.EMPLOYMENT, Kind.CREATION)
+
     name = models.CharField(_("nom"), max_length=150, unique=True)
     kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
     address = models.TextField(_("adresse"), blank=True)
@@ -62,7 +72,10 @@ class Organisation(models.Model):
 
     @property
     def is_partner(self):
-        return self.kind in (self.Kind.EMPLOYMENT, self.Kind.CREATION)
+        return self.kind in self.PARTNER_KINDS
+
+
+PARTNER_KIND_CHOICES = [(kind.value, kind.label) for kind in Organisation.PARTNER_KINDS]
 
 
 class Membership(models.Model):

@@ -1,3 +1,5 @@
+from django.contrib.auth import get_user_model
+
 from .models import Membership, Organisation
 
 
@@ -14,9 +16,18 @@ def active_organisation_ids(user) -> set[int]:
     return set(active_memberships_of(user).values_list("organisation_id", flat=True))
 
 
-def organisations_of(user):
-    return Organisation.objects.filter(memberships__user=user, memberships__is_active=True, is_active=True).order_by(
-        "name"
+def active_members_of(organisation: Organisation | int):
+    """The active accounts with an active membership of ``organisation`` (or its id), by id."""
+    organisation_id = organisation.pk if isinstance(organisation, Organisation) else organisation
+    return (
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            memberships__organisation_id=organisation_id,
+            memberships__is_active=True,
+            memberships__organisation__is_active=True,
+        )
+        .order_by("id")
     )
 
 

@@ -10,8 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from messaging.events import access_changed_publish, user_group
 from network.errors import ActionForbidden, ValidationFailed
+from network.realtime import access_changed_publish, user_group
 
 from .models import Membership, Organisation, Service
 

@@ -5,13 +5,13 @@ numbers, so an unknown id gives an empty page, not an extra query.
 """
 
 import django_filters
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from network.api_filters import IdFilter
 
 from .models import Activity, ProjectHolder, Referral
 from .pipeline import overdue_q, with_answer_due_at
+from .selectors import project_holders_matching
 
 
 class ReferralFilter(django_filters.FilterSet):
@@ -36,7 +36,7 @@ class ReferralFilter(django_filters.FilterSet):
 
 
 class ProjectHolderFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="filter_search", max_length=100, label=_("Nom, prénom ou e-mail"))
+    q = django_filters.CharFilter(method="filter_search", max_length=100, label=_("Nom, prénom, contact ou quartier"))
     neighbourhood = IdFilter(field_name="neighbourhood_id", label=_("Quartier (id)"))
 
     class Meta:
@@ -44,11 +44,7 @@ class ProjectHolderFilter(django_filters.FilterSet):
         fields = ["q", "neighbourhood", "stage", "situation"]
 
     def filter_search(self, queryset, name, value):
-        for word in value.split():
-            queryset = queryset.filter(
-                Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(email__icontains=word)
-            )
-        return queryset
+        return project_holders_matching(queryset, value)
 
 
 class ActivityFilter(django_filters.FilterSet):

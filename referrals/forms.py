@@ -11,11 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from network.errors import DomainError
-from partners.models import Neighbourhood, Organisation, Service
+from network.periods import validate_period
+from partners.models import PARTNER_KIND_CHOICES, Neighbourhood, Organisation, Service, display_name
 
 from .models import Activity, Consent, ProjectHolder, Referral
 
-PARTNER_KINDS = (Organisation.Kind.EMPLOYMENT, Organisation.Kind.CREATION)
 DEFAULT_PURPOSE = _(
     "Orientation vers les partenaires de l'emploi et de la création d'entreprise du réseau Relais, "
     "et suivi de cette orientation."
@@ -30,7 +30,7 @@ def add_domain_error(form: forms.Form, error: DomainError, field_aliases: dict |
 
 
 def partner_organisations():
-    return Organisation.objects.filter(kind__in=PARTNER_KINDS, is_active=True).order_by("name")
+    return Organisation.objects.filter(kind__in=Organisation.PARTNER_KINDS, is_active=True).order_by("name")
 
 
 class HolderForm(forms.Form):
@@ -60,7 +60,7 @@ class ConsentForm(forms.Form):
     )
     scope_kinds = forms.MultipleChoiceField(
         label=_("Types de partenaires couverts"),
-        choices=[(k.value, k.label) for k in PARTNER_KINDS],
+        choices=PARTNER_KIND_CHOICES,
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
@@ -190,9 +190,7 @@ class AcceptForm(forms.Form):
     def __init__(self, *args, members=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.members = {str(m.pk): m for m in members}
-        self.fields["assignee"].choices = [("", _("Moi-même"))] + [
-            (str(m.pk), m.get_full_name() or m.get_username()) for m in members
-        ]
+        self.fields["assignee"].choices = [("", _("Moi-même"))] + [(str(m.pk), display_name(m)) for m in members]
 
     def clean_assignee(self):
         value = self.cleaned_data.get("assignee")
@@ -237,13 +235,14 @@ class DashboardFilterForm(forms.Form):
     partner_kind = forms.ChoiceField(
         label=_("Type de partenaire"),
         required=False,
-        choices=[("", _("Tous")), *[(k.value, k.label) for k in PARTNER_KINDS]],
+        choices=[("", _("Tous")), *PARTNER_KIND_CHOICES],
     )
 
     def clean(self):
         data = super().clean()
-        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
-            self.add_error("date_to", _("La fin de la période doit suivre son début."))
+        error = validate_period(data.get("date_from"), data.get("date_to"))
+        if error:
+            self.add_error("date_to", error)
         return data
 
 

@@ -2,6 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase
@@ -219,6 +220,9 @@ class Referral(models.Model):
 
     def __str__(self):
         return f"{self.project_holder} → {self.to_organisation}"
+
+    def get_absolute_url(self):
+        return reverse("referral_detail", kwargs={"uuid": self.uuid})
 
     @property
     def is_open(self):

@@ -9,6 +9,7 @@ from django.db.models import Exists, OuterRef
 
 from partners.models import Organisation
 
+from .lifecycle import RECEIVER_PERMISSIONS, SENDER_PERMISSIONS
 from .models import (
     ProjectHolder,
     ProjectHolderGroupObjectPermission,
@@ -16,8 +17,6 @@ from .models import (
     ReferralGroupObjectPermission,
 )
 
-SENDER_REFERRAL_PERMS = ("view_referral", "cancel_referral", "add_note_referral")
-RECEIVER_REFERRAL_PERMS = ("view_referral", "change_referral", "add_note_referral")
 CREATOR_HOLDER_PERMS = ("view_projectholder", "change_projectholder")
 RECEIVER_HOLDER_PERMS = ("view_projectholder",)
 
@@ -47,8 +46,8 @@ def _grant(table, obj, group, codenames, model):
 
 def grant_referral_access(referral: Referral) -> None:
     """Give both organisations of a newly sent referral what their side may do."""
-    _grant(ReferralGroupObjectPermission, referral, referral.from_organisation.group, SENDER_REFERRAL_PERMS, Referral)
-    _grant(ReferralGroupObjectPermission, referral, referral.to_organisation.group, RECEIVER_REFERRAL_PERMS, Referral)
+    _grant(ReferralGroupObjectPermission, referral, referral.from_organisation.group, SENDER_PERMISSIONS, Referral)
+    _grant(ReferralGroupObjectPermission, referral, referral.to_organisation.group, RECEIVER_PERMISSIONS, Referral)
     _grant(
         ProjectHolderGroupObjectPermission,
         referral.project_holder,
@@ -73,15 +72,3 @@ def revoke_receiver_access(referral: Referral) -> None:
 
 def grant_project_holder_access(holder: ProjectHolder, organisation: Organisation) -> None:
     _grant(ProjectHolderGroupObjectPermission, holder, organisation.group, CREATOR_HOLDER_PERMS, ProjectHolder)
-
-
-def organisation_has_referral_perm(organisation: Organisation, codename: str, referral: Referral) -> bool:
-    return ReferralGroupObjectPermission.objects.filter(
-        content_object_id=referral.pk, group_id=organisation.group_id, permission__codename=codename
-    ).exists()
-
-
-def organisation_has_holder_perm(organisation: Organisation, codename: str, holder: ProjectHolder) -> bool:
-    return ProjectHolderGroupObjectPermission.objects.filter(
-        content_object_id=holder.pk, group_id=organisation.group_id, permission__codename=codename
-    ).exists()

@@ -78,6 +78,17 @@ def scoped_referrals(
     return queryset
 
 
+def expected_response_days(by_partner: list[dict]) -> int:
+    """The response delay most referrals of the scope were expected within: the SLA of the
+    partners that received the most of them (the default SLA when there are none)."""
+    referrals_by_sla: dict[int, int] = {}
+    for partner in by_partner:
+        referrals_by_sla[partner["sla_days"]] = referrals_by_sla.get(partner["sla_days"], 0) + partner["total"]
+    if not referrals_by_sla:
+        return Organisation._meta.get_field("sla_days").default
+    return max(referrals_by_sla, key=lambda days: (referrals_by_sla[days], -days))
+
+
 def _empty_by_status() -> dict[str, int]:
     return {code: 0 for code in Status.values}
 
@@ -129,7 +140,7 @@ def pipeline_stats(
 
     partners: dict[int, dict] = {}
     partner_rows = scope.values(
-        "to_organisation_id", "to_organisation__name", "to_organisation__kind", "status"
+        "to_organisation_id", "to_organisation__name", "to_organisation__kind", "to_organisation__sla_days", "status"
     ).annotate(n=Count("id"))
     for row in partner_rows:
         entry = partners.setdefault(
@@ -138,6 +149,7 @@ def pipeline_stats(
                 "organisation_id": row["to_organisation_id"],
                 "organisation": row["to_organisation__name"],
                 "kind": row["to_organisation__kind"],
+                "sla_days": row["to_organisation__sla_days"],
                 "total": 0,
                 "by_status": _empty_by_status(),
             },

@@ -6,16 +6,18 @@ direct table), or holds it globally (only the coordination Group does).
 """
 
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.http import Http404
+from django.utils.translation import gettext as _
 
-from partners.models import Organisation
+from partners.models import Membership, Organisation
 
+from .lifecycle import holder_visible_q
 from .models import (
     Activity,
     Consent,
     ProjectHolder,
-    ProjectHolderGroupObjectPermission,
     Referral,
     ReferralEvent,
     ReferralGroupObjectPermission,
@@ -38,14 +40,13 @@ def _groups_of(user, organisation: Organisation | None):
     return groups
 
 
-def _visibility_filter(user, organisation, model_name: str, object_table) -> Q:
+def _visibility_filter(user, organisation) -> Q:
     groups = _groups_of(user, organisation)
-    codename = f"view_{model_name}"
     global_view = Permission.objects.filter(
-        group__in=groups, codename=codename, content_type__app_label="referrals", content_type__model=model_name
+        group__in=groups, codename="view_referral", content_type__app_label="referrals", content_type__model="referral"
     )
-    object_view = object_table.objects.filter(
-        content_object=OuterRef("pk"), group__in=groups, permission__codename=codename
+    object_view = ReferralGroupObjectPermission.objects.filter(
+        content_object=OuterRef("pk"), group__in=groups, permission__codename="view_referral"
     )
     return Q(Exists(global_view)) | Q(Exists(object_view))
 
@@ -61,65 +62,70 @@ def referrals_visible_to(user, *, organisation: Organisation | None = None):
     queryset = Referral.objects.select_related(*REFERRAL_RELATED)
     if user.is_superuser:
         return queryset
-    return queryset.filter(_visibility_filter(user, organisation, "referral", ReferralGroupObjectPermission))
+    return queryset.filter(_visibility_filter(user, organisation))
 
 
 def referral_get_visible(user, uuid) -> Referral:
     """The referral if ``user`` may see it; 404 otherwise, so its existence is not disclosed."""
     try:
-        return referrals_visible_to(user).get(uuid=uuid)
-    except (Referral.DoesNotExist, ValueError, TypeError) as error:
-        raise Http404("No referral matches the given query.") from error
+        return referrals_visible_to(user).select_related("previous").get(uuid=uuid)
+    except (Referral.DoesNotExist, ValueError, TypeError, ValidationError) as error:
+        raise Http404(_("Orientation introuvable.")) from error
 
 
-def project_holders_visible_to(user, *, organisation: Organisation | None = None):
-    if not _can_read(user):
-        return ProjectHolder.objects.none()
+def project_holders_visible_to(user, *, organisation: Organisation | None = None, followed: bool = False):
+    """People ``user`` may open (``lifecycle.holder_access``); with ``followed``, the ones
+    ``organisation`` follows."""
     queryset = ProjectHolder.objects.select_related("neighbourhood", "created_by_organisation")
-    if user.is_superuser:
-        return queryset
-    return queryset.filter(_visibility_filter(user, organisation, "projectholder", ProjectHolderGroupObjectPermission))
+    return queryset.filter(holder_visible_q(user, organisation=organisation, followed=followed))
 
 
-def project_holder_get_visible(user, uuid) -> ProjectHolder:
+def project_holder_get_visible(user, uuid, *, organisation: Organisation | None = None, followed: bool = False):
+    """The person if ``user`` may open them (through ``organisation``); 404 otherwise."""
     try:
-        return project_holders_visible_to(user).get(uuid=uuid)
-    except (ProjectHolder.DoesNotExist, ValueError, TypeError) as error:
-        raise Http404("No project holder matches the given query.") from error
+        return project_holders_visible_to(user, organisation=organisation, followed=followed).get(uuid=uuid)
+    except (ProjectHolder.DoesNotExist, ValueError, TypeError, ValidationError) as error:
+        raise Http404(_("Porteur de projet introuvable.")) from error
 
 
-def referral_permissions_of(user, referral: Referral) -> dict[int, set[str]]:
-    """For each of the user's organisations on the referral, the codenames it holds there."""
-    rows = ReferralGroupObjectPermission.objects.filter(
-        content_object_id=referral.pk, group__user=user, group__organisation__is_active=True
-    ).values_list("group__organisation__id", "permission__codename")
-    result: dict[int, set[str]] = {}
-    for organisation_id, codename in rows:
-        result.setdefault(organisation_id, set()).add(codename)
-    return result
-
-
-def acting_organisation(user, referral: Referral) -> Organisation | None:
-    """The user's organisation on this referral: the receiver first, else the sender."""
-    if not _can_read(user):
-        return None
-    organisation_ids = set(
-        Organisation.objects.filter(
-            memberships__user=user,
-            memberships__is_active=True,
-            is_active=True,
-            pk__in=(referral.to_organisation_id, referral.from_organisation_id),
-        ).values_list("pk", flat=True)
-    )
-    if referral.to_organisation_id in organisation_ids:
-        return referral.to_organisation
-    if referral.from_organisation_id in organisation_ids:
-        return referral.from_organisation
-    return None
+def project_holders_matching(queryset, query: str):
+    """The holder search of the pages and the API: every word in a name, contact or neighbourhood."""
+    for word in (query or "").split():
+        queryset = queryset.filter(
+            Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(email__icontains=word)
+            | Q(phone__icontains=word)
+            | Q(neighbourhood__name__icontains=word)
+        )
+    return queryset
 
 
 def referral_history(referral: Referral):
     return ReferralEvent.objects.filter(referral=referral).select_related("actor", "actor_organisation")
+
+
+def consent_get_visible(user, pk) -> Consent:
+    """A consent of a person ``user`` may open; 404 otherwise."""
+    holders = project_holders_visible_to(user).filter(pk=OuterRef("project_holder_id"))
+    try:
+        return Consent.objects.select_related("project_holder__created_by_organisation").get(Exists(holders), pk=pk)
+    except Consent.DoesNotExist as error:
+        raise Http404(_("Consentement introuvable.")) from error
+
+
+def activities_visible_to(user):
+    """Intake work of the user's organisations; every organisation's for coordinators and the network admin."""
+    activities = Activity.objects.select_related("organisation", "neighbourhood").prefetch_related(
+        Prefetch("project_holders", queryset=ProjectHolder.objects.only("id", "uuid")),
+        Prefetch("partner_organisations", queryset=Organisation.objects.order_by("name")),
+    )
+    if user.is_superuser:
+        return activities
+    memberships = Membership.objects.filter(user=user, is_active=True, organisation__is_active=True)
+    coordinator = memberships.filter(organisation__kind=Organisation.Kind.COORDINATION)
+    own = memberships.filter(organisation_id=OuterRef("organisation_id"))
+    return activities.filter(Exists(coordinator) | Exists(own))
 
 
 def consents_of(holder: ProjectHolder):

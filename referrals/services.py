@@ -6,27 +6,41 @@ writes one ReferralEvent (history) and one messaging Event (real-time stream).
 """
 
 import datetime
-from dataclasses import dataclass
 
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-from messaging.events import access_changed_publish, event_append, referral_group
+from messaging import payloads
+from messaging.events import event_append
 from messaging.models import Event, Note
 from network.errors import ActionForbidden, Conflict, ConsentRequired, InvalidTransition, ValidationFailed
+from network.realtime import access_changed_publish, referral_group
 from partners.models import Neighbourhood, Organisation, Service
 from partners.selectors import is_active_member
 
 from . import permissions
+from .lifecycle import (
+    ACCEPT,
+    CANCEL,
+    COMPLETE,
+    DECLINE,
+    EXPIRE,
+    MESSAGE_REQUIRED_DECLINE_REASONS,
+    REMIND_REFUSED,
+    REMINDABLE_STATUSES,
+    START,
+    SYSTEM,
+    Transition,
+    holder_access,
+    organisation_side,
+)
 from .models import Activity, Consent, ProjectHolder, Referral, ReferralEvent
 
 Status = Referral.Status
 
 CONSENT_DEFAULT_DURATION = datetime.timedelta(days=365)
-PARTNER_KINDS = (Organisation.Kind.EMPLOYMENT, Organisation.Kind.CREATION)
 HOLDER_FIELDS = (
     "first_name",
     "last_name",
@@ -44,10 +58,9 @@ def _require_member(actor, organisation: Organisation) -> None:
         raise ActionForbidden(_("Vous n'agissez pas pour le compte de « %(org)s ».") % {"org": organisation})
 
 
-def _require_holder_manager(actor, organisation: Organisation, holder: ProjectHolder) -> None:
+def _require_holder_manager(actor, holder: ProjectHolder, organisation: Organisation) -> None:
     _require_member(actor, organisation)
-    if not permissions.organisation_has_holder_perm(organisation, "change_projectholder", holder):
-        raise ActionForbidden(_("Seule la structure qui suit ce porteur de projet peut le modifier."))
+    holder_access(actor, holder, organisation=organisation).require_manages()
 
 
 # --- project holders --------------------------------------------------------------------------
@@ -71,7 +84,9 @@ def _clean_holder_fields(fields: dict) -> dict:
 
 
 @transaction.atomic
-def project_holder_create(*, actor, organisation: Organisation, **fields) -> ProjectHolder:
+def project_holder_create(*, actor, organisation: Organisation, consent: dict | None = None, **fields) -> ProjectHolder:
+    """Record a person met by the CitésLab and, with ``consent`` (``consent_record``'s arguments),
+    their consent in the same transaction."""
     _require_member(actor, organisation)
     if organisation.kind != Organisation.Kind.CITESLAB:
         raise ActionForbidden(_("Seul un CitésLab enregistre des porteurs de projet."))
@@ -84,12 +99,14 @@ def project_holder_create(*, actor, organisation: Organisation, **fields) -> Pro
         created_by_organisation=organisation, created_by=actor, created_at=timezone.now(), **fields
     )
     permissions.grant_project_holder_access(holder, organisation)
+    if consent is not None:
+        consent_record(holder=holder, actor=actor, organisation=organisation, **consent)
     return holder
 
 
 @transaction.atomic
 def project_holder_update(*, holder: ProjectHolder, actor, organisation: Organisation, **fields) -> ProjectHolder:
-    _require_holder_manager(actor, organisation, holder)
+    _require_holder_manager(actor, holder, organisation)
     if holder.erased_at:
         raise ValidationFailed(_("Ce porteur de projet a été anonymisé : il ne peut plus être modifié."))
     fields = _clean_holder_fields(fields)
@@ -111,7 +128,7 @@ def project_holder_erase(
     partners' access. ``actor`` None is the retention command acting for the network.
     """
     if actor is not None:
-        _require_holder_manager(actor, organisation, holder)
+        _require_holder_manager(actor, holder, organisation)
     if holder.erased_at:
         return holder
     now = timezone.now()
@@ -125,15 +142,10 @@ def project_holder_erase(
     Referral.objects.filter(project_holder=holder).update(motive="", decline_message="", outcome_comment="")
     ReferralEvent.objects.filter(referral__project_holder=holder).update(comment="")
     for event in Event.objects.filter(referral__project_holder=holder).only("id", "payload"):
-        event.payload["data"] = _redacted(event.payload.get("data", {}))
+        event.payload["data"] = payloads.redacted(event.payload.get("data", {}))
         event.save(update_fields=["payload"])
     Consent.objects.filter(project_holder=holder).update(purpose="", withdrawal_reason="")
     return holder
-
-
-def _redacted(data: dict) -> dict:
-    personal = {"project_holder", "body", "motive", "comment", "message"}
-    return {k: ("" if k in personal else v) for k, v in data.items()}
 
 
 # --- consent ----------------------------------------------------------------------------------
@@ -153,13 +165,13 @@ def consent_record(
     given_at: datetime.datetime | None = None,
     expires_at: datetime.datetime | None = None,
 ) -> Consent:
-    _require_holder_manager(actor, organisation, holder)
+    _require_holder_manager(actor, holder, organisation)
     if holder.erased_at:
         raise ValidationFailed(_("Ce porteur de projet a été anonymisé."))
     if method not in Consent.Method.values:
         raise ValidationFailed(_("Forme de consentement inconnue : %(m)s.") % {"m": method}, field="method")
     scope_kinds = list(dict.fromkeys(scope_kinds))
-    bad_kinds = [k for k in scope_kinds if k not in PARTNER_KINDS]
+    bad_kinds = [k for k in scope_kinds if k not in Organisation.PARTNER_KINDS]
     if bad_kinds:
         raise ValidationFailed(
             _("Types de partenaires inconnus : %(k)s.") % {"k": ", ".join(map(str, bad_kinds))}, field="scope_kinds"
@@ -204,7 +216,7 @@ def consent_record(
 @transaction.atomic
 def consent_withdraw(*, consent: Consent, actor, organisation: Organisation, reason: str = "") -> Consent:
     """Withdraw a consent: its open referrals are cancelled and every receiver loses access."""
-    _require_holder_manager(actor, organisation, consent.project_holder)
+    _require_holder_manager(actor, consent.project_holder, organisation)
     if consent.withdrawn_at:
         raise ValidationFailed(_("Ce consentement a déjà été retiré."))
     return _consent_withdraw(consent=consent, actor=actor, organisation=organisation, reason=reason)
@@ -281,68 +293,6 @@ def _active_consent_for(holder: ProjectHolder, organisation: Organisation, now) 
 # --- referral lifecycle -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Transition:
-    name: str
-    sources: tuple[str, ...]
-    target: str
-    side: str  # "receiver", "sender" or "system"
-    refused: str  # why the status does not allow it, with %(status)s
-    forbidden: str = ""  # why this actor may not do it
-
-
-ACCEPT = Transition(
-    "accept",
-    (Status.SENT,),
-    Status.ACCEPTED,
-    "receiver",
-    gettext_lazy("Impossible d'accepter une orientation au statut « %(status)s »."),
-    gettext_lazy("Seul le partenaire destinataire peut accepter cette orientation."),
-)
-DECLINE = Transition(
-    "decline",
-    (Status.SENT,),
-    Status.DECLINED,
-    "receiver",
-    gettext_lazy("Impossible de refuser une orientation au statut « %(status)s »."),
-    gettext_lazy("Seul le partenaire destinataire peut refuser cette orientation."),
-)
-START = Transition(
-    "start",
-    (Status.ACCEPTED,),
-    Status.IN_PROGRESS,
-    "receiver",
-    gettext_lazy("Impossible de démarrer une orientation au statut « %(status)s »."),
-    gettext_lazy("Seul le partenaire destinataire peut démarrer cette orientation."),
-)
-COMPLETE = Transition(
-    "complete",
-    (Status.ACCEPTED, Status.IN_PROGRESS),
-    Status.COMPLETED,
-    "receiver",
-    gettext_lazy("Impossible de clôturer une orientation au statut « %(status)s »."),
-    gettext_lazy("Seul le partenaire destinataire peut clôturer cette orientation."),
-)
-CANCEL = Transition(
-    "cancel",
-    Referral.OPEN_STATUSES,
-    Status.CANCELLED,
-    "sender",
-    gettext_lazy("Impossible d'annuler une orientation au statut « %(status)s »."),
-    gettext_lazy("Seule la structure qui a envoyé l'orientation peut l'annuler."),
-)
-EXPIRE = Transition(
-    "expire",
-    (Status.SENT,),
-    Status.EXPIRED,
-    "system",
-    gettext_lazy("Impossible de faire expirer une orientation au statut « %(status)s »."),
-)
-TRANSITIONS = {t.name: t for t in (ACCEPT, DECLINE, START, COMPLETE, CANCEL, EXPIRE)}
-SIDE_PERMISSION = {"receiver": "change_referral", "sender": "cancel_referral"}
-MESSAGE_REQUIRED_DECLINE_REASONS = (Referral.DeclineReason.OTHER, Referral.DeclineReason.WRONG_PARTNER)
-
-
 def _lock(referral: Referral) -> Referral:
     """Lock the referral's row (PostgreSQL) without waiting; a concurrent writer means a conflict.
 
@@ -369,20 +319,15 @@ def _lock(referral: Referral) -> Referral:
 
 
 def _check_allowed(referral: Referral, transition: Transition, actor, organisation) -> None:
-    if transition.side == "system":
+    if transition.side == SYSTEM:
         return
     _require_member(actor, organisation)
-    expected = referral.to_organisation_id if transition.side == "receiver" else referral.from_organisation_id
-    allowed = organisation.pk == expected and permissions.organisation_has_referral_perm(
-        organisation, SIDE_PERMISSION[transition.side], referral
-    )
-    if not allowed:
-        raise ActionForbidden(transition.forbidden)
+    organisation_side(organisation, referral).require(transition)
 
 
 def _check_source(referral: Referral, transition: Transition) -> None:
-    if referral.status not in transition.sources:
-        raise InvalidTransition(transition.refused % {"status": referral.get_status_display()})
+    if not transition.allows(referral.status):
+        raise InvalidTransition(transition.refusal(referral))
 
 
 def _apply(
@@ -402,7 +347,7 @@ def _apply(
     referral.status = action.target
     for key, value in (updates or {}).items():
         setattr(referral, key, value)
-    if from_status == Status.SENT and action.target in (Status.ACCEPTED, Status.DECLINED):
+    if action.answers:
         referral.responded_at = now
     if action.target in Referral.FINAL_STATUSES:
         referral.closed_at = now
@@ -421,24 +366,18 @@ def _apply(
         kind=Event.Kind.STATUS_CHANGED,
         referral=referral,
         at=now,
-        data={
-            "from": from_status,
-            "to": action.target,
-            "status_label": str(referral.get_status_display()),
-            "reason": reason_code,
-            "comment": comment,
-            "actor": _display_name(actor),
-            "organisation": organisation.name if organisation else "",
-            "assigned_to": _display_name(referral.assigned_to) if referral.assigned_to_id else "",
-        },
+        actor=actor,
+        actor_organisation=organisation,
+        data=payloads.status_changed(
+            referral,
+            from_status=from_status,
+            reason=reason_code,
+            comment=comment,
+            actor=actor,
+            organisation=organisation,
+        ),
     )
     return referral
-
-
-def _display_name(user) -> str:
-    if user is None:
-        return ""
-    return user.get_full_name() or user.get_username()
 
 
 def _transition(referral, action, *, actor, organisation, **kwargs) -> Referral:
@@ -458,7 +397,7 @@ def referral_send(
     previous: Referral | None = None,
 ) -> Referral:
     """Hand a consenting project holder over to a partner."""
-    _require_holder_manager(actor, organisation, holder)
+    _require_holder_manager(actor, holder, organisation)
     if holder.erased_at:
         raise ValidationFailed(_("Ce porteur de projet a été anonymisé."))
     if not to_organisation.is_partner or not to_organisation.is_active:
@@ -508,17 +447,9 @@ def referral_send(
         kind=Event.Kind.REFERRAL_CREATED,
         referral=referral,
         at=now,
-        data={
-            "status": Status.SENT,
-            "status_label": str(Status.SENT.label),
-            "project_holder": holder.full_name,
-            "neighbourhood": holder.neighbourhood.name if holder.neighbourhood_id else "",
-            "from_organisation": organisation.name,
-            "to_organisation": to_organisation.name,
-            "service": service.name if service else "",
-            "actor": _display_name(actor),
-            "created_at": now.isoformat(),
-        },
+        actor=actor,
+        actor_organisation=organisation,
+        data=payloads.referral_created(referral, actor=actor),
     )
     return referral
 
@@ -608,31 +539,22 @@ def referral_expire(*, referral: Referral) -> Referral:
 def referral_remind(*, referral: Referral) -> Referral:
     """System reminder to the receiving organisation of an unanswered referral."""
     locked = _lock(referral)
-    if locked.status != Status.SENT:
-        raise InvalidTransition(_("Seule une orientation sans réponse peut être relancée."))
+    if locked.status not in REMINDABLE_STATUSES:
+        raise InvalidTransition(REMIND_REFUSED)
     now = timezone.now()
     locked.last_reminder_at = now
     locked.save(update_fields=["last_reminder_at"])
     ReferralEvent.objects.create(
         referral=locked, from_status=Status.SENT, to_status=Status.SENT, at=now, reason_code="reminder"
     )
-    event_append(
-        kind=Event.Kind.REMINDER,
-        referral=locked,
-        at=now,
-        data={
-            "sent_at": locked.created_at.isoformat(),
-            "days_waiting": (now - locked.created_at).days,
-            "to_organisation": locked.to_organisation.name,
-        },
-    )
+    event_append(kind=Event.Kind.REMINDER, referral=locked, at=now, data=payloads.reminder(locked, at=now))
     return locked
 
 
 @transaction.atomic
 def referral_mark_viewed(*, referral: Referral, actor, organisation: Organisation) -> bool:
     """Record the receiving organisation's first view ("lu"); True only the first time."""
-    if organisation.pk != referral.to_organisation_id or not is_active_member(actor, organisation):
+    if not is_active_member(actor, organisation) or not organisation_side(organisation, referral).receives_first_view:
         return False
     now = timezone.now()
     if not Referral.objects.filter(pk=referral.pk, first_viewed_at=None).update(first_viewed_at=now):
@@ -642,7 +564,9 @@ def referral_mark_viewed(*, referral: Referral, actor, organisation: Organisatio
         kind=Event.Kind.VIEWED,
         referral=referral,
         at=now,
-        data={"viewed_at": now.isoformat(), "actor": _display_name(actor), "organisation": organisation.name},
+        actor=actor,
+        actor_organisation=organisation,
+        data=payloads.referral_viewed(referral, actor=actor, organisation=organisation),
     )
     return True
 

@@ -70,7 +70,7 @@
 
   function addInboxRow(event) {
     var data = event.data || {};
-    if (body.dataset.organisation && data.to_organisation !== body.dataset.organisation) return;
+    if (body.dataset.organisationId && String(data.to_organisation_id) !== body.dataset.organisationId) return;
     var filter = body.dataset.filterStatus;
     if (filter && filter !== "sent") return;
     if (body.dataset.firstPage !== "true") return; // newest first: it belongs to page 1

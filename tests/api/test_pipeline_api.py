@@ -47,7 +47,7 @@ def test_filters_and_their_validation(world):
 
     reversed_range = client.get(f"/api/v1/pipeline/?date_from={today}&date_to={today - datetime.timedelta(days=3)}")
     assert reversed_range.status_code == 400
-    assert reversed_range.json()["date_to"] == ["La date de fin précède la date de début."]
+    assert reversed_range.json()["date_to"] == ["La fin de la période doit suivre son début."]
     assert client.get("/api/v1/pipeline/?date_from=hier").status_code == 400
     not_mine = client.get(f"/api/v1/pipeline/?organisation={world.partner.pk}")
     assert not_mine.status_code == 403

@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from network.views import SESSION_ORGANISATION_KEY
+from partners.acting import SESSION_ORGANISATION_KEY
 from tests.partners.factories import MembershipFactory, OrganisationFactory, UserFactory, member_of
 
 pytestmark = pytest.mark.django_db

@@ -1,35 +1,29 @@
-"""Pages of the project itself: home per role, organisation switcher, and the acting-organisation context.
+"""The organisation a request acts for (DESIGN.md section 1: every action is done on behalf of one).
 
-Every page acts for one organisation of the user: the one chosen with the switcher (its id kept in
-the session), or the first active membership. The page decorator ``organisation_page`` puts it on
-``request.organisation`` and refuses (403) a page that is not meant for that organisation's kind.
+- Pages act for the organisation chosen with the header's switcher (its id kept in the session),
+  else the first active membership. ``organisation_page`` puts it on ``request.organisation`` and
+  refuses (403) a page that is not meant for that organisation's kind.
+- API calls act for the organisation they name, else the user's only one of the right kinds
+  (``acting_organisation``).
 """
 
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from rest_framework import exceptions
 
-from partners.models import Organisation
-from partners.selectors import active_memberships_of
-from referrals.models import Referral
+from .models import Organisation
+from .selectors import active_memberships_of
 
 SESSION_ORGANISATION_KEY = "relais_organisation_id"
 Kind = Organisation.Kind
-PARTNER_KINDS = (Kind.EMPLOYMENT, Kind.CREATION)
-HOME_BY_KIND = {
-    Kind.CITESLAB: "holder_list",
-    Kind.EMPLOYMENT: "inbox",
-    Kind.CREATION: "inbox",
-    Kind.COORDINATION: "dashboard",
-}
 KIND_REFUSALS = {
     (Kind.CITESLAB,): gettext_lazy("Cette page est réservée aux conseillers d'un CitésLab."),
-    PARTNER_KINDS: gettext_lazy("Cette page est réservée aux partenaires emploi et création."),
+    Organisation.PARTNER_KINDS: gettext_lazy("Cette page est réservée aux partenaires emploi et création."),
     (Kind.COORDINATION,): gettext_lazy("Cette page est réservée à la coordination du réseau."),
 }
 
@@ -77,35 +71,33 @@ def organisation_context(request):
         "relais_memberships": request._relais_memberships,
         "relais_organisation": organisation,
         "relais_kind": organisation.kind if organisation else "",
-        "relais_is_partner": bool(organisation and organisation.kind in PARTNER_KINDS),
-        "status_labels_for_js": Referral.Status.choices,
+        "relais_is_partner": bool(organisation and organisation.is_partner),
     }
 
 
-@login_required
-def home(request):
-    membership = acting_membership(request)
-    if membership is None:
-        return render(request, "no_organisation.html", status=403)
-    return redirect(HOME_BY_KIND[membership.organisation.kind])
+def acting_organisation(user, organisation_id=None, *, kinds=None) -> Organisation:
+    """The organisation ``user`` acts for in an API call: the one named, or their only one of ``kinds``.
 
-
-@login_required
-@require_POST
-def organisation_switch(request):
-    """Act for another of the user's organisations; an organisation that is not theirs is refused."""
-    try:
-        organisation_id = int(request.POST.get("organisation", ""))
-    except ValueError:
-        organisation_id = None
-    acting_membership(request)
-    if organisation_id not in {m.organisation_id for m in request._relais_memberships}:
-        return render(
-            request,
-            "error.html",
-            {"message": _("Vous n'êtes pas membre de cette structure.")},
-            status=403,
+    Refuses with 403 (``permission_denied``) when the user is no active member of it (or of any
+    organisation of these kinds), with 400 when several would fit and none is named.
+    """
+    organisations = [m.organisation for m in active_memberships_of(user)]
+    if organisation_id is not None:
+        for organisation in organisations:
+            if organisation.pk == organisation_id:
+                return organisation
+        raise exceptions.PermissionDenied(_("Vous n'êtes pas membre actif de cette organisation."))
+    if kinds is not None:
+        organisations = [o for o in organisations if o.kind in kinds]
+    if not organisations:
+        if kinds is not None:
+            labels = ", ".join(str(Organisation.Kind(kind).label) for kind in kinds)
+            raise exceptions.PermissionDenied(
+                _("Cette action est réservée aux membres d'une structure : %(kinds)s.") % {"kinds": labels}
+            )
+        raise exceptions.PermissionDenied(_("Vous n'êtes membre actif d'aucune organisation."))
+    if len(organisations) > 1:
+        raise exceptions.ValidationError(
+            {"organisation": [_("Vous êtes membre de plusieurs organisations : précisez laquelle.")]}
         )
-    request.session[SESSION_ORGANISATION_KEY] = organisation_id
-    # The page the user was on may belong to the other organisation: start again from the home.
-    return redirect("home")
+    return organisations[0]

@@ -1,0 +1,12 @@
+"""Template filters about the people of the network."""
+
+from django import template
+
+from partners.models import display_name as _display_name
+
+register = template.Library()
+
+
+@register.filter
+def display_name(user) -> str:
+    return _display_name(user)

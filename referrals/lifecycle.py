@@ -1,0 +1,419 @@
+"""The lifecycle of a referral and where each viewer stands on it: the one home of these rules.
+
+- ``TRANSITIONS``: from which statuses each transition goes, which side does it, the permission it
+  needs and the sentences that refuse it (DESIGN.md section 4).
+- ``side_of(user, referral)``: the organisation a user acts for on one referral. It is decided by
+  that organisation's *current grant* on the referral (guardian's direct table), never by
+  membership alone: a receiving partner whose access went with a consent withdrawal is nobody's
+  side any more, even for a user who is also a coordinator.
+- ``Side``: what that side may do (the transitions, notes) and see (the person's identity and
+  contact, the free texts, the notes, the ``previous`` link). A viewer who sees the referral
+  without a side (a coordinator, the network admin) sees the pipeline facts only.
+- ``party_q`` and ``event_audience_q``: the same rule as database filters, for lists and streams.
+- ``holder_access(user, holder)``: what a requester may see and do of a person.
+
+Pages, API views, serializers, consumers, notes, notifications and templates ask here; no other
+module compares a status with a transition or decides a side.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext_lazy as _
+
+from network.errors import ActionForbidden
+from partners.models import Organisation
+
+from .models import ProjectHolder, ProjectHolderGroupObjectPermission, Referral, ReferralGroupObjectPermission
+
+Status = Referral.Status
+
+SENDER = "sender"
+RECEIVER = "receiver"
+SYSTEM = "system"
+
+# What each side is granted on a referral it is party to (referrals/permissions.py grants them).
+SENDER_PERMISSIONS = ("view_referral", "cancel_referral", "add_note_referral")
+RECEIVER_PERMISSIONS = ("view_referral", "change_referral", "add_note_referral")
+SIDE_PERMISSIONS = {SENDER: SENDER_PERMISSIONS, RECEIVER: RECEIVER_PERMISSIONS}
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    sources: tuple[str, ...]
+    target: str
+    side: str  # RECEIVER, SENDER or SYSTEM
+    permission: str  # the codename the acting side's organisation must hold on the referral
+    refused: str  # why the status does not allow it, with %(status)s
+    forbidden: str = ""  # why this actor may not do it
+    answers: bool = False  # the partner's answer to the referral: sets ``responded_at``
+
+    def allows(self, status: str) -> bool:
+        return status in self.sources
+
+    def refusal(self, referral: Referral) -> str:
+        return self.refused % {"status": referral.get_status_display()}
+
+
+ACCEPT = Transition(
+    "accept",
+    (Status.SENT,),
+    Status.ACCEPTED,
+    RECEIVER,
+    "change_referral",
+    _("Impossible d'accepter une orientation au statut « %(status)s »."),
+    _("Seul le partenaire destinataire peut accepter cette orientation."),
+    answers=True,
+)
+DECLINE = Transition(
+    "decline",
+    (Status.SENT,),
+    Status.DECLINED,
+    RECEIVER,
+    "change_referral",
+    _("Impossible de refuser une orientation au statut « %(status)s »."),
+    _("Seul le partenaire destinataire peut refuser cette orientation."),
+    answers=True,
+)
+START = Transition(
+    "start",
+    (Status.ACCEPTED,),
+    Status.IN_PROGRESS,
+    RECEIVER,
+    "change_referral",
+    _("Impossible de démarrer une orientation au statut « %(status)s »."),
+    _("Seul le partenaire destinataire peut démarrer cette orientation."),
+)
+COMPLETE = Transition(
+    "complete",
+    (Status.ACCEPTED, Status.IN_PROGRESS),
+    Status.COMPLETED,
+    RECEIVER,
+    "change_referral",
+    _("Impossible de clôturer une orientation au statut « %(status)s »."),
+    _("Seul le partenaire destinataire peut clôturer cette orientation."),
+)
+CANCEL = Transition(
+    "cancel",
+    Referral.OPEN_STATUSES,
+    Status.CANCELLED,
+    SENDER,
+    "cancel_referral",
+    _("Impossible d'annuler une orientation au statut « %(status)s »."),
+    _("Seule la structure qui a envoyé l'orientation peut l'annuler."),
+)
+EXPIRE = Transition(
+    "expire",
+    (Status.SENT,),
+    Status.EXPIRED,
+    SYSTEM,
+    "",
+    _("Impossible de faire expirer une orientation au statut « %(status)s »."),
+)
+TRANSITIONS = {t.name: t for t in (ACCEPT, DECLINE, START, COMPLETE, CANCEL, EXPIRE)}
+# Reminders are not transitions: the referral stays ``sent``.
+REMINDABLE_STATUSES = (Status.SENT,)
+REMIND_REFUSED = _("Seule une orientation sans réponse peut être relancée.")
+# Decline reasons that need a message, so that the advisor knows where to turn next.
+MESSAGE_REQUIRED_DECLINE_REASONS = (Referral.DeclineReason.OTHER, Referral.DeclineReason.WRONG_PARTNER)
+NOT_A_SIDE = _("Vous consultez cette orientation sans pouvoir agir dessus.")
+NOTES_ARE_FOR_THE_TWO_SIDES = _("Seules les deux structures de l'orientation peuvent lire et écrire ses notes.")
+CANNOT_WRITE_NOTES = _("Vous ne pouvez pas écrire sur cette orientation.")
+HOLDER_MANAGER_ONLY = _("Seule la structure qui suit ce porteur de projet peut le consulter ou le modifier ici.")
+
+
+# --- sides ------------------------------------------------------------------------------------
+
+
+def _side_name(referral: Referral, organisation_id: int | None) -> str | None:
+    if organisation_id is None:
+        return None
+    if organisation_id == referral.to_organisation_id:
+        return RECEIVER
+    if organisation_id == referral.from_organisation_id:
+        return SENDER
+    return None
+
+
+@dataclass(frozen=True)
+class Side:
+    """Where one viewer stands on one referral, and so what it may do and see there.
+
+    ``organisation`` is the organisation the viewer acts for (None: an observer, who may see the
+    referral, like a coordinator, or not at all); ``permissions`` the codenames that
+    organisation currently holds on the referral.
+    """
+
+    referral: Referral
+    organisation: Organisation | None = None
+    permissions: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def name(self) -> str | None:
+        return _side_name(self.referral, self.organisation.pk if self.organisation else None)
+
+    @property
+    def is_party(self) -> bool:
+        """On one of the referral's two sides, through a current grant."""
+        return self.name is not None and "view_referral" in self.permissions
+
+    is_receiver = property(lambda self: self.is_party and self.name == RECEIVER)
+    is_sender = property(lambda self: self.is_party and self.name == SENDER)
+
+    # What the side may see. Everybody who sees the referral sees its pipeline facts:
+    # organisations, service, status, dates, codes, the person's neighbourhood, situation, stage.
+    @property
+    def sees_person(self) -> bool:
+        """The person's name, contact and project summary (DESIGN.md section 5)."""
+        return self.is_party
+
+    @property
+    def sees_free_texts(self) -> bool:
+        """The motive, the decline message, the outcome and cancel comments, history comments."""
+        return self.is_party
+
+    @property
+    def sees_notes(self) -> bool:
+        """The conversation of the two organisations: shared notes and its own internal ones."""
+        return self.is_party
+
+    @property
+    def sees_previous(self) -> bool:
+        """The re-orientation chain: never another partner's referral of the same person."""
+        previous_to = getattr(self.referral.previous, "to_organisation_id", None)
+        if previous_to is None:
+            return False
+        if self.is_receiver:
+            return previous_to == self.referral.to_organisation_id
+        return True
+
+    @property
+    def can_note(self) -> bool:
+        return self.is_party and "add_note_referral" in self.permissions
+
+    # What the side may do.
+    def may(self, transition: Transition) -> bool:
+        """On the transition's side with its permission, whatever the status (403 otherwise)."""
+        return self.is_party and self.name == transition.side and transition.permission in self.permissions
+
+    def can(self, transition: Transition) -> bool:
+        """May, and the status allows it now: the actions a page offers."""
+        return self.may(transition) and transition.allows(self.referral.status)
+
+    def require(self, transition: Transition) -> Organisation:
+        """The organisation that does ``transition``; 403 with its reason if this side may not."""
+        if not self.may(transition):
+            raise ActionForbidden(transition.forbidden)
+        return self.organisation
+
+    def require_notes(self) -> Organisation:
+        """The organisation whose notes this side reads and writes; 403 without a side."""
+        if not self.sees_notes:
+            raise ActionForbidden(NOTES_ARE_FOR_THE_TWO_SIDES)
+        return self.organisation
+
+    @property
+    def transitions(self) -> list[str]:
+        return [name for name, transition in TRANSITIONS.items() if self.can(transition)]
+
+    @property
+    def receives_first_view(self) -> bool:
+        """Opening the referral sets ``first_viewed_at`` (the sender sees "lu")."""
+        return self.is_receiver and self.referral.first_viewed_at is None
+
+
+def _grants(user, referrals) -> dict[int, dict[int, set[str]]]:
+    """For each referral, {organisation id: codenames} held through the user's organisation Groups.
+
+    A user is in an organisation's Group exactly while the membership and the organisation are
+    active (partners/services.py), so a grant reached through a Group is a current one.
+    """
+    result: dict[int, dict[int, set[str]]] = {r.pk: {} for r in referrals}
+    if not result or user is None or not user.is_authenticated or not user.is_active:
+        return result
+    rows = ReferralGroupObjectPermission.objects.filter(
+        content_object_id__in=list(result), group__user=user, group__organisation__is_active=True
+    ).values_list("content_object_id", "group__organisation__id", "permission__codename")
+    for referral_id, organisation_id, codename in rows:
+        result[referral_id].setdefault(organisation_id, set()).add(codename)
+    return result
+
+
+def _choose_side(referral: Referral, grants: dict[int, set[str]], *, side: str | None = None) -> Side:
+    """The receiver first, else the sender; only ``side`` when given (one organisation's grants)."""
+    candidates = {RECEIVER: referral.to_organisation, SENDER: referral.from_organisation}
+    for name in (RECEIVER, SENDER) if side is None else (side,):
+        organisation = candidates.get(name)
+        if organisation is not None and "view_referral" in grants.get(organisation.pk, ()):
+            return Side(referral, organisation, frozenset(grants[organisation.pk]))
+    return Side(referral)
+
+
+def side_of(user, referral: Referral, *, side: str | None = None) -> Side:
+    """Where ``user`` stands on ``referral``: the receiver if they act for it, else the sender.
+
+    ``side`` (SENDER or RECEIVER) asks for that side only, as an action of that side does: a user
+    of both organisations cancels as the sender and accepts as the receiver. One query.
+    """
+    return _choose_side(referral, _grants(user, [referral])[referral.pk], side=side)
+
+
+def sides_of(user, referrals) -> dict[int, Side]:
+    """``side_of`` for many referrals (a page of a list) in one query, keyed by referral id."""
+    referrals = list(referrals)
+    grants = _grants(user, referrals)
+    return {r.pk: _choose_side(r, grants[r.pk]) for r in referrals}
+
+
+def organisation_side(organisation: Organisation, referral: Referral) -> Side:
+    """Where one organisation stands on ``referral``: a service's actor acts for it."""
+    name = _side_name(referral, organisation.pk)
+    if name is None or not organisation.is_active:
+        return Side(referral)
+    codenames = ReferralGroupObjectPermission.objects.filter(
+        content_object_id=referral.pk, group_id=organisation.group_id
+    ).values_list("permission__codename", flat=True)
+    return _choose_side(referral, {organisation.pk: set(codenames)}, side=name)
+
+
+def organisations_with_access(referral: Referral) -> list[int]:
+    """The referral's two organisations that still hold their grant (a withdrawal removes one)."""
+    party = [referral.from_organisation_id, referral.to_organisation_id]
+    seeing = set(
+        ReferralGroupObjectPermission.objects.filter(
+            content_object_id=referral.pk, permission__codename="view_referral", group__organisation__id__in=party
+        ).values_list("group__organisation__id", flat=True)
+    )
+    return [organisation_id for organisation_id in party if organisation_id in seeing]
+
+
+# --- the same rule in the database ------------------------------------------------------------
+
+
+def _party_grant(user, referral_ref, organisation_ref=None):
+    grants = ReferralGroupObjectPermission.objects.filter(
+        content_object_id=referral_ref, group__user=user, permission__codename="view_referral"
+    )
+    if organisation_ref is not None:
+        grants = grants.filter(group__organisation__id=organisation_ref)
+    return Exists(grants.filter(group__organisation__is_active=True))
+
+
+def party_q(user, prefix: str = "") -> Q:
+    """Referrals (reached through ``prefix``, e.g. ``"referral__"``) on which ``user`` has a side."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    return Q(_party_grant(user, OuterRef(f"{prefix}pk" if prefix else "pk")))
+
+
+def event_audience_q(user, *, prefix: str = "") -> Q:
+    """Stream events (reached through ``prefix``, e.g. ``"event__"``) ``user`` may read: shared
+    ones of a referral they are party to, internal ones of an organisation of theirs still party."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    referral = OuterRef(f"{prefix}referral_id")
+    shared = Q(**{f"{prefix}audience_organisation__isnull": True}) & Q(_party_grant(user, referral))
+    internal = Q(_party_grant(user, referral, OuterRef(f"{prefix}audience_organisation_id")))
+    return shared | internal
+
+
+def note_audience_q(side: Side) -> Q:
+    """The notes of its referral that ``side`` reads: shared ones and its own internal ones."""
+    if not side.sees_notes:
+        return Q(pk__in=[])
+    return Q(visibility="shared") | Q(organisation_id=side.organisation.pk)  # messaging.Note.Visibility
+
+
+def side_events_q(side: Side) -> Q:
+    """The stream events of its referral that ``side`` reads (the stream carries the notes)."""
+    if not side.sees_notes:
+        return Q(pk__in=[])
+    return Q(audience_organisation__isnull=True) | Q(audience_organisation_id=side.organisation.pk)
+
+
+# --- project holders --------------------------------------------------------------------------
+
+FOLLOWS = "follows"  # the organisation that recorded the person: the whole file, and every write
+NETWORK_ADMIN = "network_admin"  # reads every file, writes none
+REFERRED = "referred"  # a receiving partner with a live grant: what the referral needs
+NO_ACCESS = ""
+
+
+@dataclass(frozen=True)
+class HolderAccess:
+    """What a requester may see and do of one person."""
+
+    holder: ProjectHolder
+    level: str = NO_ACCESS
+    organisation: Organisation | None = None  # the organisation it acts for, when it follows
+
+    @property
+    def sees_person(self) -> bool:
+        return self.level in (FOLLOWS, NETWORK_ADMIN, REFERRED)
+
+    @property
+    def reads_file(self) -> bool:
+        """The consents, every referral and the intake activities of the person."""
+        return self.level in (FOLLOWS, NETWORK_ADMIN)
+
+    @property
+    def manages(self) -> bool:
+        """Edits the person, records and withdraws consents, refers, erases."""
+        return self.level == FOLLOWS
+
+    def require_manages(self) -> Organisation:
+        """The organisation that follows the person and acts on them; 403 for anybody else."""
+        if not self.manages:
+            raise ActionForbidden(HOLDER_MANAGER_ONLY)
+        return self.organisation
+
+    def require_reads_file(self) -> None:
+        if not self.reads_file:
+            raise ActionForbidden(HOLDER_MANAGER_ONLY)
+
+
+def holder_access(user, holder: ProjectHolder, *, organisation: Organisation | None = None) -> HolderAccess:
+    """The organisation that follows the person, a receiving partner with a live grant, nobody else.
+
+    Coordinators see people only as pipeline facts of a referral (``Side``), never here. With
+    ``organisation``, only through that organisation. The network admin reads every person.
+    """
+    if user is None or not user.is_authenticated or not user.is_active:
+        return HolderAccess(holder)
+    rows = ProjectHolderGroupObjectPermission.objects.filter(
+        content_object_id=holder.pk, group__user=user, group__organisation__is_active=True
+    )
+    if organisation is not None:
+        rows = rows.filter(group_id=organisation.group_id)
+    codenames: dict[int, set[str]] = {}
+    for organisation_id, codename in rows.values_list("group__organisation__id", "permission__codename"):
+        codenames.setdefault(organisation_id, set()).add(codename)
+    follower = holder.created_by_organisation_id
+    if "change_projectholder" in codenames.get(follower, ()):
+        return HolderAccess(holder, FOLLOWS, holder.created_by_organisation)
+    if user.is_superuser and organisation is None:
+        return HolderAccess(holder, NETWORK_ADMIN)
+    if any("view_projectholder" in c for c in codenames.values()):
+        return HolderAccess(holder, REFERRED)
+    return HolderAccess(holder)
+
+
+def holder_visible_q(user, *, organisation: Organisation | None = None, followed: bool = False) -> Q:
+    """The people ``holder_access`` lets ``user`` see, as a database filter; with ``followed``,
+    only those that ``organisation`` follows (its advisors' own list)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if user.is_superuser and organisation is None:
+        return Q()
+    grants = ProjectHolderGroupObjectPermission.objects.filter(
+        content_object_id=OuterRef("pk"),
+        group__user=user,
+        group__organisation__is_active=True,
+        permission__codename="change_projectholder" if followed else "view_projectholder",
+    )
+    if organisation is not None:
+        grants = grants.filter(group_id=organisation.group_id)
+    if followed:
+        return Q(Exists(grants.filter(group__organisation__id=OuterRef("created_by_organisation_id"))))
+    return Q(Exists(grants))

@@ -1,0 +1,100 @@
+"""Project holders and their consents in the API."""
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from partners.models import PARTNER_KIND_CHOICES, Neighbourhood, Organisation
+from partners.serializers import NeighbourhoodSerializer, OrganisationSummarySerializer
+
+from ..models import Consent, ProjectHolder
+from .fields import TEXT_MAX_LENGTH, acting_organisation_field
+
+IDENTITY_FIELDS = ("first_name", "last_name", "email", "phone")
+# Blanked for anyone who sees a referral without a side of it (lifecycle.Side.sees_person).
+PERSONAL_HOLDER_FIELDS = (*IDENTITY_FIELDS, "project_summary")
+PROFILE_FIELDS = (*IDENTITY_FIELDS, "neighbourhood", "situation", "stage", "project_summary")
+
+
+class ReferralHolderSerializer(serializers.ModelSerializer):
+    """What a referral's two organisations know of the person (DESIGN.md section 5); anyone else
+    who sees the referral gets these fields without ``PERSONAL_HOLDER_FIELDS``."""
+
+    neighbourhood = NeighbourhoodSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = ProjectHolder
+        fields = ["uuid", *PROFILE_FIELDS]
+
+
+class ProjectHolderSerializer(ReferralHolderSerializer):
+    """The person as ``lifecycle.holder_access`` lets the caller open them."""
+
+    created_by_organisation = OrganisationSummarySerializer(read_only=True)
+
+    class Meta(ReferralHolderSerializer.Meta):
+        fields = [*ReferralHolderSerializer.Meta.fields, "created_by_organisation", "created_at", "erased_at"]
+
+
+class ProjectHolderUpdateSerializer(serializers.ModelSerializer):
+    neighbourhood = serializers.PrimaryKeyRelatedField(
+        queryset=Neighbourhood.objects.all(), allow_null=True, required=False
+    )
+
+    class Meta:
+        model = ProjectHolder
+        fields = list(PROFILE_FIELDS)
+        extra_kwargs = {"project_summary": {"max_length": TEXT_MAX_LENGTH}}
+
+
+class ProjectHolderWriteSerializer(ProjectHolderUpdateSerializer):
+    organisation = acting_organisation_field()
+
+    class Meta(ProjectHolderUpdateSerializer.Meta):
+        fields = ["organisation", *ProjectHolderUpdateSerializer.Meta.fields]
+
+
+class ConsentSerializer(serializers.ModelSerializer):
+    project_holder = serializers.UUIDField(source="project_holder.uuid", read_only=True)
+    organisation = OrganisationSummarySerializer(read_only=True)
+    scope_organisations = OrganisationSummarySerializer(many=True, read_only=True)
+    scope_kinds = serializers.ListField(child=serializers.ChoiceField(choices=PARTNER_KIND_CHOICES), read_only=True)
+    is_active = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Consent
+        fields = [
+            "id",
+            "project_holder",
+            "organisation",
+            "given_at",
+            "method",
+            "scope_organisations",
+            "scope_kinds",
+            "purpose",
+            "policy_version",
+            "expires_at",
+            "withdrawn_at",
+            "withdrawal_reason",
+            "is_active",
+        ]
+
+    def get_is_active(self, consent) -> bool:
+        return consent.is_active_at(timezone.now())
+
+
+class ConsentWriteSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(choices=Consent.Method.choices)
+    purpose = serializers.CharField(max_length=TEXT_MAX_LENGTH)
+    policy_version = serializers.CharField(max_length=20)
+    scope_organisations = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=Organisation.objects.all(), required=False
+    )
+    scope_kinds = serializers.ListField(
+        child=serializers.ChoiceField(choices=PARTNER_KIND_CHOICES), required=False, max_length=2
+    )
+    given_at = serializers.DateTimeField(required=False)
+    expires_at = serializers.DateTimeField(required=False)
+
+
+class ConsentWithdrawSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=TEXT_MAX_LENGTH, required=False, allow_blank=True, default="")

@@ -1,0 +1,253 @@
+"""The advisor's pages: the people the CitésLab follows, their consents, the referrals it sends and
+its intake activities."""
+
+from django.contrib import messages
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from messaging.models import Event
+from network.errors import DomainError
+from partners.acting import organisation_page
+from partners.models import Organisation
+
+from .. import services
+from ..forms import (
+    ActivityForm,
+    ConsentForm,
+    HolderForm,
+    NewHolderConsentChoiceForm,
+    ReferralForm,
+    WithdrawConsentForm,
+    add_domain_error,
+    partner_organisations,
+    service_choices_for_referral,
+)
+from ..models import Referral
+from ..selectors import (
+    activities_visible_to,
+    consents_of,
+    project_holder_get_visible,
+    project_holders_matching,
+    project_holders_visible_to,
+    referrals_visible_to,
+)
+from .lists import last_event_id, page_of, referral_list_page
+
+CITESLAB = Organisation.Kind.CITESLAB
+
+
+def _followed_holder(request, uuid):
+    """A person the acting organisation follows; anybody else's answers 404."""
+    return project_holder_get_visible(request.user, uuid, organisation=request.organisation, followed=True)
+
+
+# --- project holders --------------------------------------------------------------------------
+
+
+@organisation_page(CITESLAB)
+def holder_list(request):
+    query = request.GET.get("q", "").strip()
+    holders = (
+        project_holders_visible_to(request.user, organisation=request.organisation, followed=True)
+        .annotate(
+            referral_count=Count("referrals", distinct=True),
+            open_referral_count=Count(
+                "referrals", filter=Q(referrals__status__in=Referral.OPEN_STATUSES), distinct=True
+            ),
+        )
+        .order_by("-created_at", "-id")
+    )
+    holders = project_holders_matching(holders, query)
+    return render(request, "referrals/holder_list.html", {"page": page_of(request, holders), "query": query})
+
+
+@organisation_page(CITESLAB)
+def holder_create(request):
+    if request.method == "POST":
+        holder_form = HolderForm(request.POST)
+        choice_form = NewHolderConsentChoiceForm(request.POST)
+        consent_form = ConsentForm(request.POST)
+        choice_form.is_valid()
+        wants_consent = choice_form.cleaned_data.get("consent_given", False)
+        valid = holder_form.is_valid() & (consent_form.is_valid() if wants_consent else True)
+        if valid:
+            try:
+                holder = services.project_holder_create(
+                    actor=request.user,
+                    organisation=request.organisation,
+                    consent=consent_form.service_arguments() if wants_consent else None,
+                    **holder_form.cleaned_data,
+                )
+            except DomainError as error:
+                target = consent_form if error.field in consent_form.fields else holder_form
+                add_domain_error(target, error)
+                status = error.http_status
+            else:
+                messages.success(request, _("%(name)s est enregistré(e).") % {"name": holder.full_name})
+                return redirect("holder_detail", uuid=holder.uuid)
+        else:
+            status = 400
+    else:
+        holder_form, choice_form, consent_form = HolderForm(), NewHolderConsentChoiceForm(), ConsentForm()
+        status = 200
+    context = {
+        "holder_form": holder_form,
+        "choice_form": choice_form,
+        "consent_form": consent_form,
+        "forms_with_errors": [holder_form, consent_form] if choice_form["consent_given"].value() else [holder_form],
+    }
+    return render(request, "referrals/holder_form.html", context, status=status)
+
+
+@organisation_page(CITESLAB)
+def holder_detail(request, uuid):
+    return _holder_page(request, _followed_holder(request, uuid))
+
+
+def _holder_page(request, holder, *, consent_form=None, withdraw_errors=None, status=200):
+    referrals = referrals_visible_to(request.user, organisation=request.organisation).filter(project_holder=holder)
+    activities = holder.activities.select_related("neighbourhood").prefetch_related("partner_organisations")
+    now = timezone.now()
+    consents = [(c, c.is_active_at(now)) for c in consents_of(holder)]
+    context = {
+        "holder": holder,
+        "consents": consents,
+        "referrals": referrals,
+        "activities": activities,
+        "consent_form": consent_form or ConsentForm(),
+        "withdraw_form": WithdrawConsentForm(),
+        "withdraw_errors": withdraw_errors or {},
+        "last_event_id": last_event_id(Event.objects.filter(referral__project_holder=holder)),
+    }
+    return render(request, "referrals/holder_detail.html", context, status=status)
+
+
+@organisation_page(CITESLAB)
+@require_POST
+def consent_create(request, uuid):
+    holder = _followed_holder(request, uuid)
+    form = ConsentForm(request.POST)
+    status = 400
+    if form.is_valid():
+        try:
+            services.consent_record(
+                holder=holder, actor=request.user, organisation=request.organisation, **form.service_arguments()
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+            status = error.http_status
+        else:
+            messages.success(request, _("Le consentement est enregistré."))
+            return redirect("holder_detail", uuid=holder.uuid)
+    return _holder_page(request, holder, consent_form=form, status=status)
+
+
+@organisation_page(CITESLAB)
+@require_POST
+def consent_withdraw(request, uuid, consent_id):
+    holder = _followed_holder(request, uuid)
+    consent = get_object_or_404(holder.consents, pk=consent_id)
+    form = WithdrawConsentForm(request.POST)
+    form.is_valid()
+    try:
+        services.consent_withdraw(
+            consent=consent,
+            actor=request.user,
+            organisation=request.organisation,
+            reason=form.cleaned_data.get("reason", ""),
+        )
+    except DomainError as error:
+        return _holder_page(request, holder, withdraw_errors={consent.pk: str(error.message)}, status=error.http_status)
+    messages.success(
+        request, _("Le consentement est retiré ; les orientations en cours qui en dépendaient sont annulées.")
+    )
+    return redirect("holder_detail", uuid=holder.uuid)
+
+
+# --- referrals --------------------------------------------------------------------------------
+
+
+@organisation_page(CITESLAB)
+def referral_create(request, uuid):
+    holder = _followed_holder(request, uuid)
+    partners = list(partner_organisations())
+    catalogue = list(service_choices_for_referral())
+    form = ReferralForm(request.POST or None, partners=partner_organisations(), services=catalogue)
+    now = timezone.now()
+    consents = list(consents_of(holder))
+    coverage = {p.pk: any(c.is_active_at(now) and c.covers(p) for c in consents) for p in partners}
+    check_message, check_ok, status = "", False, 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            partner = form.cleaned_data["to_organisation"]
+            refusal = services.consent_refusal_message(holder, partner, now)
+            if request.POST.get("action") == "check":
+                check_ok = refusal is None
+                check_message = refusal or _(
+                    "Le consentement de %(person)s couvre %(org)s : vous pouvez envoyer l'orientation."
+                ) % {"person": holder.full_name, "org": partner.name}
+                status = 200
+            else:
+                try:
+                    referral = services.referral_send(
+                        holder=holder,
+                        actor=request.user,
+                        organisation=request.organisation,
+                        to_organisation=partner,
+                        service=form.cleaned_data["service"],
+                        motive=form.cleaned_data["motive"],
+                    )
+                except DomainError as error:
+                    add_domain_error(form, error)
+                    status = error.http_status
+                else:
+                    messages.success(request, _("Orientation envoyée à %(org)s.") % {"org": partner.name})
+                    return redirect(referral)
+    context = {
+        "holder": holder,
+        "form": form,
+        "partners": [(p, coverage[p.pk]) for p in partners],
+        "check_message": check_message,
+        "check_ok": check_ok,
+    }
+    return render(request, "referrals/referral_form.html", context, status=status)
+
+
+@organisation_page(CITESLAB)
+def sent_list(request):
+    return referral_list_page(request, "referrals/sent_list.html", from_organisation=request.organisation)
+
+
+# --- intake activities ------------------------------------------------------------------------
+
+
+@organisation_page(CITESLAB)
+def activity_list(request):
+    holders = project_holders_visible_to(request.user, organisation=request.organisation, followed=True).filter(
+        erased_at=None
+    )
+    form = ActivityForm(request.POST or None, holders=holders)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                services.activity_record(actor=request.user, organisation=request.organisation, **form.cleaned_data)
+            except DomainError as error:
+                add_domain_error(form, error)
+                status = error.http_status
+            else:
+                messages.success(request, _("L'action d'accueil est enregistrée."))
+                return redirect("activity_list")
+    activities = (
+        activities_visible_to(request.user)
+        .filter(organisation=request.organisation)
+        .annotate(holder_count=Count("project_holders", distinct=True))
+        .order_by("-date", "-id")
+    )
+    context = {"form": form, "page": page_of(request, activities)}
+    return render(request, "referrals/activity_list.html", context, status=status)

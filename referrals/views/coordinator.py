@@ -1,0 +1,51 @@
+"""The coordinator's pipeline dashboard."""
+
+from django.shortcuts import render
+
+from partners.acting import organisation_page
+from partners.models import Organisation
+
+from .. import charts
+from ..forms import DashboardFilterForm
+from ..models import Referral
+from ..pipeline import expected_response_days, pipeline_stats
+
+
+@organisation_page(Organisation.Kind.COORDINATION)
+def dashboard(request):
+    form = DashboardFilterForm(request.GET or None)
+    filters = {}
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        filters = {
+            "date_from": data["date_from"],
+            "date_to": data["date_to"],
+            "neighbourhood": data["neighbourhood"],
+            "partner_kind": data["partner_kind"] or None,
+        }
+    stats = pipeline_stats(request.user, **filters)
+    status_labels = dict(Referral.Status.choices)
+    sla_days = expected_response_days(stats["by_partner"])
+    delay_bars, sla_x = charts.delays(stats["response_hours"], sla_days)
+    context = {
+        "form": form,
+        "stats": stats,
+        "status_columns": list(Referral.Status.choices),
+        "status_counts": [(status_labels[code], count) for code, count in stats["by_status"].items()],
+        "funnel": charts.funnel(stats["by_status"], stats["total"]),
+        "delay_bars": delay_bars,
+        "sla_x": sla_x,
+        "sla_days": sla_days,
+        "chart_width": charts.CHART_WIDTH,
+        "bar_height": charts.BAR_HEIGHT,
+        "outcomes": [(label, stats["outcomes"].get(code, 0)) for code, label in Referral.Outcome.choices],
+        "kind_labels": dict(Organisation.Kind.choices),
+        "partner_rows": [
+            (p, [p["by_status"].get(code, 0) for code in Referral.Status.values]) for p in stats["by_partner"]
+        ],
+        "neighbourhood_rows": [
+            (n, [n["by_status"].get(code, 0) for code in Referral.Status.values]) for n in stats["by_neighbourhood"]
+        ],
+    }
+    status = 400 if form.is_bound and not form.is_valid() else 200
+    return render(request, "referrals/dashboard.html", context, status=status)

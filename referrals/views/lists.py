@@ -1,0 +1,50 @@
+"""What the list pages share: pagination, the status filter and the live script's starting point."""
+
+from django.core.paginator import Paginator
+from django.db.models import Count, Max
+from django.shortcuts import render
+
+from messaging.models import Event
+
+from ..models import Referral
+from ..selectors import referrals_visible_to
+
+PAGE_SIZE = 25
+
+
+def page_of(request, queryset):
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def last_event_id(queryset=None) -> int:
+    """The newest event the page shows, so that the live script replays what came after it."""
+    queryset = Event.objects.all() if queryset is None else queryset
+    return queryset.aggregate(last=Max("id"))["last"] or 0
+
+
+def _status_counts(referrals) -> list[tuple[str, str, int]]:
+    """(code, label, count) of every status, in one query."""
+    counts = dict(referrals.order_by().values_list("status").annotate(n=Count("id")))
+    return [(value, label, counts.get(value, 0)) for value, label in Referral.Status.choices]
+
+
+def _status_filter(request, referrals):
+    status = request.GET.get("status", "")
+    if status in Referral.Status.values:
+        referrals = referrals.filter(status=status)
+    else:
+        status = ""
+    return referrals, status
+
+
+def referral_list_page(request, template, **side):
+    """A list of the acting organisation's referrals on one ``side``, with its status filter."""
+    referrals = referrals_visible_to(request.user, organisation=request.organisation).filter(**side)
+    shown, status = _status_filter(request, referrals)
+    context = {
+        "page": page_of(request, shown),
+        "status": status,
+        "statuses": _status_counts(referrals),
+        "last_event_id": last_event_id(),
+    }
+    return render(request, template, context)
