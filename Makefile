@@ -6,7 +6,7 @@ STAMP = $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test quality format bench chromium
+.PHONY: install run test quality format chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -23,5 +23,7 @@ class NotificationAdmin(ReadOnlyAdmin):
 
 
 @admin.register(EmailOptOut)
-class EmailOptOutAdmin(admin.ModelAdmin):
+class EmailOptOutAdmin(ReadOnlyAdmin):
+    """Each user chooses their own e-mails (messaging.services.email_preferences_set)."""
+
     list_display = ("user", "kind")

@@ -16,7 +16,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import exceptions
 
-from .models import Organisation
+from network.errors import ActionForbidden
+
+from .models import Membership, Organisation
 from .selectors import active_memberships_of
 
 SESSION_ORGANISATION_KEY = "relais_organisation_id"
@@ -101,3 +103,14 @@ def acting_organisation(user, organisation_id=None, *, kinds=None) -> Organisati
             {"organisation": [_("Vous êtes membre de plusieurs organisations : précisez laquelle.")]}
         )
     return organisations[0]
+
+
+def require_admin(actor, organisation: Organisation) -> None:
+    """403 unless ``actor`` is an active admin of ``organisation`` (the network admin, or no actor:
+    the network acting, may). Views ask before reading a body; services again in their transaction."""
+    if actor is None or actor.is_superuser:
+        return
+    if not Membership.objects.filter(
+        user=actor, organisation=organisation, role=Membership.Role.ADMIN, is_active=True
+    ).exists():
+        raise ActionForbidden(_("Seul un administrateur de l'organisation peut gérer ses membres et ses services."))

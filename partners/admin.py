@@ -1,10 +1,11 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import models
 
 from network.errors import DomainError
 
 from . import services
-from .models import Membership, Neighbourhood, Organisation, Service
+from .models import SERVICE_FIELDS, Membership, Neighbourhood, Organisation, Service
 
 
 class MembershipInline(admin.TabularInline):
@@ -81,6 +82,34 @@ class ServiceAdmin(admin.ModelAdmin):
     list_filter = ("category", "is_active", "organisation__kind")
     search_fields = ("name", "description", "organisation__name")
     filter_horizontal = ("neighbourhoods",)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    fields = ("organisation", *SERVICE_FIELDS)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "organisation":
+            kwargs["queryset"] = Organisation.objects.filter(kind__in=Organisation.PARTNER_KINDS)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("organisation",) if obj is not None else ()
+
+    def save_model(self, request, obj, form, change):
+        """Services go through partners.services, as the network administrator (no actor)."""
+        data = {f: form.cleaned_data[f] for f in form.changed_data if f not in ("organisation", "neighbourhoods")}
+        neighbourhoods = form.cleaned_data.get("neighbourhoods")
+        try:
+            if change:
+                services.service_update(service=Service.objects.get(pk=obj.pk), neighbourhoods=neighbourhoods, **data)
+            else:
+                created = services.service_create(
+                    organisation=form.cleaned_data["organisation"], neighbourhoods=neighbourhoods or (), **data
+                )
+                obj.pk = created.pk
+        except DomainError as error:
+            raise ValidationError(str(error.message)) from error
+
+    def save_related(self, request, form, formsets, change):
+        """The neighbourhoods were set by the service."""
 
 
 @admin.register(Neighbourhood)

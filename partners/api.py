@@ -18,9 +18,10 @@ from rest_framework.views import APIView
 
 from network.api_access import TokenRequestThrottle
 from network.api_filters import IdFilter
-from network.errors import ActionForbidden, ValidationFailed
+from network.errors import ValidationFailed
 
 from . import services
+from .acting import require_admin
 from .models import Membership, Neighbourhood, Organisation, Service
 from .selectors import active_memberships_of
 from .serializers import (
@@ -108,16 +109,6 @@ class OrganisationDetail(generics.RetrieveAPIView):
         return organisations_listed_for(self.request.user)
 
 
-def _require_admin(user, organisation: Organisation) -> None:
-    """403 before the body is read; the services check it again inside their transaction."""
-    if user.is_superuser:
-        return
-    if not Membership.objects.filter(
-        user=user, organisation=organisation, role=Membership.Role.ADMIN, is_active=True
-    ).exists():
-        raise ActionForbidden(_("Seul un administrateur de l'organisation peut gérer ses membres et ses services."))
-
-
 class MembersMixin:
     def get_organisation(self) -> Organisation:
         try:
@@ -153,7 +144,7 @@ class MemberList(MembersMixin, generics.ListAPIView):
 
     def post(self, request, organisation_id):
         organisation = self.get_organisation()
-        _require_admin(request.user, organisation)
+        require_admin(request.user, organisation)
         serializer = MemberAddSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         membership = services.membership_add(
@@ -185,7 +176,7 @@ class MemberDetail(MembersMixin, generics.RetrieveAPIView):
     def patch(self, request, organisation_id, pk):
         organisation = self.get_organisation()
         membership = self.get_object()
-        _require_admin(request.user, organisation)
+        require_admin(request.user, organisation)
         serializer = MemberUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -269,7 +260,7 @@ class ServiceDetail(generics.RetrieveAPIView):
 
     def patch(self, request, pk):
         service = self.get_object()
-        _require_admin(request.user, service.organisation)
+        require_admin(request.user, service.organisation)
         serializer = ServiceUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)

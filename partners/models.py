@@ -142,3 +142,16 @@ class Service(models.Model):
 
     def __str__(self):
         return f"{self.name} — {self.organisation}"
+
+
+# What a partner's admin describes of a service, in the API and the admin alike.
+SERVICE_FIELDS = (
+    "name",
+    "description",
+    "category",
+    "eligibility_description",
+    "email",
+    "url",
+    "neighbourhoods",
+    "is_active",
+)

@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from .models import Membership, Neighbourhood, Organisation, Service
+from .models import SERVICE_FIELDS, Membership, Neighbourhood, Organisation, Service
 
 
 class OrganisationSummarySerializer(serializers.ModelSerializer):
@@ -83,18 +83,7 @@ class ServiceSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Service
-        fields = [
-            "id",
-            "organisation",
-            "name",
-            "description",
-            "category",
-            "eligibility_description",
-            "email",
-            "url",
-            "neighbourhoods",
-            "is_active",
-        ]
+        fields = ["id", "organisation", *SERVICE_FIELDS]
 
 
 class ServiceWriteSerializer(serializers.ModelSerializer):
@@ -105,17 +94,7 @@ class ServiceWriteSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Service
-        fields = [
-            "organisation",
-            "name",
-            "description",
-            "category",
-            "eligibility_description",
-            "email",
-            "url",
-            "neighbourhoods",
-            "is_active",
-        ]
+        fields = ["organisation", *SERVICE_FIELDS]
         extra_kwargs = {"description": {"max_length": 4000}, "eligibility_description": {"max_length": 4000}}
 
 
@@ -123,7 +102,7 @@ class ServiceUpdateSerializer(ServiceWriteSerializer):
     organisation = None
 
     class Meta(ServiceWriteSerializer.Meta):
-        fields = [f for f in ServiceWriteSerializer.Meta.fields if f != "organisation"]
+        fields = list(SERVICE_FIELDS)
 
 
 class TokenCredentialsSerializer(serializers.Serializer):

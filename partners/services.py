@@ -10,9 +10,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from network.errors import ActionForbidden, ValidationFailed
+from network.errors import ValidationFailed
 from network.realtime import access_changed_publish, user_group
 
+from .acting import require_admin
 from .models import Membership, Organisation, Service
 
 # Coordinators read the pipeline (referrals, statuses, dates, neighbourhoods), not the people:
@@ -100,22 +101,13 @@ def _sync_organisation_group(organisation: Organisation) -> None:
     group.user_set.add(*(active_user_ids - current))
 
 
-def _require_admin(actor, organisation: Organisation) -> None:
-    if actor is None or actor.is_superuser:
-        return
-    if not Membership.objects.filter(
-        user=actor, organisation=organisation, role=Membership.Role.ADMIN, is_active=True
-    ).exists():
-        raise ActionForbidden(_("Seul un administrateur de l'organisation peut gérer ses membres et ses services."))
-
-
 @transaction.atomic
 def membership_add(*, organisation: Organisation, user, role: str | None = None, invited_by=None) -> Membership:
     """Add (or reactivate) a member. The first member of an organisation is its admin.
 
     ``invited_by`` None means a network administrator acting outside any organisation.
     """
-    _require_admin(invited_by, organisation)
+    require_admin(invited_by, organisation)
     if role is not None and role not in Membership.Role.values:
         raise ValidationFailed(_("Rôle inconnu : %(role)s.") % {"role": role}, field="role")
     is_first = not organisation.memberships.exists()
@@ -138,7 +130,7 @@ def membership_add(*, organisation: Organisation, user, role: str | None = None,
 @transaction.atomic
 def membership_deactivate(*, membership: Membership, actor=None) -> Membership:
     """Soft-deactivate: history keeps the member, access goes with the Group."""
-    _require_admin(actor, membership.organisation)
+    require_admin(actor, membership.organisation)
     if not membership.is_active:
         return membership
     if (
@@ -159,7 +151,7 @@ def membership_deactivate(*, membership: Membership, actor=None) -> Membership:
 
 @transaction.atomic
 def membership_set_role(*, membership: Membership, role: str, actor=None) -> Membership:
-    _require_admin(actor, membership.organisation)
+    require_admin(actor, membership.organisation)
     if role not in Membership.Role.values:
         raise ValidationFailed(_("Rôle inconnu : %(role)s.") % {"role": role}, field="role")
     if (
@@ -177,7 +169,7 @@ def membership_set_role(*, membership: Membership, role: str, actor=None) -> Mem
 
 @transaction.atomic
 def service_create(*, organisation: Organisation, actor=None, neighbourhoods=(), **fields) -> Service:
-    _require_admin(actor, organisation)
+    require_admin(actor, organisation)
     if not organisation.is_partner:
         raise ValidationFailed(_("Seuls les partenaires emploi et création publient des services."))
     category = fields.get("category")
@@ -192,7 +184,7 @@ def service_create(*, organisation: Organisation, actor=None, neighbourhoods=(),
 
 @transaction.atomic
 def service_update(*, service: Service, actor=None, neighbourhoods=None, **fields) -> Service:
-    _require_admin(actor, service.organisation)
+    require_admin(actor, service.organisation)
     if "category" in fields and fields["category"] not in Service.Category.values:
         raise ValidationFailed(
             _("Catégorie de service inconnue : %(c)s.") % {"c": fields["category"]}, field="category"

@@ -19,7 +19,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProjectHolder)
-class ProjectHolderAdmin(admin.ModelAdmin):
+class ProjectHolderAdmin(ReadOnlyAdmin):
+    """People are edited by the organisation that follows them (referrals.services), never here: an
+    edit here would skip its rules (an erased person must stay erased). The admin erases them."""
+
     list_display = (
         "__str__",
         "neighbourhood",
@@ -31,11 +34,7 @@ class ProjectHolderAdmin(admin.ModelAdmin):
     )
     list_filter = ("stage", "situation", "neighbourhood", "created_by_organisation")
     search_fields = ("first_name", "last_name", "email", "uuid")
-    readonly_fields = ("uuid", "created_by_organisation", "created_by", "created_at", "updated_at", "erased_at")
     actions = ["erase"]
-
-    def has_add_permission(self, request):
-        return False
 
     @admin.action(description=_("Anonymiser (droit à l'effacement)"))
     def erase(self, request, queryset):

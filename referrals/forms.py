@@ -5,6 +5,7 @@ refusals (``network.errors.DomainError``) are put back on the form with ``add_do
 """
 
 import datetime
+from functools import partial
 
 from django import forms
 from django.utils import timezone
@@ -14,6 +15,7 @@ from network.errors import DomainError
 from network.periods import validate_period
 from partners.models import PARTNER_KIND_CHOICES, Neighbourhood, Organisation, Service, display_name
 
+from .lifecycle import offered_choices
 from .models import Activity, Consent, ProjectHolder, Referral
 
 DEFAULT_PURPOSE = _(
@@ -198,7 +200,7 @@ class AcceptForm(forms.Form):
 
 
 class DeclineForm(forms.Form):
-    reason = forms.ChoiceField(label=_("Motif du refus"), choices=Referral.DeclineReason.choices)
+    reason = forms.ChoiceField(label=_("Motif du refus"), choices=partial(offered_choices, Referral.DeclineReason))
     message = forms.CharField(
         label=_("Message au conseiller"),
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -208,12 +210,12 @@ class DeclineForm(forms.Form):
 
 
 class CompleteForm(forms.Form):
-    outcome = forms.ChoiceField(label=_("Résultat"), choices=Referral.Outcome.choices)
+    outcome = forms.ChoiceField(label=_("Résultat"), choices=partial(offered_choices, Referral.Outcome))
     comment = forms.CharField(label=_("Commentaire"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
 
 class CancelForm(forms.Form):
-    reason = forms.ChoiceField(label=_("Motif d'annulation"), choices=Referral.CancelReason.choices)
+    reason = forms.ChoiceField(label=_("Motif d'annulation"), choices=partial(offered_choices, Referral.CancelReason))
     comment = forms.CharField(
         label=_("Commentaire"),
         widget=forms.Textarea(attrs={"rows": 2}),

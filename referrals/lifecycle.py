@@ -115,6 +115,24 @@ TRANSITIONS = {t.name: t for t in (ACCEPT, DECLINE, START, COMPLETE, CANCEL, EXP
 # Reminders are not transitions: the referral stays ``sent``.
 REMINDABLE_STATUSES = (Status.SENT,)
 REMIND_REFUSED = _("Seule une orientation sans réponse peut être relancée.")
+# Codes no longer offered for new answers: forms and the API stop offering them and services refuse
+# them, while the referrals that carry them keep them in their history (les-emplois' RefusalReason).
+RETIRED_CODES: dict[type, frozenset[str]] = {
+    Referral.DeclineReason: frozenset(),
+    Referral.Outcome: frozenset(),
+    Referral.CancelReason: frozenset(),
+}
+
+
+def offered_choices(codes) -> list[tuple[str, str]]:
+    """The (code, label) a form offers for ``codes`` (a TextChoices): all but the retired ones."""
+    return [(value, label) for value, label in codes.choices if value not in RETIRED_CODES.get(codes, ())]
+
+
+def is_offered(codes, value) -> bool:
+    return value in codes.values and value not in RETIRED_CODES.get(codes, ())
+
+
 # Decline reasons that need a message, so that the advisor knows where to turn next.
 MESSAGE_REQUIRED_DECLINE_REASONS = (Referral.DeclineReason.OTHER, Referral.DeclineReason.WRONG_PARTNER)
 NOT_A_SIDE = _("Vous consultez cette orientation sans pouvoir agir dessus.")

@@ -104,18 +104,10 @@ def _percentile(sorted_values: list[float], fraction: float) -> float | None:
     return round(value, 2)
 
 
-def pipeline_stats(
-    user,
-    *,
-    organisation: Organisation | None = None,
-    date_from: datetime.date | datetime.datetime | None = None,
-    date_to: datetime.date | datetime.datetime | None = None,
-    neighbourhood: Neighbourhood | int | None = None,
-    partner_kind: str | None = None,
-) -> dict:
+def pipeline_stats(user, **filters) -> dict:
     """Counts by status, partner and neighbourhood, response delays, overdue list and outcomes.
 
-    Scope is ``referrals_visible_to(user, organisation=organisation)``: the whole network for a
+    Scope is ``scoped_referrals(user, **filters)`` (same keyword filters): the whole network for a
     coordinator, the sent or received referrals of the user's organisations otherwise. Six
     queries, whatever the number of referrals.
 
@@ -125,14 +117,7 @@ def pipeline_stats(
     to the first answer (accept or decline), median and 90th percentile as percentile_cont.
     """
     now = timezone.now()
-    scope = scoped_referrals(
-        user,
-        organisation=organisation,
-        date_from=date_from,
-        date_to=date_to,
-        neighbourhood=neighbourhood,
-        partner_kind=partner_kind,
-    ).order_by()
+    scope = scoped_referrals(user, **filters).order_by()
 
     by_status = _empty_by_status()
     for row in scope.values("status").annotate(n=Count("id")):

@@ -9,6 +9,8 @@ from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.http import Http404
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from partners.models import Membership, Organisation
@@ -145,3 +147,48 @@ def project_holders_inactive_since(cutoff):
     return ProjectHolder.objects.filter(erased_at=None, updated_at__lt=cutoff, created_at__lt=cutoff).exclude(
         Exists(recent_step) | Exists(open_referral) | Exists(recent_activity)
     )
+
+
+def consent_refusal_message(holder: ProjectHolder, organisation: Organisation, now=None) -> str | None:
+    """Why ``holder`` may not be referred to ``organisation`` today, or None if a consent covers it."""
+    now = now or timezone.now()
+    consents = list(holder.consents.prefetch_related("scope_organisations"))
+    covering = [c for c in consents if c.covers(organisation)]
+    if any(c.is_active_at(now) for c in covering):
+        return None
+    name = {"person": holder.full_name, "org": organisation.name}
+    if not consents:
+        return (
+            _("%(person)s n'a donné aucun consentement : recueillez son accord avant de l'orienter vers %(org)s.")
+            % name
+        )
+    if not covering:
+        return (
+            _(
+                "Le consentement de %(person)s ne couvre pas %(org)s : recueillez un nouveau consentement qui "
+                "inclut ce partenaire."
+            )
+            % name
+        )
+    latest = covering[0]
+    if latest.withdrawn_at:
+        return _(
+            "%(person)s a retiré son consentement le %(date)s : une nouvelle orientation demande un nouvel accord."
+        ) % {
+            **name,
+            "date": date_format(timezone.localtime(latest.withdrawn_at), "SHORT_DATE_FORMAT"),
+        }
+    if latest.expires_at <= now:
+        return _("Le consentement de %(person)s a expiré le %(date)s : recueillez-le à nouveau avant d'orienter.") % {
+            **name,
+            "date": date_format(timezone.localtime(latest.expires_at), "SHORT_DATE_FORMAT"),
+        }
+    return _("Le consentement de %(person)s n'est pas encore valable.") % name
+
+
+def consent_covering(holder: ProjectHolder, organisation: Organisation, now) -> Consent | None:
+    """The active consent of ``holder`` whose scope covers ``organisation`` at ``now``, if any."""
+    candidates = holder.consents.filter(withdrawn_at=None, given_at__lte=now, expires_at__gt=now).prefetch_related(
+        "scope_organisations"
+    )
+    return next((c for c in candidates if c.covers(organisation)), None)

@@ -12,7 +12,7 @@ from rest_framework import serializers
 from partners.models import Organisation, Service
 from partners.serializers import OrganisationSummarySerializer, UserSummarySerializer
 
-from ..lifecycle import side_of, sides_of
+from ..lifecycle import offered_choices, side_of, sides_of
 from ..models import Referral, ReferralEvent
 from ..selectors import project_holders_visible_to, referrals_visible_to
 from .fields import TEXT_MAX_LENGTH, VisibleSlugRelatedField
@@ -110,7 +110,7 @@ class AcceptSerializer(serializers.Serializer):
 
 
 class DeclineSerializer(serializers.Serializer):
-    reason = serializers.ChoiceField(choices=Referral.DeclineReason.choices)
+    reason = serializers.ChoiceField(choices=offered_choices(Referral.DeclineReason))
     message = serializers.CharField(
         max_length=TEXT_MAX_LENGTH,
         required=False,
@@ -121,12 +121,12 @@ class DeclineSerializer(serializers.Serializer):
 
 
 class CompleteSerializer(serializers.Serializer):
-    outcome = serializers.ChoiceField(choices=Referral.Outcome.choices)
+    outcome = serializers.ChoiceField(choices=offered_choices(Referral.Outcome))
     comment = serializers.CharField(max_length=TEXT_MAX_LENGTH, required=False, allow_blank=True, default="")
 
 
 class CancelSerializer(serializers.Serializer):
-    reason = serializers.ChoiceField(choices=Referral.CancelReason.choices)
+    reason = serializers.ChoiceField(choices=offered_choices(Referral.CancelReason))
     comment = serializers.CharField(
         max_length=TEXT_MAX_LENGTH,
         required=False,

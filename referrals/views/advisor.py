@@ -28,6 +28,7 @@ from ..forms import (
 from ..models import Referral
 from ..selectors import (
     activities_visible_to,
+    consent_refusal_message,
     consents_of,
     project_holder_get_visible,
     project_holders_matching,
@@ -184,7 +185,7 @@ def referral_create(request, uuid):
         status = 400
         if form.is_valid():
             partner = form.cleaned_data["to_organisation"]
-            refusal = services.consent_refusal_message(holder, partner, now)
+            refusal = consent_refusal_message(holder, partner, now)
             if request.POST.get("action") == "check":
                 check_ok = refusal is None
                 check_message = refusal or _(

@@ -11,6 +11,12 @@ from ..models import Referral
 from ..pipeline import expected_response_days, pipeline_stats
 
 
+def _status_row(label, entry: dict, *, hint="") -> dict:
+    """One row of a by-status table: its label, total and one count per status."""
+    cells = [entry["by_status"].get(code, 0) for code in Referral.Status.values]
+    return {"label": label, "hint": hint, "total": entry["total"], "cells": cells}
+
+
 @organisation_page(Organisation.Kind.COORDINATION)
 def dashboard(request):
     form = DashboardFilterForm(request.GET or None)
@@ -39,13 +45,10 @@ def dashboard(request):
         "chart_width": charts.CHART_WIDTH,
         "bar_height": charts.BAR_HEIGHT,
         "outcomes": [(label, stats["outcomes"].get(code, 0)) for code, label in Referral.Outcome.choices],
-        "kind_labels": dict(Organisation.Kind.choices),
         "partner_rows": [
-            (p, [p["by_status"].get(code, 0) for code in Referral.Status.values]) for p in stats["by_partner"]
+            _status_row(p["organisation"], p, hint=Organisation.Kind(p["kind"]).label) for p in stats["by_partner"]
         ],
-        "neighbourhood_rows": [
-            (n, [n["by_status"].get(code, 0) for code in Referral.Status.values]) for n in stats["by_neighbourhood"]
-        ],
+        "neighbourhood_rows": [_status_row(n["neighbourhood"], n) for n in stats["by_neighbourhood"]],
     }
     status = 400 if form.is_bound and not form.is_valid() else 200
     return render(request, "referrals/dashboard.html", context, status=status)

@@ -6,8 +6,9 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from partners.models import Membership, Organisation
-from tests.partners.factories import OrganisationFactory, UserFactory
+from partners.models import Membership, Organisation, Service
+from referrals import services
+from tests.partners.factories import NeighbourhoodFactory, OrganisationFactory, UserFactory
 from tests.referrals.factories import ReferralFactory
 
 pytestmark = pytest.mark.django_db
@@ -84,3 +85,60 @@ def test_adding_a_member_in_the_admin_puts_them_in_the_group(admin_client):
 def test_the_admin_login_page_answers(client):
     response = client.get("/admin/login/")
     assert response.status_code == 200
+
+
+def test_a_person_is_read_only_in_the_admin_so_an_erased_person_stays_erased(admin_client):
+    referral = ReferralFactory()
+    holder = referral.project_holder
+    services.project_holder_erase(holder=holder)
+
+    response = admin_client.post(
+        reverse("admin:referrals_projectholder_change", args=[holder.pk]),
+        {"first_name": "Samia", "last_name": "Benali", "situation": "other", "stage": "idea"},
+    )
+
+    assert response.status_code == 403
+    holder.refresh_from_db()
+    assert (holder.first_name, holder.last_name) == ("", "")
+
+
+def test_the_admin_erases_a_person_through_the_service(admin_client):
+    referral = ReferralFactory()
+
+    response = admin_client.post(
+        reverse("admin:referrals_projectholder_changelist"),
+        {"action": "erase", "_selected_action": [referral.project_holder.pk]},
+    )
+
+    assert response.status_code == 302
+    referral.refresh_from_db()
+    assert referral.project_holder.erased_at is not None and referral.status == "cancelled"
+
+
+def test_a_service_saved_in_the_admin_goes_through_the_service_rules(admin_client):
+    partner = OrganisationFactory(name="BGE Champagne")
+    neighbourhood = NeighbourhoodFactory()
+
+    response = admin_client.post(
+        reverse("admin:partners_service_add"),
+        {
+            "organisation": partner.pk,
+            "name": "Couveuse",
+            "category": "activity_test",
+            "neighbourhoods": [neighbourhood.pk],
+            "is_active": "on",
+        },
+    )
+    citeslab = OrganisationFactory(citeslab=True)
+    refused = admin_client.post(
+        reverse("admin:partners_service_add"), {"organisation": citeslab.pk, "name": "X", "category": "other"}
+    )
+
+    assert response.status_code == 302
+    service = Service.objects.get(name="Couveuse")
+    assert (service.organisation, list(service.neighbourhoods.all())) == (partner, [neighbourhood])
+    assert refused.status_code == 200 and not Service.objects.filter(name="X").exists()  # not a partner: form error
+
+
+def test_e_mail_preferences_are_the_users_own_not_the_admins(admin_client):
+    assert admin_client.get(reverse("admin:messaging_emailoptout_add")).status_code == 403

@@ -11,7 +11,9 @@ from rest_framework.test import APIClient
 
 from messaging.models import Notification
 from messaging.services import note_post
-from referrals import services
+from network.errors import ValidationFailed
+from referrals import lifecycle, services
+from referrals.forms import DeclineForm
 from referrals.lifecycle import ACCEPT, CANCEL, RECEIVER, SENDER, side_of
 from referrals.models import Referral
 from tests.messaging.conftest import closed_with, open_socket, receive_events, token_of
@@ -236,3 +238,25 @@ def test_after_a_withdrawal_a_note_tells_nobody_of_the_partner(people, mailoutbo
 
     assert mailoutbox == []
     assert not Notification.objects.filter(event__kind="note.created", user=people["both"]).exists()
+
+
+# --- retired codes ------------------------------------------------------------------------------
+
+
+def test_a_retired_decline_reason_is_no_longer_offered_nor_accepted_but_stays_in_history(people, monkeypatch):
+    old = people["referral"]
+    services.referral_decline(
+        referral=old, actor=people["both"], organisation=people["partner"], reason=Referral.DeclineReason.DUPLICATE
+    )
+    monkeypatch.setitem(lifecycle.RETIRED_CODES, Referral.DeclineReason, frozenset({"duplicate"}))
+    newer = ReferralFactory(holder=ProjectHolderFactory(), to_organisation=people["partner"], receiver=people["both"])
+
+    offered = [code for code, _label in DeclineForm().fields["reason"].choices]
+    with pytest.raises(ValidationFailed):
+        services.referral_decline(
+            referral=newer, actor=people["both"], organisation=people["partner"], reason="duplicate"
+        )
+
+    assert "duplicate" not in offered and "no_capacity" in offered
+    assert Referral.objects.get(pk=newer.pk).status == Referral.Status.SENT
+    assert Referral.objects.get(pk=old.pk).get_decline_reason_display() == "Doublon"

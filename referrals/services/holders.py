@@ -1,0 +1,108 @@
+"""Writes of project holders: record (with a consent), update, erase."""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from messaging import payloads
+from messaging.models import Event, Note
+from network.errors import ActionForbidden, ValidationFailed
+from partners.models import Neighbourhood, Organisation
+
+from .. import permissions
+from ..models import Consent, ProjectHolder, Referral, ReferralEvent
+from .acting import require_holder_manager, require_member
+from .consents import consent_record, withdraw_consent
+
+HOLDER_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "neighbourhood",
+    "situation",
+    "project_summary",
+    "stage",
+)
+
+
+def _clean_holder_fields(fields: dict) -> dict:
+    unknown = set(fields) - set(HOLDER_FIELDS)
+    if unknown:
+        raise ValidationFailed(_("Champs inconnus : %(f)s.") % {"f": ", ".join(sorted(unknown))})
+    if "situation" in fields and fields["situation"] not in ProjectHolder.Situation.values:
+        raise ValidationFailed(_("Situation inconnue : %(v)s.") % {"v": fields["situation"]}, field="situation")
+    if "stage" in fields and fields["stage"] not in ProjectHolder.Stage.values:
+        raise ValidationFailed(_("Maturité du projet inconnue : %(v)s.") % {"v": fields["stage"]}, field="stage")
+    if "neighbourhood" in fields and fields["neighbourhood"] is not None:
+        if not isinstance(fields["neighbourhood"], Neighbourhood):
+            raise ValidationFailed(_("Quartier inconnu."), field="neighbourhood")
+    for key in ("first_name", "last_name", "email", "phone", "project_summary"):
+        if key in fields:
+            fields[key] = (fields[key] or "").strip()
+    return fields
+
+
+@transaction.atomic
+def project_holder_create(*, actor, organisation: Organisation, consent: dict | None = None, **fields) -> ProjectHolder:
+    """Record a person met by the CitésLab and, with ``consent`` (``consent_record``'s arguments),
+    their consent in the same transaction."""
+    require_member(actor, organisation)
+    if organisation.kind != Organisation.Kind.CITESLAB:
+        raise ActionForbidden(_("Seul un CitésLab enregistre des porteurs de projet."))
+    fields = _clean_holder_fields(fields)
+    if not fields.get("first_name") or not fields.get("last_name"):
+        raise ValidationFailed(_("Le prénom et le nom sont obligatoires."), field="last_name")
+    if not fields.get("email") and not fields.get("phone"):
+        raise ValidationFailed(_("Indiquez au moins un moyen de contact : e-mail ou téléphone."), field="phone")
+    holder = ProjectHolder.objects.create(
+        created_by_organisation=organisation, created_by=actor, created_at=timezone.now(), **fields
+    )
+    permissions.grant_project_holder_access(holder, organisation)
+    if consent is not None:
+        consent_record(holder=holder, actor=actor, organisation=organisation, **consent)
+    return holder
+
+
+@transaction.atomic
+def project_holder_update(*, holder: ProjectHolder, actor, organisation: Organisation, **fields) -> ProjectHolder:
+    require_holder_manager(actor, holder, organisation)
+    if holder.erased_at:
+        raise ValidationFailed(_("Ce porteur de projet a été anonymisé : il ne peut plus être modifié."))
+    fields = _clean_holder_fields(fields)
+    for key, value in fields.items():
+        setattr(holder, key, value)
+    if not holder.first_name or not holder.last_name:
+        raise ValidationFailed(_("Le prénom et le nom sont obligatoires."), field="last_name")
+    holder.save()
+    return holder
+
+
+@transaction.atomic
+def project_holder_erase(
+    *, holder: ProjectHolder, actor=None, organisation: Organisation | None = None
+) -> ProjectHolder:
+    """Right to be forgotten: blank personal fields, redact notes, keep statistics.
+
+    Every active consent is withdrawn first, which cancels the open referrals and removes the
+    partners' access. ``actor`` None is the retention command acting for the network.
+    """
+    if actor is not None:
+        require_holder_manager(actor, holder, organisation)
+    if holder.erased_at:
+        return holder
+    now = timezone.now()
+    for consent in holder.consents.filter(withdrawn_at=None):
+        withdraw_consent(consent=consent, actor=actor, organisation=organisation, reason=_("Effacement des données"))
+    for key in ("first_name", "last_name", "email", "phone", "project_summary"):
+        setattr(holder, key, "")
+    holder.erased_at = now
+    holder.save()
+    Note.objects.filter(referral__project_holder=holder).update(body="", redacted_at=now)
+    Referral.objects.filter(project_holder=holder).update(motive="", decline_message="", outcome_comment="")
+    ReferralEvent.objects.filter(referral__project_holder=holder).update(comment="")
+    for event in Event.objects.filter(referral__project_holder=holder).only("id", "payload"):
+        event.payload["data"] = payloads.redacted(event.payload.get("data", {}))
+        event.save(update_fields=["payload"])
+    Consent.objects.filter(project_holder=holder).update(purpose="", withdrawal_reason="")
+    return holder

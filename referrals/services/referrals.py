@@ -1,0 +1,333 @@
+"""Writes of referrals: send one, move it along the lifecycle (referrals.lifecycle's transitions),
+remind, mark it read. Every transition writes one ReferralEvent (history) and one stream Event."""
+
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from messaging import payloads
+from messaging.events import event_append
+from messaging.models import Event
+from network.errors import Conflict, ConsentRequired, InvalidTransition, ValidationFailed
+from network.realtime import access_changed_publish, referral_group
+from partners.models import Organisation, Service
+from partners.selectors import is_active_member
+
+from .. import permissions
+from ..lifecycle import (
+    ACCEPT,
+    CANCEL,
+    COMPLETE,
+    DECLINE,
+    EXPIRE,
+    MESSAGE_REQUIRED_DECLINE_REASONS,
+    REMIND_REFUSED,
+    REMINDABLE_STATUSES,
+    START,
+    SYSTEM,
+    Transition,
+    is_offered,
+    organisation_side,
+)
+from ..models import ProjectHolder, Referral, ReferralEvent
+from ..selectors import consent_covering, consent_refusal_message
+from .acting import require_holder_manager, require_member
+
+
+def _lock(referral: Referral) -> Referral:
+    """Lock the referral's row (PostgreSQL) without waiting; a concurrent writer means a conflict.
+
+    ``referral`` is the instance the caller decided on: if its status changed meanwhile, the
+    decision is stale and the caller gets a conflict rather than a surprising result.
+    """
+    try:
+        with transaction.atomic():
+            locked = (
+                Referral.objects.select_for_update(nowait=True, of=("self",))
+                .select_related("from_organisation", "to_organisation", "project_holder")
+                .get(pk=referral.pk)
+            )
+    except DatabaseError as error:
+        raise Conflict(
+            _("Cette orientation est modifiée au même moment par quelqu'un d'autre. Rechargez la page.")
+        ) from error
+    if locked.status != referral.status:
+        raise Conflict(
+            _("Cette orientation vient de changer de statut (%(status)s). Rechargez la page.")
+            % {"status": locked.get_status_display()}
+        )
+    return locked
+
+
+def _check_allowed(referral: Referral, transition: Transition, actor, organisation) -> None:
+    if transition.side == SYSTEM:
+        return
+    require_member(actor, organisation)
+    organisation_side(organisation, referral).require(transition)
+
+
+def _check_source(referral: Referral, transition: Transition) -> None:
+    if not transition.allows(referral.status):
+        raise InvalidTransition(transition.refusal(referral))
+
+
+def _apply(
+    referral: Referral,
+    *,
+    action: Transition,
+    actor,
+    organisation,
+    reason_code: str = "",
+    comment: str = "",
+    updates: dict | None = None,
+) -> Referral:
+    """Move a locked referral along ``action``: fields, timestamps, history row and stream event."""
+    _check_source(referral, action)
+    now = timezone.now()
+    from_status = referral.status
+    referral.status = action.target
+    for key, value in (updates or {}).items():
+        setattr(referral, key, value)
+    if action.answers:
+        referral.responded_at = now
+    if action.target in Referral.FINAL_STATUSES:
+        referral.closed_at = now
+    referral.save()
+    ReferralEvent.objects.create(
+        referral=referral,
+        from_status=from_status,
+        to_status=action.target,
+        actor=actor,
+        actor_organisation=organisation,
+        at=now,
+        reason_code=reason_code,
+        comment=comment,
+    )
+    event_append(
+        kind=Event.Kind.STATUS_CHANGED,
+        referral=referral,
+        at=now,
+        actor=actor,
+        actor_organisation=organisation,
+        data=payloads.status_changed(
+            referral,
+            from_status=from_status,
+            reason=reason_code,
+            comment=comment,
+            actor=actor,
+            organisation=organisation,
+        ),
+    )
+    return referral
+
+
+def _transition(referral, action, *, actor, organisation, **kwargs) -> Referral:
+    _check_allowed(referral, action, actor, organisation)
+    return _apply(_lock(referral), action=action, actor=actor, organisation=organisation, **kwargs)
+
+
+@transaction.atomic
+def referral_send(
+    *,
+    holder: ProjectHolder,
+    actor,
+    organisation: Organisation,
+    to_organisation: Organisation,
+    motive: str,
+    service: Service | None = None,
+    previous: Referral | None = None,
+) -> Referral:
+    """Hand a consenting project holder over to a partner."""
+    require_holder_manager(actor, holder, organisation)
+    if holder.erased_at:
+        raise ValidationFailed(_("Ce porteur de projet a été anonymisé."))
+    if not to_organisation.is_partner or not to_organisation.is_active:
+        raise ValidationFailed(
+            _("« %(org)s » n'est pas un partenaire actif du réseau.") % {"org": to_organisation},
+            field="to_organisation",
+        )
+    if service is not None and (service.organisation_id != to_organisation.pk or not service.is_active):
+        raise ValidationFailed(
+            _("Le service « %(s)s » n'est pas proposé par %(org)s.") % {"s": service.name, "org": to_organisation},
+            field="service",
+        )
+    motive = (motive or "").strip()
+    if not motive:
+        raise ValidationFailed(_("Expliquez pourquoi vous orientez vers ce partenaire."), field="motive")
+    if previous is not None and (previous.project_holder_id != holder.pk or not previous.is_final):
+        raise ValidationFailed(
+            _("L'orientation précédente doit concerner la même personne et être terminée."), field="previous"
+        )
+    now = timezone.now()
+    consent = consent_covering(holder, to_organisation, now)
+    if consent is None:
+        raise ConsentRequired(consent_refusal_message(holder, to_organisation, now))
+    if Referral.objects.filter(
+        project_holder=holder, to_organisation=to_organisation, status__in=Referral.OPEN_STATUSES
+    ).exists():
+        raise ValidationFailed(
+            _("Une orientation vers %(org)s est déjà en cours pour cette personne.") % {"org": to_organisation},
+            code="duplicate",
+        )
+    referral = Referral.objects.create(
+        project_holder=holder,
+        from_organisation=organisation,
+        from_user=actor,
+        to_organisation=to_organisation,
+        service=service,
+        consent=consent,
+        motive=motive,
+        previous=previous,
+        created_at=now,
+    )
+    permissions.grant_referral_access(referral)
+    ReferralEvent.objects.create(
+        referral=referral, to_status=referral.status, actor=actor, actor_organisation=organisation, at=now
+    )
+    event_append(
+        kind=Event.Kind.REFERRAL_CREATED,
+        referral=referral,
+        at=now,
+        actor=actor,
+        actor_organisation=organisation,
+        data=payloads.referral_created(referral, actor=actor),
+    )
+    return referral
+
+
+@transaction.atomic
+def referral_accept(*, referral: Referral, actor, organisation: Organisation, assignee=None) -> Referral:
+    if assignee is not None and not is_active_member(assignee, organisation):
+        raise ValidationFailed(_("La personne désignée n'est pas membre de votre structure."), field="assignee")
+    return _transition(
+        referral, ACCEPT, actor=actor, organisation=organisation, updates={"assigned_to": assignee or actor}
+    )
+
+
+@transaction.atomic
+def referral_decline(
+    *, referral: Referral, actor, organisation: Organisation, reason: str, message: str = ""
+) -> Referral:
+    if not is_offered(Referral.DeclineReason, reason):
+        raise ValidationFailed(_("Motif de refus inconnu : %(r)s.") % {"r": reason}, field="reason")
+    message = (message or "").strip()
+    if reason in MESSAGE_REQUIRED_DECLINE_REASONS and not message:
+        raise ValidationFailed(
+            _("Un message est obligatoire pour le motif « %(r)s ».") % {"r": Referral.DeclineReason(reason).label},
+            field="message",
+        )
+    return _transition(
+        referral,
+        DECLINE,
+        actor=actor,
+        organisation=organisation,
+        reason_code=reason,
+        comment=message,
+        updates={"decline_reason": reason, "decline_message": message},
+    )
+
+
+@transaction.atomic
+def referral_start(*, referral: Referral, actor, organisation: Organisation) -> Referral:
+    return _transition(referral, START, actor=actor, organisation=organisation)
+
+
+@transaction.atomic
+def referral_complete(
+    *, referral: Referral, actor, organisation: Organisation, outcome: str, comment: str = ""
+) -> Referral:
+    if not is_offered(Referral.Outcome, outcome):
+        raise ValidationFailed(_("Résultat inconnu : %(o)s.") % {"o": outcome}, field="outcome")
+    comment = (comment or "").strip()
+    return _transition(
+        referral,
+        COMPLETE,
+        actor=actor,
+        organisation=organisation,
+        reason_code=outcome,
+        comment=comment,
+        updates={"outcome": outcome, "outcome_comment": comment},
+    )
+
+
+@transaction.atomic
+def referral_cancel(
+    *, referral: Referral, actor, organisation: Organisation, reason: str, comment: str = ""
+) -> Referral:
+    if not is_offered(Referral.CancelReason, reason):
+        raise ValidationFailed(_("Motif d'annulation inconnu : %(r)s.") % {"r": reason}, field="reason")
+    comment = (comment or "").strip()
+    if reason == Referral.CancelReason.OTHER and not comment:
+        raise ValidationFailed(_("Précisez le motif de l'annulation."), field="comment")
+    return _transition(
+        referral,
+        CANCEL,
+        actor=actor,
+        organisation=organisation,
+        reason_code=reason,
+        comment=comment,
+        updates={"cancel_reason": reason},
+    )
+
+
+@transaction.atomic
+def referral_expire(*, referral: Referral) -> Referral:
+    """System transition: unanswered past the receiver's SLA × 3."""
+    return _transition(referral, EXPIRE, actor=None, organisation=None, reason_code="expired")
+
+
+@transaction.atomic
+def referral_remind(*, referral: Referral) -> Referral:
+    """System reminder to the receiving organisation of an unanswered referral."""
+    locked = _lock(referral)
+    if locked.status not in REMINDABLE_STATUSES:
+        raise InvalidTransition(REMIND_REFUSED)
+    now = timezone.now()
+    locked.last_reminder_at = now
+    locked.save(update_fields=["last_reminder_at"])
+    ReferralEvent.objects.create(
+        referral=locked, from_status=locked.status, to_status=locked.status, at=now, reason_code="reminder"
+    )
+    event_append(kind=Event.Kind.REMINDER, referral=locked, at=now, data=payloads.reminder(locked, at=now))
+    return locked
+
+
+@transaction.atomic
+def referral_mark_viewed(*, referral: Referral, actor, organisation: Organisation) -> bool:
+    """Record the receiving organisation's first view ("lu"); True only the first time."""
+    if not is_active_member(actor, organisation) or not organisation_side(organisation, referral).receives_first_view:
+        return False
+    now = timezone.now()
+    if not Referral.objects.filter(pk=referral.pk, first_viewed_at=None).update(first_viewed_at=now):
+        return False
+    referral.first_viewed_at = now
+    event_append(
+        kind=Event.Kind.VIEWED,
+        referral=referral,
+        at=now,
+        actor=actor,
+        actor_organisation=organisation,
+        data=payloads.referral_viewed(referral, actor=actor, organisation=organisation),
+    )
+    return True
+
+
+def referrals_cancel_for_withdrawal(*, consent, actor, organisation) -> None:
+    """The referrals that relied on a withdrawn consent: open ones are cancelled, and every
+    receiver loses access. Must run inside the caller's transaction."""
+    relying = Referral.objects.filter(consent=consent).select_related(
+        "to_organisation__group", "from_organisation", "project_holder"
+    )
+    for referral in relying:
+        if referral.is_open:
+            _apply(
+                _lock(referral),
+                action=CANCEL,
+                actor=actor,
+                organisation=organisation,
+                reason_code=Referral.CancelReason.CONSENT_WITHDRAWN,
+                updates={"cancel_reason": Referral.CancelReason.CONSENT_WITHDRAWN},
+            )
+        permissions.revoke_receiver_access(referral)
+        # The receiver's open sockets on this referral check their access again after the commit.
+        access_changed_publish(groups=[referral_group(referral.uuid, referral.to_organisation_id)])
