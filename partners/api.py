@@ -23,7 +23,7 @@ from network.errors import ValidationFailed
 from . import services
 from .acting import require_admin
 from .models import Membership, Neighbourhood, Organisation, Service
-from .selectors import active_memberships_of
+from .selectors import active_memberships_of, organisations_listed_for, services_listed
 from .serializers import (
     MemberAddSerializer,
     MembershipSerializer,
@@ -75,13 +75,6 @@ class MeView(APIView):
             "organisations": list(active_memberships_of(user)),
         }
         return Response(MeSerializer(data).data)
-
-
-def organisations_listed_for(user):
-    """The network directory: active organisations (every one for a network administrator)."""
-    if user.is_superuser:
-        return Organisation.objects.all()
-    return Organisation.objects.filter(is_active=True)
 
 
 class OrganisationFilter(django_filters.FilterSet):
@@ -208,10 +201,6 @@ class ServiceFilter(django_filters.FilterSet):
     class Meta:
         model = Service
         fields = ["kind", "category", "neighbourhood", "organisation", "is_active"]
-
-
-def services_listed():
-    return Service.objects.select_related("organisation").prefetch_related("neighbourhoods")
 
 
 @extend_schema_view(

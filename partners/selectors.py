@@ -1,6 +1,8 @@
+"""Reads of the partner network: memberships, members, the directory and the catalogue."""
+
 from django.contrib.auth import get_user_model
 
-from .models import Membership, Organisation
+from .models import Membership, Organisation, Service
 
 
 def active_memberships_of(user):
@@ -39,3 +41,24 @@ def is_active_member(user, organisation: Organisation) -> bool:
         and organisation.is_active
         and Membership.objects.filter(user=user, organisation=organisation, is_active=True).exists()
     )
+
+
+def organisations_listed_for(user):
+    """The network directory: active organisations (every one for a network administrator)."""
+    if user.is_superuser:
+        return Organisation.objects.all()
+    return Organisation.objects.filter(is_active=True)
+
+
+def services_listed():
+    return Service.objects.select_related("organisation").prefetch_related("neighbourhoods")
+
+
+def partner_organisations():
+    """The active partners a CitésLab refers people to, by name."""
+    return Organisation.objects.filter(kind__in=Organisation.PARTNER_KINDS, is_active=True).order_by("name")
+
+
+def services_offered():
+    """The active services of active partners, their organisation joined (the referral form's catalogue)."""
+    return Service.objects.filter(is_active=True, organisation__is_active=True).select_related("organisation")

@@ -13,7 +13,8 @@ from django.utils.translation import gettext_lazy as _
 
 from network.errors import DomainError
 from network.periods import validate_period
-from partners.models import PARTNER_KIND_CHOICES, Neighbourhood, Organisation, Service, display_name
+from partners.models import PARTNER_KIND_CHOICES, Neighbourhood, Organisation, display_name
+from partners.selectors import partner_organisations
 
 from .lifecycle import offered_choices
 from .models import Activity, Consent, ProjectHolder, Referral
@@ -29,10 +30,6 @@ def add_domain_error(form: forms.Form, error: DomainError, field_aliases: dict |
     """Show a service's refusal on the form: on its field when the form has it, else on top."""
     field = (field_aliases or {}).get(error.field, error.field)
     form.add_error(field if field in form.fields else None, str(error.message))
-
-
-def partner_organisations():
-    return Organisation.objects.filter(kind__in=Organisation.PARTNER_KINDS, is_active=True).order_by("name")
 
 
 class HolderForm(forms.Form):
@@ -246,7 +243,3 @@ class DashboardFilterForm(forms.Form):
         if error:
             self.add_error("date_to", error)
         return data
-
-
-def service_choices_for_referral():
-    return Service.objects.filter(is_active=True, organisation__is_active=True).select_related("organisation")

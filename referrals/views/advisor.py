@@ -12,6 +12,7 @@ from messaging.models import Event
 from network.errors import DomainError
 from partners.acting import organisation_page
 from partners.models import Organisation
+from partners.selectors import partner_organisations, services_offered
 
 from .. import services
 from ..forms import (
@@ -22,8 +23,6 @@ from ..forms import (
     ReferralForm,
     WithdrawConsentForm,
     add_domain_error,
-    partner_organisations,
-    service_choices_for_referral,
 )
 from ..models import Referral
 from ..selectors import (
@@ -175,7 +174,7 @@ def consent_withdraw(request, uuid, consent_id):
 def referral_create(request, uuid):
     holder = _followed_holder(request, uuid)
     partners = list(partner_organisations())
-    catalogue = list(service_choices_for_referral())
+    catalogue = list(services_offered())
     form = ReferralForm(request.POST or None, partners=partner_organisations(), services=catalogue)
     now = timezone.now()
     consents = list(consents_of(holder))
