@@ -15,6 +15,7 @@ from django.utils import timezone
 from network.errors import Conflict, InvalidTransition
 
 from . import services
+from .lifecycle import EXPIRE, REMINDABLE_STATUSES
 from .models import Referral
 from .pipeline import answer_due_at, sla_duration
 
@@ -25,7 +26,7 @@ TIMER_RELATED = ("from_organisation", "to_organisation", "project_holder")
 def referrals_to_expire(now: datetime.datetime) -> QuerySet:
     """Still ``sent`` once the receiver's SLA × 3 has passed since sending."""
     return (
-        Referral.objects.filter(status=Referral.Status.SENT)
+        Referral.objects.filter(status__in=EXPIRE.sources)
         .annotate(expires_at=answer_due_at(EXPIRY_SLA_FACTOR))
         .filter(expires_at__lte=now)
         .select_related(*TIMER_RELATED)
@@ -37,7 +38,7 @@ def referrals_to_remind(now: datetime.datetime) -> QuerySet:
     """Still ``sent``, past the SLA, not expiring, and not reminded within the last SLA."""
     next_reminder_at = ExpressionWrapper(F("last_reminder_at") + sla_duration(), output_field=DateTimeField())
     return (
-        Referral.objects.filter(status=Referral.Status.SENT)
+        Referral.objects.filter(status__in=REMINDABLE_STATUSES)
         .annotate(
             first_reminder_at=answer_due_at(),
             expires_at=answer_due_at(EXPIRY_SLA_FACTOR),
