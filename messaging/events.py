@@ -70,8 +70,8 @@ def event_append(
     e-mails after the commit) are made here too, for the people ``actor`` (acting for
     ``actor_organisation``; None for the system) should tell.
     """
-    if set(data) != SHAPES[kind]:
-        raise ValueError(f"{kind} data has keys {sorted(data)}, not {sorted(SHAPES[kind])}")
+    if kind not in SHAPES or set(data) != SHAPES[kind]:
+        raise ValueError(f"{kind} data has keys {sorted(data)}, not {sorted(SHAPES.get(kind, ()))}")
     _lock_stream()
     previous = _last_id(Event.objects.all())
     previous_in_referral = _last_id(Event.objects.filter(referral_id=referral.pk))

@@ -54,7 +54,7 @@ PERSONAL_KEYS = frozenset({"project_holder", "body", "comment"})
 def referral_created(referral, *, actor) -> dict:
     holder = referral.project_holder
     return {
-        "status": referral.status,
+        "status": str(referral.status),
         "status_label": str(referral.get_status_display()),
         "project_holder": holder.full_name,
         "neighbourhood": holder.neighbourhood.name if holder.neighbourhood_id else "",
@@ -70,10 +70,10 @@ def referral_created(referral, *, actor) -> dict:
 
 def status_changed(referral, *, from_status: str, reason: str, comment: str, actor, organisation) -> dict:
     return {
-        "from": from_status,
-        "to": referral.status,
+        "from": str(from_status),
+        "to": str(referral.status),
         "status_label": str(referral.get_status_display()),
-        "reason": reason,
+        "reason": str(reason),
         "comment": comment,
         "actor": display_name(actor),
         "organisation": organisation.name if organisation else "",

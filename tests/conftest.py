@@ -1,3 +1,7 @@
+from contextlib import contextmanager
+from dataclasses import dataclass
+from unittest import mock
+
 import pytest
 from django.db import connection
 
@@ -7,10 +11,41 @@ def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@pytest.fixture(autouse=True)
-def _memory_channel_layer_unless_redis(settings):
-    """Tests keep the configured layer (Redis in CI's second pass); nothing to do otherwise."""
-    return settings.CHANNEL_LAYERS
+@dataclass(frozen=True)
+class PublishedEvent:
+    """One stream event as ``messaging.events.event_publish`` hands it to the channel layer."""
+
+    id: int
+    kind: str
+    referral: str  # the referral's uuid, as a client receives it
+    data: dict
+    groups: list[str]
+
+
+@pytest.fixture
+def capture_events(django_capture_on_commit_callbacks):
+    """Record the stream events the code under test publishes, as Zulip's capture_send_event_calls.
+
+    ``with capture_events(expected=2) as events: service(...)`` runs the on-commit callbacks
+    registered in the block (a test's transaction never commits), records each event
+    ``event_publish`` sends instead of sending it, and asserts on exit that exactly ``expected``
+    were published. A write rolled back inside the block publishes nothing, so it records nothing.
+    """
+
+    @contextmanager
+    def capture(*, expected: int):
+        published: list[PublishedEvent] = []
+
+        def record(groups, message, *, what):
+            event = message["event"]
+            published.append(PublishedEvent(event["id"], event["type"], event["referral"], event["data"], list(groups)))
+
+        with mock.patch("messaging.events.publish_now", side_effect=record):
+            with django_capture_on_commit_callbacks(execute=True):
+                yield published
+        assert len(published) == expected, f"{len(published)} events published, not {expected}: {published}"
+
+    return capture
 
 
 requires_postgres = pytest.mark.skipif(

@@ -1,0 +1,401 @@
+"""What each service publishes on the stream, after its commit: kind, declared shape, values, groups.
+
+The publishing half of real time (Zulip's ``capture_send_event_calls``); the sockets that receive
+these messages are tested end to end in test_consumers.py.
+"""
+
+import datetime
+from unittest import mock
+
+import pytest
+from django.utils import timezone
+
+from messaging import payloads
+from messaging.events import event_append
+from messaging.models import Event, Note
+from messaging.payloads import SHAPES
+from messaging.services import note_post
+from network.errors import ActionForbidden, ValidationFailed
+from referrals import services
+from referrals.models import Referral
+from tests.partners.factories import OrganisationFactory, member_of
+
+pytestmark = pytest.mark.django_db
+
+
+def shared_groups(referral, *organisations) -> list[str]:
+    return sorted([f"referral.{referral.uuid}.shared", *(f"inbox.org.{o.pk}" for o in organisations)])
+
+
+def accept(network, referral):
+    return services.referral_accept(referral=referral, actor=network.receiver, organisation=network.partner)
+
+
+# --- referral.created -----------------------------------------------------------------------------
+
+
+def test_sending_a_referral_publishes_referral_created_to_both_organisations(network, capture_events):
+    with capture_events(expected=1) as events:
+        referral = network.send_referral()
+
+    (event,) = events
+    assert (event.kind, event.referral) == ("referral.created", str(referral.uuid))
+    assert event.id == Event.objects.get(referral=referral).id
+    assert sorted(event.groups) == shared_groups(referral, network.citeslab, network.partner)
+
+
+def test_referral_created_carries_exactly_its_declared_keys(network, capture_events):
+    with capture_events(expected=1) as events:
+        network.send_referral()
+
+    assert set(events[0].data) == SHAPES["referral.created"]
+
+
+def test_referral_created_names_the_person_the_two_organisations_and_the_advisor(network, capture_events):
+    with capture_events(expected=1) as events:
+        referral = network.send_referral()
+
+    data = events[0].data
+    assert (data["status"], data["status_label"]) == ("sent", "Envoyée")
+    assert data["project_holder"] == "Samia Benali"
+    assert data["neighbourhood"] == network.holder.neighbourhood.name
+    assert (data["from_organisation"], data["from_organisation_id"]) == ("CitésLab Grand Troyes", network.citeslab.pk)
+    assert (data["to_organisation"], data["to_organisation_id"]) == ("BGE Champagne", network.partner.pk)
+    assert data["service"] == ""
+    assert data["actor"] == "Inès Conseil"
+    assert data["created_at"] == referral.created_at.isoformat()
+
+
+# --- referral.status_changed, one test per transition ---------------------------------------------
+
+
+def test_accepting_publishes_the_change_by_the_partner_with_its_assignee(network, capture_events):
+    referral = network.send_referral()
+
+    with capture_events(expected=1) as events:
+        accept(network, referral)
+
+    (event,) = events
+    assert (event.kind, event.referral) == ("referral.status_changed", str(referral.uuid))
+    assert set(event.data) == SHAPES["referral.status_changed"]
+    assert event.data == {
+        "from": "sent",
+        "to": "accepted",
+        "status_label": "Acceptée",
+        "reason": "",
+        "comment": "",
+        "actor": "Paul Partenaire",
+        "organisation": "BGE Champagne",
+        "organisation_id": network.partner.pk,
+        "assigned_to": "Paul Partenaire",
+    }
+    assert sorted(event.groups) == shared_groups(referral, network.citeslab, network.partner)
+
+
+def test_declining_publishes_the_reason_code_and_the_message(network, capture_events):
+    referral = network.send_referral()
+
+    with capture_events(expected=1) as events:
+        services.referral_decline(
+            referral=referral,
+            actor=network.receiver,
+            organisation=network.partner,
+            reason=Referral.DeclineReason.WRONG_PARTNER,
+            message="Voir plutôt la CCI",
+        )
+
+    (event,) = events
+    assert event.kind == "referral.status_changed"
+    assert set(event.data) == SHAPES["referral.status_changed"]
+    assert (event.data["from"], event.data["to"], event.data["status_label"]) == ("sent", "declined", "Refusée")
+    assert (event.data["reason"], event.data["comment"]) == ("wrong_partner", "Voir plutôt la CCI")
+    assert (event.data["organisation_id"], event.data["assigned_to"]) == (network.partner.pk, "")
+    assert sorted(event.groups) == shared_groups(referral, network.citeslab, network.partner)
+
+
+def test_starting_publishes_the_move_to_in_progress(network, capture_events):
+    referral = network.send_referral(accepted=True)
+
+    with capture_events(expected=1) as events:
+        services.referral_start(referral=referral, actor=network.colleague, organisation=network.partner)
+
+    (event,) = events
+    assert event.kind == "referral.status_changed"
+    assert set(event.data) == SHAPES["referral.status_changed"]
+    assert (event.data["from"], event.data["to"], event.data["status_label"]) == ("accepted", "in_progress", "En cours")
+    assert (event.data["actor"], event.data["organisation_id"]) == ("Léa Collègue", network.partner.pk)
+    assert event.data["assigned_to"] == "Paul Partenaire"
+    assert sorted(event.groups) == shared_groups(referral, network.citeslab, network.partner)
+
+
+def test_completing_publishes_the_outcome_and_its_comment(network, capture_events):
+    referral = network.send_referral(in_progress=True)
+
+    with capture_events(expected=1) as events:
+        services.referral_complete(
+            referral=referral,
+            actor=network.receiver,
+            organisation=network.partner,
+            outcome=Referral.Outcome.BUSINESS_CREATED,
+            comment="SARL immatriculée",
+        )
+
+    (event,) = events
+    assert event.kind == "referral.status_changed"
+    assert set(event.data) == SHAPES["referral.status_changed"]
+    assert (event.data["from"], event.data["to"], event.data["status_label"]) == (
+        "in_progress",
+        "completed",
+        "Terminée",
+    )
+    assert (event.data["reason"], event.data["comment"]) == ("business_created", "SARL immatriculée")
+    assert sorted(event.groups) == shared_groups(referral, network.citeslab, network.partner)
+
+
+def test_cancelling_publishes_the_change_by_the_sending_citeslab(network, capture_events):
+    referral = network.send_referral()
+
+    with capture_events(expected=1) as events:
+        services.referral_cancel(
+            referral=referral,
+            actor=network.advisor,
+            organisation=network.citeslab,
+            reason=Referral.CancelReason.OTHER,
+            comment="La personne déménage",
+        )
+
+    (event,) = events
+    assert event.kind == "referral.status_changed"
+    assert set(event.data) == SHAPES["referral.status_changed"]
+    assert (event.data["from"], event.data["to"], event.data["status_label"]) == ("sent", "cancelled", "Annulée")
+    assert (event.data["reason"], event.data["comment"]) == ("other", "La personne déménage")
+    assert (event.data["actor"], event.data["organisation"], event.data["organisation_id"]) == (
+        "Inès Conseil",
+        "CitésLab Grand Troyes",
+        network.citeslab.pk,
+    )
+    assert sorted(event.groups) == shared_groups(referral, network.citeslab, network.partner)
+
+
+def test_expiring_publishes_a_change_by_the_system_with_no_actor_nor_organisation(network, capture_events):
+    referral = network.send_referral()
+
+    with capture_events(expected=1) as events:
+        services.referral_expire(referral=referral)
+
+    (event,) = events
+    assert event.kind == "referral.status_changed"
+    assert set(event.data) == SHAPES["referral.status_changed"]
+    assert (event.data["from"], event.data["to"], event.data["status_label"]) == ("sent", "expired", "Expirée")
+    assert event.data["reason"] == "expired"
+    assert (event.data["actor"], event.data["organisation"], event.data["organisation_id"]) == ("", "", None)
+    assert sorted(event.groups) == shared_groups(referral, network.citeslab, network.partner)
+
+
+# --- referral.viewed and referral.reminder ----------------------------------------------------------
+
+
+def test_the_partners_first_view_publishes_referral_viewed_to_both_organisations(network, capture_events):
+    referral = network.send_referral()
+
+    with capture_events(expected=1) as events:
+        services.referral_mark_viewed(referral=referral, actor=network.receiver, organisation=network.partner)
+
+    (event,) = events
+    referral.refresh_from_db()
+    assert (event.kind, event.referral) == ("referral.viewed", str(referral.uuid))
+    assert set(event.data) == SHAPES["referral.viewed"]
+    assert event.data == {
+        "viewed_at": referral.first_viewed_at.isoformat(),
+        "actor": "Paul Partenaire",
+        "organisation": "BGE Champagne",
+        "organisation_id": network.partner.pk,
+    }
+    assert sorted(event.groups) == shared_groups(referral, network.citeslab, network.partner)
+
+
+def test_a_second_view_publishes_nothing(network, capture_events):
+    referral = network.send_referral()
+    services.referral_mark_viewed(referral=referral, actor=network.receiver, organisation=network.partner)
+
+    with capture_events(expected=0):
+        services.referral_mark_viewed(referral=referral, actor=network.colleague, organisation=network.partner)
+
+
+def test_a_reminder_publishes_how_many_days_the_referral_has_waited(network, capture_events):
+    referral = network.send_referral()
+    Referral.objects.filter(pk=referral.pk).update(created_at=timezone.now() - datetime.timedelta(days=4, hours=1))
+
+    with capture_events(expected=1) as events:
+        services.referral_remind(referral=referral)
+
+    (event,) = events
+    referral.refresh_from_db()
+    assert (event.kind, event.referral) == ("referral.reminder", str(referral.uuid))
+    assert set(event.data) == SHAPES["referral.reminder"]
+    assert event.data == {
+        "sent_at": referral.created_at.isoformat(),
+        "days_waiting": 4,
+        "to_organisation": "BGE Champagne",
+        "to_organisation_id": network.partner.pk,
+    }
+    assert sorted(event.groups) == shared_groups(referral, network.citeslab, network.partner)
+
+
+# --- note.created ---------------------------------------------------------------------------------
+
+
+def test_a_shared_note_is_published_to_both_organisations(network, capture_events):
+    referral = network.send_referral()
+
+    with capture_events(expected=1) as events:
+        note, _ = note_post(
+            referral=referral, actor=network.receiver, organisation=network.partner, body="  Rendez-vous mardi  "
+        )
+
+    (event,) = events
+    assert (event.kind, event.referral) == ("note.created", str(referral.uuid))
+    assert set(event.data) == SHAPES["note.created"]
+    assert event.data == {
+        "uuid": str(note.uuid),
+        "body": "Rendez-vous mardi",
+        "visibility": "shared",
+        "author": "Paul Partenaire",
+        "author_id": network.receiver.pk,
+        "organisation": "BGE Champagne",
+        "organisation_id": network.partner.pk,
+        "client_id": None,
+        "created_at": note.created_at.isoformat(),
+    }
+    assert sorted(event.groups) == shared_groups(referral, network.citeslab, network.partner)
+
+
+def test_an_internal_note_is_published_to_its_organisation_only(network, capture_events):
+    referral = network.send_referral()
+
+    with capture_events(expected=1) as events:
+        note_post(
+            referral=referral,
+            actor=network.receiver,
+            organisation=network.partner,
+            body="Dossier incomplet, à relancer",
+            visibility=Note.Visibility.INTERNAL,
+        )
+
+    (event,) = events
+    assert event.kind == "note.created"
+    assert set(event.data) == SHAPES["note.created"]
+    assert (event.data["visibility"], event.data["body"]) == ("internal", "Dossier incomplet, à relancer")
+    assert event.data["organisation_id"] == network.partner.pk
+    assert sorted(event.groups) == sorted(
+        [f"referral.{referral.uuid}.org.{network.partner.pk}", f"inbox.org.{network.partner.pk}"]
+    )
+
+
+def test_a_note_sent_again_with_the_same_client_id_publishes_nothing(network, capture_events):
+    referral = network.send_referral()
+    client_id = "6f1c2d1e-0d4b-4a8e-9a53-3b1f2f0c9e11"
+    note_post(
+        referral=referral, actor=network.advisor, organisation=network.citeslab, body="Bonjour", client_id=client_id
+    )
+
+    with capture_events(expected=0):
+        _, created = note_post(
+            referral=referral, actor=network.advisor, organisation=network.citeslab, body="Bonjour", client_id=client_id
+        )
+
+    assert created is False
+
+
+# --- after a consent withdrawal -------------------------------------------------------------------
+
+
+def test_after_a_withdrawal_an_event_of_the_referral_goes_to_the_senders_inbox_only(network, capture_events):
+    referral = network.send_referral(accepted=True)
+    services.consent_withdraw(consent=referral.consent, actor=network.advisor, organisation=network.citeslab)
+
+    with capture_events(expected=1) as events:
+        note_post(referral=referral, actor=network.advisor, organisation=network.citeslab, body="Accord retiré")
+
+    assert sorted(events[0].groups) == shared_groups(referral, network.citeslab)
+
+
+# --- what is refused or rolled back publishes nothing ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "data_of",
+    [
+        pytest.param(lambda note: {"body": note.body}, id="missing keys"),
+        pytest.param(lambda note: {**payloads.note_created(note), "project_holder": "Samia Benali"}, id="one key more"),
+    ],
+)
+def test_event_append_refuses_data_that_is_not_the_declared_shape_and_writes_nothing(network, capture_events, data_of):
+    referral = network.send_referral()
+    note = Note.objects.create(referral=referral, author=network.advisor, organisation=network.citeslab, body="Hé")
+    data = data_of(note)
+
+    with capture_events(expected=0), pytest.raises(ValueError, match="note.created data has keys"):
+        event_append(kind=Event.Kind.NOTE_CREATED, referral=referral, data=data, actor=network.advisor)
+
+    assert list(Event.objects.filter(referral=referral).values_list("kind", flat=True)) == ["referral.created"]
+
+
+def test_an_accept_by_another_organisation_publishes_nothing_and_writes_no_event(network, capture_events):
+    referral = network.send_referral()
+    other = OrganisationFactory(name="CCI Aube")
+
+    with capture_events(expected=0), pytest.raises(ActionForbidden):
+        services.referral_accept(referral=referral, actor=member_of(other), organisation=other)
+
+    assert list(Event.objects.filter(referral=referral).values_list("kind", flat=True)) == ["referral.created"]
+    referral.refresh_from_db()
+    assert referral.status == Referral.Status.SENT
+
+
+def test_a_decline_with_an_unknown_reason_publishes_nothing_and_writes_no_event(network, capture_events):
+    referral = network.send_referral()
+
+    with capture_events(expected=0), pytest.raises(ValidationFailed):
+        services.referral_decline(
+            referral=referral, actor=network.receiver, organisation=network.partner, reason="too_busy"
+        )
+
+    assert list(Event.objects.filter(referral=referral).values_list("kind", flat=True)) == ["referral.created"]
+
+
+def test_a_service_that_fails_after_appending_its_event_publishes_nothing(network, capture_events):
+    referral = network.send_referral()
+
+    with (
+        mock.patch("messaging.events.event_notify", side_effect=RuntimeError("notifications down")),
+        capture_events(expected=0),
+        pytest.raises(RuntimeError),
+    ):
+        accept(network, referral)
+
+    assert list(Event.objects.filter(referral=referral).values_list("kind", flat=True)) == ["referral.created"]
+    referral.refresh_from_db()
+    assert referral.status == Referral.Status.SENT
+
+
+def test_capture_events_fails_when_more_events_are_published_than_expected(network, capture_events):
+    referral = network.send_referral()
+
+    with pytest.raises(AssertionError, match="1 events published, not 0"), capture_events(expected=0):
+        accept(network, referral)
+
+
+# --- erasure --------------------------------------------------------------------------------------
+
+
+def test_redacted_blanks_the_person_and_the_free_texts_and_keeps_every_other_key():
+    every_key = set().union(*SHAPES.values())
+    data = {key: f"value of {key}" for key in every_key}
+
+    redacted = payloads.redacted(data)
+
+    assert {key for key, value in redacted.items() if value == ""} == {"project_holder", "body", "comment"}
+    assert {key: value for key, value in redacted.items() if value != ""} == {
+        key: value for key, value in data.items() if key not in {"project_holder", "body", "comment"}
+    }
