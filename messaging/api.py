@@ -14,8 +14,8 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from network.errors import ActionForbidden, ValidationFailed
-from referrals.lifecycle import NOTES_ARE_FOR_THE_TWO_SIDES, side_of
+from network.errors import ValidationFailed
+from referrals.lifecycle import side_of
 from referrals.selectors import referral_get_visible
 
 from . import payloads
@@ -95,8 +95,7 @@ class ReferralNotesView(generics.ListAPIView):
     def _side(self):
         """The caller's side of the referral: 404 if they may not see it, 403 without a side."""
         side = side_of(self.request.user, referral_get_visible(self.request.user, self.kwargs["uuid"]))
-        if not side.sees_notes:
-            raise ActionForbidden(NOTES_ARE_FOR_THE_TWO_SIDES)
+        side.require_notes()
         return side
 
     def post(self, request, uuid):

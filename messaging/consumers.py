@@ -18,10 +18,10 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from network.errors import ActionForbidden, DomainError, ValidationFailed
+from network.errors import DomainError, ValidationFailed
 from network.realtime import inbox_group, referral_group, user_group
 from partners.selectors import active_organisation_ids
-from referrals.lifecycle import NOTES_ARE_FOR_THE_TWO_SIDES, side_of
+from referrals.lifecycle import side_of
 from referrals.selectors import referral_get_visible
 
 from . import payloads
@@ -226,8 +226,7 @@ class ReferralConsumer(EventStreamConsumer):
             # Read again: the access, the status and the assignee may have changed since connect.
             user = self.scope["user"]
             side = side_of(user, referral_get_visible(user, self.referral.uuid))
-            if not side.is_party:
-                raise ActionForbidden(NOTES_ARE_FOR_THE_TWO_SIDES)
+            side.require_notes()
             if not isinstance(client_id, str) or not client_id:
                 raise ValidationFailed(_("Chaque note envoyée porte un client_id (un UUID)."), field="client_id")
             if not isinstance(body, str):

@@ -176,8 +176,13 @@ class Side:
         """On one of the referral's two sides, through a current grant."""
         return self.name is not None and "view_referral" in self.permissions
 
-    is_receiver = property(lambda self: self.is_party and self.name == RECEIVER)
-    is_sender = property(lambda self: self.is_party and self.name == SENDER)
+    @property
+    def is_receiver(self) -> bool:
+        return self.is_party and self.name == RECEIVER
+
+    @property
+    def is_sender(self) -> bool:
+        return self.is_party and self.name == SENDER
 
     # What the side may see. Everybody who sees the referral sees its pipeline facts:
     # organisations, service, status, dates, codes, the person's neighbourhood, situation, stage.
