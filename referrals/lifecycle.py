@@ -355,6 +355,15 @@ def side_events_q(side: Side) -> Q:
     return Q(audience_organisation__isnull=True) | Q(audience_organisation_id=side.organisation.pk)
 
 
+# --- intake activities ------------------------------------------------------------------------
+
+
+def sees_activity_notes(organisation_ids, activity) -> bool:
+    """An activity's notes (a free text that may name people) are its CitésLab's only; a
+    coordinator counts the activity without them (DESIGN.md section 5)."""
+    return activity.organisation_id in organisation_ids
+
+
 # --- project holders --------------------------------------------------------------------------
 
 FOLLOWS = "follows"  # the organisation that recorded the person: the whole file, and every write

@@ -42,7 +42,9 @@ class ActivityList(generics.ListAPIView):
         )
         activity = services.activity_record(actor=request.user, organisation=organisation, **data)
         return Response(
-            ActivitySerializer(activities_visible_to(request.user).get(pk=activity.pk)).data,
+            ActivitySerializer(
+                activities_visible_to(request.user).get(pk=activity.pk), context={"request": request}
+            ).data,
             status=status.HTTP_201_CREATED,
         )
 

@@ -3,8 +3,10 @@
 from rest_framework import serializers
 
 from partners.models import Neighbourhood, Organisation
+from partners.selectors import active_organisation_ids
 from partners.serializers import OrganisationSummarySerializer
 
+from ..lifecycle import sees_activity_notes
 from ..models import Activity
 from ..selectors import project_holders_visible_to
 from .fields import TEXT_MAX_LENGTH, VisibleSlugRelatedField, acting_organisation_field
@@ -29,6 +31,14 @@ class ActivitySerializer(serializers.ModelSerializer):
             "notes",
             "created_at",
         ]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if "organisation_ids" not in self.context:
+            self.context["organisation_ids"] = active_organisation_ids(self.context["request"].user)
+        if not sees_activity_notes(self.context["organisation_ids"], instance):
+            data["notes"] = ""
+        return data
 
 
 class ActivityWriteSerializer(serializers.Serializer):

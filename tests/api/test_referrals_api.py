@@ -232,3 +232,17 @@ def test_a_coordinator_reads_the_pipeline_facts_but_not_the_person_nor_the_free_
     mine = next(r for r in listed if r["uuid"] == str(world.referral.uuid))
     assert mine["project_holder"]["last_name"] == "" and mine["motive"] == ""
     assert world.client("coordinator").get(f"/api/v1/project-holders/{holder.uuid}/").status_code == 404
+
+
+def test_coordinators_count_activities_without_reading_their_notes(world):
+    world.client("advisor").post(
+        "/api/v1/activities/",
+        {"kind": "forum", "date": "2026-01-15", "attendee_count": 3, "notes": "Mme Martin hésite"},
+        format="json",
+    )
+
+    as_coordinator = world.client("coordinator").get("/api/v1/activities/").json()["results"]
+    as_advisor = world.client("advisor").get("/api/v1/activities/").json()["results"]
+
+    assert [a["notes"] for a in as_coordinator] == [""]
+    assert [a["notes"] for a in as_advisor] == ["Mme Martin hésite"]

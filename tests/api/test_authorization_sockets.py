@@ -1,0 +1,57 @@
+"""The two WebSockets × every role of the authorization matrix, one test per cell.
+
+A cell connects to the real ASGI stack (origin check, token auth, routing) and answers ``OPEN``
+(accepted and still open) or the code the socket was closed with: 4401 without a user, 4403 for a
+user who may not follow that stream. The referral's stream carries its notes, so only its two sides
+open it: a coordinator, or a partner whose grant went with a consent withdrawal, is refused.
+
+The consumers read the database from their own threads: each cell is a transactional test with its
+own committed ``live_matrix_world`` (tests/api/conftest.py), so keep this table small.
+"""
+
+import re
+
+import pytest
+
+from messaging.routing import websocket_urlpatterns
+from tests.api.conftest import ROLES
+from tests.messaging.conftest import closed_with, open_socket
+
+OPEN = "open"
+
+# fmt: off
+#   anonymous, advisor, receiver_staff, unrelated_staff, receiver_admin, coordinator, coordinator_partner, withdrawn_receiver, other_admin
+SOCKETS = [
+    ("/ws/referrals/{referral}/", (4401, OPEN, OPEN, 4403, OPEN, 4403, OPEN, 4403, 4403)),
+    ("/ws/referrals/{withdrawn}/", (4401, OPEN, 4403, 4403, 4403, 4403, 4403, 4403, 4403)),
+    ("/ws/inbox/", (4401, OPEN, OPEN, OPEN, OPEN, OPEN, OPEN, OPEN, OPEN)),
+]
+# fmt: on
+
+
+def cells():
+    return [
+        pytest.param(template, role, expected, id=f"WS {template} as {role}")
+        for template, answers in SOCKETS
+        for role, expected in zip(ROLES, answers, strict=True)
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("template", "role", "expected"), cells())
+async def test_socket(live_matrix_world, template, role, expected):
+    user = None if role == "anonymous" else live_matrix_world.users[role]
+    communicator = await open_socket(live_matrix_world.path(template), user)
+
+    if await communicator.receive_nothing(timeout=0.1):
+        answer = OPEN
+        await communicator.disconnect()
+    else:
+        answer = await closed_with(communicator)
+
+    assert answer == expected
+
+
+def test_the_matrix_names_every_socket():
+    routes = {re.sub(r"<[^>]+>", "{}", "/" + str(route.pattern)) for route in websocket_urlpatterns}
+    assert routes == {re.sub(r"\{[^}]+\}", "{}", template) for template, _ in SOCKETS}
