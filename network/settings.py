@@ -89,11 +89,20 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.str("REDIS_URL", default="")
 # A burst of events to one group must queue, not be dropped (the in-memory layer's own default is 100).
 CHANNEL_CAPACITY = env.int("CHANNEL_CAPACITY", default=5000)
+# Seconds a Redis read may take: above channels_redis's 5-second blocking read, so an idle socket
+# is never mistaken for a dead server.
+REDIS_SOCKET_TIMEOUT = env.int("REDIS_SOCKET_TIMEOUT", default=30)
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": CHANNEL_CAPACITY, "expiry": 60},
+            "CONFIG": {
+                # channels_redis waits 5 s on a blocking read for each socket's messages; redis-py 8
+                # times out socket reads after 5 s by default, which closed idle sockets with 1011.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": REDIS_SOCKET_TIMEOUT}],
+                "capacity": CHANNEL_CAPACITY,
+                "expiry": 60,
+            },
         }
     }
 else:
