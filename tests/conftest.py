@@ -5,6 +5,22 @@ from unittest import mock
 import pytest
 from django.db import connection
 
+# Fixture modules the folders' conftest.py files import: their asserts explain themselves as a conftest's do.
+pytest.register_assert_rewrite("tests.worlds", "tests.page_fixtures")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One line saying how many cells of the authorization matrix (tests/authorization/) ran."""
+    outcomes = {"passed": 0, "failed": 0}
+    for outcome in outcomes:
+        for report in terminalreporter.stats.get(outcome, []):
+            if report.when == "call" and "authorization/test_" in report.nodeid and "[" in report.nodeid:
+                outcomes[outcome] += 1
+    if sum(outcomes.values()):
+        terminalreporter.write_line(
+            f"authorization matrix: {sum(outcomes.values())} cells checked, {outcomes['failed']} failed"
+        )
+
 
 @pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):

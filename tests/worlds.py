@@ -5,6 +5,9 @@ cells of the authorization matrix, each run in a savepoint) and ``live_matrix_wo
 for the transactional WebSocket cells) add what the matrix's last three roles need: a user of both
 the coordination and the receiving partner, a partner whose referral lost its consent, and the
 unrelated organisation's admin with a service of its own.
+
+The conftest.py of each folder whose tests use them imports these fixtures (with the autouse
+``_fresh_throttle_cache``); tests import ``ROLES`` and ``World`` from here.
 """
 
 import datetime
@@ -37,21 +40,9 @@ ROLES = (
 )
 
 
-def pytest_terminal_summary(terminalreporter):
-    """One line saying how many cells of the authorization matrix (test_authorization_*.py) ran."""
-    outcomes = {"passed": 0, "failed": 0}
-    for outcome in outcomes:
-        for report in terminalreporter.stats.get(outcome, []):
-            if report.when == "call" and "/test_authorization_" in report.nodeid and "[" in report.nodeid:
-                outcomes[outcome] += 1
-    if sum(outcomes.values()):
-        terminalreporter.write_line(
-            f"authorization matrix: {sum(outcomes.values())} cells checked, {outcomes['failed']} failed"
-        )
-
-
 @pytest.fixture(autouse=True)
 def _fresh_throttle_cache():
+    """Autouse where a conftest.py imports it: every test starts and ends with an empty cache (throttle counts)."""
     cache.clear()
     yield
     cache.clear()

@@ -1,8 +1,8 @@
 """Every entry point × every role, one test per cell, with the expected answer written out.
 
 Entry points: every /api/v1/ endpoint (and the open schema pages), every page of
-network/page_urls.py. The two WebSockets have their own matrix in test_authorization_sockets.py.
-The roles are ``ROLES`` of tests/api/conftest.py, in the order of the table's columns.
+network/page_urls.py. The two WebSockets have their own matrix in test_sockets.py.
+The roles are ``ROLES`` of tests/worlds.py, in the order of the table's columns.
 
 All the cells of this module share one ``matrix_world``; each runs in a savepoint that is rolled
 back, so every cell sees the same world: the ``referral`` still sent, the ``accepted`` one still
@@ -27,7 +27,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from referrals.models import Activity, Referral
-from tests.api.conftest import ROLES
+from tests.worlds import ROLES
 
 pytestmark = pytest.mark.django_db
 

@@ -1,3 +1,9 @@
+"""Fixtures of the page (server-rendered view) tests, imported by the conftest.py of the folders that hold them.
+
+``_static_root`` is autouse wherever it is imported: by a conftest.py for its folder, by a test module for
+itself alone.
+"""
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext

@@ -6,7 +6,7 @@ user who may not follow that stream. The referral's stream carries its notes, so
 open it: a coordinator, or a partner whose grant went with a consent withdrawal, is refused.
 
 The consumers read the database from their own threads: each cell is a transactional test with its
-own committed ``live_matrix_world`` (tests/api/conftest.py), so keep this table small.
+own committed ``live_matrix_world`` (tests/worlds.py), so keep this table small.
 """
 
 import re
@@ -14,8 +14,8 @@ import re
 import pytest
 
 from messaging.routing import websocket_urlpatterns
-from tests.api.conftest import ROLES
 from tests.messaging.conftest import closed_with, open_socket
+from tests.worlds import ROLES
 
 OPEN = "open"
 

@@ -1,0 +1,61 @@
+"""The partner's inbox: the referrals addressed to its organisation."""
+
+import pytest
+
+from tests.partners.factories import OrganisationFactory, member_of
+from tests.referrals.factories import ReferralFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def bge():
+    return OrganisationFactory(name="BGE Champagne")
+
+
+@pytest.fixture
+def referral(bge):
+    return ReferralFactory(to_organisation=bge, motive="Montage du projet")
+
+
+def test_inbox_lists_the_referrals_addressed_to_the_organisation(client, bge, referral):
+    other = ReferralFactory()
+    client.force_login(referral.receiver)
+
+    page = client.get("/orientations/recues/").content.decode()
+
+    assert f'data-referral="{referral.uuid}"' in page
+    assert f'data-referral="{other.uuid}"' not in page
+    assert 'data-ws-path="/ws/inbox/"' in page
+    assert "nouvelle" in page
+
+
+def test_inbox_filters_by_status(client, bge, referral):
+    accepted = ReferralFactory(to_organisation=bge, accepted=True)
+    client.force_login(referral.receiver)
+
+    page = client.get("/orientations/recues/", {"status": "accepted"}).content.decode()
+
+    assert f'data-referral="{accepted.uuid}"' in page
+    assert f'data-referral="{referral.uuid}"' not in page
+
+
+def test_inbox_query_count_does_not_grow_with_rows(client, bge, count_queries, django_assert_num_queries):
+    staff = member_of(bge)
+    client.force_login(staff)
+    for _ in range(2):
+        ReferralFactory(to_organisation=bge, receiver=staff)
+    few = count_queries(client, "/orientations/recues/")
+    for path in ({}, {"accepted": True}, {"in_progress": True}) * 3 + ({},):
+        ReferralFactory(to_organisation=bge, receiver=staff, **path)
+
+    with django_assert_num_queries(few):
+        response = client.get("/orientations/recues/")
+
+    assert len(response.context["page"]) == 12
+
+
+def test_advisor_cannot_open_the_inbox(client, referral):
+    client.force_login(referral.project_holder.created_by)
+
+    assert client.get("/orientations/recues/").status_code == 403
