@@ -9,7 +9,7 @@
 - ``Side``: what that side may do (the transitions, notes) and see (the person's identity and
   contact, the free texts, the notes, the ``previous`` link). A viewer who sees the referral
   without a side (a coordinator, the network admin) sees the pipeline facts only.
-- ``party_q`` and ``event_audience_q``: the same rule as database filters, for lists and streams.
+- ``event_audience_q``, ``side_events_q``, ``note_audience_q``: the same rule as database filters.
 - ``holder_access(user, holder)``: what a requester may see and do of a person.
 
 Pages, API views, serializers, consumers, notes, notifications and templates ask here; no other
@@ -35,7 +35,6 @@ SYSTEM = "system"
 # What each side is granted on a referral it is party to (referrals/permissions.py grants them).
 SENDER_PERMISSIONS = ("view_referral", "cancel_referral", "add_note_referral")
 RECEIVER_PERMISSIONS = ("view_referral", "change_referral", "add_note_referral")
-SIDE_PERMISSIONS = {SENDER: SENDER_PERMISSIONS, RECEIVER: RECEIVER_PERMISSIONS}
 
 
 @dataclass(frozen=True)
@@ -321,13 +320,6 @@ def _party_grant(user, referral_ref, organisation_ref=None):
     if organisation_ref is not None:
         grants = grants.filter(group__organisation__id=organisation_ref)
     return Exists(grants.filter(group__organisation__is_active=True))
-
-
-def party_q(user, prefix: str = "") -> Q:
-    """Referrals (reached through ``prefix``, e.g. ``"referral__"``) on which ``user`` has a side."""
-    if user is None or not user.is_authenticated or not user.is_active:
-        return Q(pk__in=[])
-    return Q(_party_grant(user, OuterRef(f"{prefix}pk" if prefix else "pk")))
 
 
 def event_audience_q(user, *, prefix: str = "") -> Q:
