@@ -35,8 +35,15 @@ def inbox_events_for(user, *, after: int, before: int | None = None):
     return events.order_by("id")
 
 
-def last_event_id() -> int:
-    return Event.objects.order_by("-id").values_list("id", flat=True).first() or 0
+def last_event_id(*, referral=None, project_holder=None) -> int:
+    """The newest event id of the stream (of one referral, or of one person's referrals), 0 if none:
+    where a socket or a page's live script starts from."""
+    events = Event.objects.all()
+    if referral is not None:
+        events = events.filter(referral=referral)
+    if project_holder is not None:
+        events = events.filter(referral__project_holder=project_holder)
+    return events.order_by("-id").values_list("id", flat=True).first() or 0
 
 
 def notifications_of(user, *, unread_only: bool = False):

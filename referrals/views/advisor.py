@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from messaging.models import Event
+from messaging.selectors import last_event_id
 from network.errors import DomainError
 from partners.acting import organisation_page
 from partners.models import Organisation
@@ -34,7 +34,7 @@ from ..selectors import (
     project_holders_visible_to,
     referrals_visible_to,
 )
-from .lists import last_event_id, page_of, referral_list_page
+from .lists import page_of, referral_list_page
 
 CITESLAB = Organisation.Kind.CITESLAB
 
@@ -120,7 +120,7 @@ def _holder_page(request, holder, *, consent_form=None, withdraw_errors=None, st
         "consent_form": consent_form or ConsentForm(),
         "withdraw_form": WithdrawConsentForm(),
         "withdraw_errors": withdraw_errors or {},
-        "last_event_id": last_event_id(Event.objects.filter(referral__project_holder=holder)),
+        "last_event_id": last_event_id(project_holder=holder),
     }
     return render(request, "referrals/holder_detail.html", context, status=status)
 

@@ -1,10 +1,10 @@
 """What the list pages share: pagination, the status filter and the live script's starting point."""
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Max
+from django.db.models import Count
 from django.shortcuts import render
 
-from messaging.models import Event
+from messaging.selectors import last_event_id
 
 from ..models import Referral
 from ..selectors import referrals_visible_to
@@ -14,12 +14,6 @@ PAGE_SIZE = 25
 
 def page_of(request, queryset):
     return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-
-
-def last_event_id(queryset=None) -> int:
-    """The newest event the page shows, so that the live script replays what came after it."""
-    queryset = Event.objects.all() if queryset is None else queryset
-    return queryset.aggregate(last=Max("id"))["last"] or 0
 
 
 def _status_counts(referrals) -> list[tuple[str, str, int]]:

@@ -11,8 +11,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from messaging.forms import NoteForm
-from messaging.models import Event, Note
-from messaging.selectors import notes_visible_to
+from messaging.models import Note
+from messaging.selectors import last_event_id, notes_visible_to
 from network.errors import DomainError
 from partners.acting import organisation_page
 from partners.selectors import active_members_of
@@ -21,7 +21,6 @@ from .. import services
 from ..forms import AcceptForm, CancelForm, CompleteForm, DeclineForm, add_domain_error
 from ..lifecycle import ACCEPT, CANCEL, COMPLETE, DECLINE, NOT_A_SIDE, START, side_of
 from ..selectors import referral_get_visible, referral_history
-from .lists import last_event_id
 
 
 def referral_page_response(request, referral, *, side=None, forms=None, status=200):
@@ -47,7 +46,7 @@ def referral_page_response(request, referral, *, side=None, forms=None, status=2
         "action_error": forms.get("error", ""),
         "notes": notes_visible_to(side) if side.sees_notes else Note.objects.none(),
         "history": referral_history(referral),
-        "last_event_id": last_event_id(Event.objects.filter(referral=referral)),
+        "last_event_id": last_event_id(referral=referral),
     }
     return render(request, "referrals/referral_detail.html", context, status=status)
 
