@@ -1,7 +1,7 @@
 """HTTP API of messaging under /api/v1/ (DRF); network/api_urls.py includes these urlpatterns.
 
 - ``referrals/<uuid>/notes/``: GET the notes the user may read, POST a note (idempotent by client_id);
-- ``notifications/``: GET the user's notifications, newest first (``?unread=true``);
+- ``notifications/``: GET the user's notifications, newest first (``?unread=true``), by cursor;
 - ``notifications/read/``: POST ``{"ids": [...]}`` or ``{"all": true}``;
 - ``notifications/email-preferences/``: GET, PATCH ``{"<event kind>": true|false}``.
 """
@@ -14,6 +14,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from network.api_access import FeedPagination
 from network.errors import ValidationFailed
 from referrals.lifecycle import side_of
 from referrals.selectors import referral_get_visible
@@ -120,6 +121,7 @@ class ReferralNotesView(generics.ListAPIView):
 )
 class NotificationListView(generics.ListAPIView):
     serializer_class = NotificationSerializer
+    pagination_class = FeedPagination
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

@@ -5,7 +5,8 @@ clients catch up from the database with ``?after=<event id>`` when they reconnec
 
 Event ids are the stream's commit order: ``event_append`` takes one transaction-scoped lock on
 PostgreSQL (SQLite serialises writers anyway), so an event never commits after one with a higher
-id. Each published message also names the previous event of the stream and of its referral, so a
+id. It does every read of the write first (who has access, who is told), so the lock covers only
+the event's insert, its notifications' insert and the commit. Each published message also names the previous event of the stream and of its referral, so a
 consumer can tell a late message from a gap and fill the gap from the database (see
 docs/decisions.md, "Real time: order and gaps").
 """
@@ -16,7 +17,7 @@ from network.realtime import inbox_group, publish_now, referral_group
 from referrals.lifecycle import organisations_with_access
 
 from .models import Event
-from .notifications import event_notify
+from .notifications import event_delivery, event_notify
 from .payloads import SHAPES
 
 # pg_advisory_xact_lock key of the event stream ("RELAIS" in ASCII).
@@ -72,22 +73,22 @@ def event_append(
     """
     if kind not in SHAPES or set(data) != SHAPES[kind]:
         raise ValueError(f"{kind} data has keys {sorted(data)}, not {sorted(SHAPES.get(kind, ()))}")
-    _lock_stream()
-    previous = _last_id(Event.objects.all())
-    previous_in_referral = _last_id(Event.objects.filter(referral_id=referral.pk))
     payload = {
         "referral": str(referral.uuid),
         "organisations": organisations_with_access(referral),
         "data": data,
     }
-    fields = {"kind": kind, "referral": referral, "audience_organisation": audience_organisation, "payload": payload}
+    event = Event(kind=kind, referral=referral, audience_organisation=audience_organisation, payload=payload)
     if at is not None:
-        fields["created_at"] = at
-    event = Event.objects.create(**fields)
-    event.stream_previous = previous
-    event.stream_previous_in_referral = previous_in_referral
+        event.created_at = at
+    # Every read first; the lock is held from here to the commit, so only the event's own rows follow.
+    delivery = event_delivery(event, referral=referral, actor=actor, actor_organisation=actor_organisation)
+    _lock_stream()
+    event.stream_previous = _last_id(Event.objects.all())
+    event.stream_previous_in_referral = _last_id(Event.objects.filter(referral_id=referral.pk))
+    event.save(force_insert=True)
     transaction.on_commit(lambda: event_publish(event))
-    event_notify(event, referral=referral, actor=actor, actor_organisation=actor_organisation)
+    event_notify(event, delivery)
     return event
 
 

@@ -77,11 +77,16 @@ class Notification(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["-created_at", "-id"]
+        ordering = ["-id"]
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
         constraints = [
             models.UniqueConstraint(fields=["user", "event"], name="notification_unique_user_event"),
+        ]
+        # A user's feed newest first, all of it or the unread part, read from an index page by page.
+        indexes = [
+            models.Index(fields=["user", "-id"], name="notification_user_feed"),
+            models.Index(fields=["user", "-id"], condition=models.Q(read_at=None), name="notification_user_unread"),
         ]
 
     def __str__(self):

@@ -17,6 +17,7 @@ who has not turned that kind off (EmailOptOut), after the commit, without person
 
 import datetime
 import logging
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -71,28 +72,42 @@ def event_recipients(event: Event, referral, *, actor=None, actor_organisation=N
     return [u for u in users if u.pk != actor_id]
 
 
-def event_notify(event: Event, *, referral, actor=None, actor_organisation=None) -> list[Notification]:
-    """Write the Notification rows of ``event`` and schedule its e-mails for after the commit.
+@dataclass
+class Delivery:
+    """Who is told of one event: the users to notify and the e-mails to send after the commit."""
 
-    Must run inside the caller's transaction (event_append calls it): a rolled-back write
-    leaves no notification and sends no e-mail.
-    """
+    recipients: list
+    emails: list[EmailMessage]
+
+
+def event_delivery(event: Event, *, referral, actor=None, actor_organisation=None) -> Delivery:
+    """Work out who is told of ``event`` before it is saved: only reads, so event_append does them
+    before it takes the stream's lock."""
     recipients = event_recipients(event, referral, actor=actor, actor_organisation=actor_organisation)
-    if not recipients:
-        return []
-    notifications = Notification.objects.bulk_create(
-        [Notification(user=user, event=event, created_at=event.created_at) for user in recipients]
-    )
-    if datetime.datetime.now(datetime.UTC) - event.created_at > EMAIL_MAX_AGE:
-        return notifications
+    if not recipients or datetime.datetime.now(datetime.UTC) - event.created_at > EMAIL_MAX_AGE:
+        return Delivery(recipients, [])
     opted_out = set(
         EmailOptOut.objects.filter(user__in=[u.pk for u in recipients], kind=event.kind).values_list(
             "user_id", flat=True
         )
     )
-    messages = [_email(event, referral, user) for user in recipients if user.email and user.pk not in opted_out]
-    if messages:
-        transaction.on_commit(lambda: _send(messages, event.id))
+    emails = [_email(event, referral, user) for user in recipients if user.email and user.pk not in opted_out]
+    return Delivery(recipients, emails)
+
+
+def event_notify(event: Event, delivery: Delivery) -> list[Notification]:
+    """Write the Notification rows of the saved ``event`` and schedule its e-mails for after the commit.
+
+    Must run inside the caller's transaction (event_append calls it): a rolled-back write
+    leaves no notification and sends no e-mail.
+    """
+    if not delivery.recipients:
+        return []
+    notifications = Notification.objects.bulk_create(
+        [Notification(user=user, event=event, created_at=event.created_at) for user in delivery.recipients]
+    )
+    if delivery.emails:
+        transaction.on_commit(lambda: _send(delivery.emails, event.id))
     return notifications
 
 

@@ -5,7 +5,7 @@ currently hold a grant on their referral (``Side``, ``event_audience_q``), never
 sees the referral without a side of it (a coordinator).
 """
 
-from referrals.lifecycle import Side, event_audience_q, note_audience_q, side_events_q
+from referrals.lifecycle import Side, event_audience_q, note_audience_q, party_referral_ids, side_events_q
 
 from .models import EmailOptOut, Event, Note, Notification
 
@@ -29,7 +29,7 @@ def referral_events_for(side: Side, *, after: int, before: int | None = None):
 
 def inbox_events_for(user, *, after: int, before: int | None = None):
     """Events of every referral ``user`` is party to, that they may read, oldest first."""
-    events = Event.objects.filter(id__gt=after).filter(event_audience_q(user))
+    events = Event.objects.filter(id__gt=after, referral_id__in=party_referral_ids(user)).filter(event_audience_q(user))
     if before is not None:
         events = events.filter(id__lt=before)
     return events.order_by("id")
@@ -51,7 +51,7 @@ def notifications_of(user, *, unread_only: bool = False):
     notifications = Notification.objects.filter(user=user).filter(event_audience_q(user, prefix="event__"))
     if unread_only:
         notifications = notifications.filter(read_at=None)
-    return notifications.select_related("event")
+    return notifications.select_related("event").order_by("-id")
 
 
 def email_preferences_of(user) -> dict[str, bool]:

@@ -2,7 +2,8 @@
 
 - Bodies are JSON only, bounded in size (``API_MAX_BODY_BYTES``): an oversized body is refused
   with 413 before anything is parsed or written.
-- Lists are paginated by ``Pagination`` (``?page=``, ``?page_size=`` up to 200).
+- Lists are paginated by ``Pagination`` (``?page=``, ``?page_size=`` up to 200); feeds
+  (notifications) by ``FeedPagination`` (``?cursor=``, newest first, no count).
 - Errors have the shape ``{"detail": "…", "code": "…"}`` (network/errors.py); validation errors
   add one key per field with its messages. network/api_schema.py documents these error responses
   on every operation of the OpenAPI schema, so a generated client knows them.
@@ -57,6 +58,18 @@ def _refuse_constant(name):
 
 
 class Pagination(pagination.PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class FeedPagination(pagination.CursorPagination):
+    """A feed read newest first (notifications): ``next`` and ``previous`` cursors, no ``count``.
+
+    Counting a feed means checking every row a user was ever sent against what they may still
+    read; a cursor walks an index from the newest row and stops after one page.
+    """
+
+    ordering = "-id"
     page_size_query_param = "page_size"
     max_page_size = 200
 

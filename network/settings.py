@@ -1,8 +1,9 @@
 """Settings of Relais, read from the environment.
 
 Without any variable set, Relais runs on the embedded default: a SQLite file and the
-in-memory channel layer (one process). Production sets DATABASE_URL (PostgreSQL),
-REDIS_URL (channels_redis, shared by several daphne processes), SECRET_KEY and ALLOWED_HOSTS.
+in-memory channel layer (one process). Production sets DATABASE_URL (PostgreSQL, read through a
+connection pool per process: DATABASE_POOL_*), REDIS_URL (channels_redis, shared by several daphne
+processes), SECRET_KEY and ALLOWED_HOSTS.
 """
 
 from pathlib import Path
@@ -84,6 +85,23 @@ DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several writers (daphne threads, tests with threads) wait for the lock instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 20)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    # The lists' queries are short: compiling them took longer than running them (docs/benchmarks.md).
+    _options.setdefault("options", "-c jit=off")
+    if env.bool("DATABASE_POOL", default=True):
+        # Each daphne process borrows from a bounded pool: a burst of requests waits for a connection
+        # (up to DATABASE_POOL_TIMEOUT seconds) instead of opening one per thread until PostgreSQL's
+        # max_connections refuses them. Size it so that processes × max size < max_connections.
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections
+        _options.setdefault(
+            "pool",
+            {
+                "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=2),
+                "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=10),
+                "timeout": env.float("DATABASE_POOL_TIMEOUT", default=30.0),
+            },
+        )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")

@@ -60,6 +60,10 @@ class ProjectHolder(models.Model):
         ordering = ["last_name", "first_name", "id"]
         verbose_name = _("porteur de projet")
         verbose_name_plural = _("porteurs de projet")
+        indexes = [
+            models.Index(fields=["last_name", "first_name", "id"], name="holder_by_name"),
+            models.Index(fields=["-created_at", "-id"], name="holder_newest"),
+        ]
 
     def __str__(self):
         if self.erased_at:
@@ -199,7 +203,7 @@ class Referral(models.Model):
         related_name="next_referrals",
         verbose_name=_("orientation précédente"),
     )
-    created_at = models.DateTimeField(_("envoyée le"), default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(_("envoyée le"), default=timezone.now)
     first_viewed_at = models.DateTimeField(_("lue le"), null=True, blank=True)
     responded_at = models.DateTimeField(_("réponse le"), null=True, blank=True)
     closed_at = models.DateTimeField(_("clôturée le"), null=True, blank=True)
@@ -213,9 +217,12 @@ class Referral(models.Model):
             ("cancel_referral", _("Annuler l'orientation")),
             ("add_note_referral", _("Écrire une note sur l'orientation")),
         ]
+        # The lists' order (newest first) and their filters, each readable from an index a page at a time.
         indexes = [
+            models.Index(fields=["-created_at", "-id"], name="referral_newest"),
             models.Index(fields=["status", "created_at"], name="referral_status_created"),
             models.Index(fields=["to_organisation", "status"], name="referral_to_status"),
+            models.Index(fields=["from_organisation", "status"], name="referral_from_status"),
         ]
 
     def __str__(self):

@@ -1,13 +1,25 @@
 """Pipeline statistics: what the coordinator (and each organisation, for its own referrals) watches.
 
 Everything is computed in the database with aggregates over the scoping selector
-``referrals_visible_to``, in a fixed number of queries whatever the number of referrals: one per
-block of the result (status, partner, neighbourhood, response delays, overdue list, outcomes).
+``referrals_visible_to``, in a fixed number of queries whatever the number of referrals (see
+``pipeline_stats``); the overdue list is paged, never the whole backlog.
 """
 
 import datetime
 
-from django.db.models import Count, DateTimeField, DurationField, ExpressionWrapper, F, IntegerField, Q, QuerySet, Value
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    Count,
+    DateTimeField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Q,
+    QuerySet,
+    Value,
+)
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -104,29 +116,85 @@ def _percentile(sorted_values: list[float], fraction: float) -> float | None:
     return round(value, 2)
 
 
-def pipeline_stats(user, **filters) -> dict:
-    """Counts by status, partner and neighbourhood, response delays, overdue list and outcomes.
+OVERDUE_PAGE_SIZE = 50
+
+
+class PercentileCont(Aggregate):
+    """PostgreSQL's ordered-set aggregate ``percentile_cont(fraction) WITHIN GROUP (ORDER BY expr)``."""
+
+    function = "percentile_cont"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+
+    def __init__(self, expression, fraction: float, **extra):
+        super().__init__(expression, fraction=float(fraction), **extra)
+
+
+def response_delay():
+    return ExpressionWrapper(F("responded_at") - F("created_at"), output_field=DurationField())
+
+
+def _hours(value) -> float | None:
+    return None if value is None else round(value.total_seconds() / 3600, 2)
+
+
+def response_hours(scope: QuerySet) -> dict:
+    """Median and 90th percentile of the hours from sending to the first answer, and how many answers.
+
+    PostgreSQL computes them (percentile_cont over intervals); SQLite, the embedded default for one
+    CitésLab, has no percentile aggregate, so its delays are read and ranked here the same way.
+    """
+    answered = scope.filter(responded_at__isnull=False)
+    if connection.vendor == "postgresql":
+        row = answered.aggregate(
+            median=PercentileCont(response_delay(), 0.5, output_field=DurationField()),
+            p90=PercentileCont(response_delay(), 0.9, output_field=DurationField()),
+            count=Count("id"),
+        )
+        return {"median": _hours(row["median"]), "p90": _hours(row["p90"]), "count": row["count"]}
+    hours = sorted(
+        (responded - created).total_seconds() / 3600
+        for created, responded in answered.values_list("created_at", "responded_at")
+    )
+    return {"median": _percentile(hours, 0.5), "p90": _percentile(hours, 0.9), "count": len(hours)}
+
+
+def _overdue_late_count(now) -> Count:
+    """How many referrals of a group are still unanswered past their partner's SLA at ``now``."""
+    due_by = ExpressionWrapper(Value(now) - sla_duration(), output_field=DateTimeField())
+    return Count("id", filter=Q(status=Status.SENT, created_at__lte=due_by))
+
+
+def pipeline_stats(user, *, overdue_page: int = 1, **filters) -> dict:
+    """Counts by status, partner and neighbourhood, response delays, overdue referrals and outcomes.
 
     Scope is ``scoped_referrals(user, **filters)`` (same keyword filters): the whole network for a
-    coordinator, the sent or received referrals of the user's organisations otherwise. Six
-    queries, whatever the number of referrals.
+    coordinator, the sent or received referrals of the user's organisations otherwise. Four
+    aggregate queries (after the scope's own), whatever the number of referrals: partners ×
+    status × outcome (with the overdue count), neighbourhoods × status, response delays, and one
+    page of the overdue list.
 
     ``by_partner`` lists the receiving organisations that have referrals in the scope, by name;
     ``by_neighbourhood`` the holders' neighbourhoods by name, "Non renseigné" (id None) last;
     ``by_status`` and ``outcomes`` name every code, 0 when none. Delays are in hours from sending
     to the first answer (accept or decline), median and 90th percentile as percentile_cont.
+    ``overdue`` is page ``overdue_page`` (``OVERDUE_PAGE_SIZE`` rows, oldest first) of the
+    ``overdue_count`` referrals still unanswered past their partner's SLA.
     """
     now = timezone.now()
     scope = scoped_referrals(user, **filters).order_by()
 
     by_status = _empty_by_status()
-    for row in scope.values("status").annotate(n=Count("id")):
-        by_status[row["status"]] = row["n"]
-
+    outcomes = {code: 0 for code in Referral.Outcome.values}
+    overdue_count = 0
     partners: dict[int, dict] = {}
     partner_rows = scope.values(
-        "to_organisation_id", "to_organisation__name", "to_organisation__kind", "to_organisation__sla_days", "status"
-    ).annotate(n=Count("id"))
+        "to_organisation_id",
+        "to_organisation__name",
+        "to_organisation__kind",
+        "to_organisation__sla_days",
+        "status",
+        "outcome",
+    ).annotate(n=Count("id"), late=_overdue_late_count(now))
     for row in partner_rows:
         entry = partners.setdefault(
             row["to_organisation_id"],
@@ -136,11 +204,17 @@ def pipeline_stats(user, **filters) -> dict:
                 "kind": row["to_organisation__kind"],
                 "sla_days": row["to_organisation__sla_days"],
                 "total": 0,
+                "overdue": 0,
                 "by_status": _empty_by_status(),
             },
         )
         entry["by_status"][row["status"]] += row["n"]
         entry["total"] += row["n"]
+        entry["overdue"] += row["late"]
+        by_status[row["status"]] += row["n"]
+        overdue_count += row["late"]
+        if row["status"] == Status.COMPLETED and row["outcome"]:
+            outcomes[row["outcome"]] += row["n"]
 
     neighbourhoods: dict[int | None, dict] = {}
     neighbourhood_rows = scope.values(
@@ -160,12 +234,9 @@ def pipeline_stats(user, **filters) -> dict:
         entry["by_status"][row["status"]] += row["n"]
         entry["total"] += row["n"]
 
-    hours = sorted(
-        (responded - created).total_seconds() / 3600
-        for created, responded in scope.filter(responded_at__isnull=False).values_list("created_at", "responded_at")
-    )
-
-    overdue = []
+    pages = max(1, -(-overdue_count // OVERDUE_PAGE_SIZE))
+    overdue_page = min(max(1, overdue_page), pages)
+    first = (overdue_page - 1) * OVERDUE_PAGE_SIZE
     overdue_rows = (
         with_answer_due_at(scope)
         .filter(overdue_q(now))
@@ -177,24 +248,22 @@ def pipeline_stats(user, **filters) -> dict:
             "project_holder__neighbourhood__name",
             "created_at",
             "to_organisation__sla_days",
-        )
+        )[first : first + OVERDUE_PAGE_SIZE]
+        if overdue_count
+        else []
     )
-    for row in overdue_rows:
-        overdue.append(
-            {
-                "uuid": row["uuid"],
-                "from_organisation": row["from_organisation__name"],
-                "to_organisation": row["to_organisation__name"],
-                "project_holder_neighbourhood": row["project_holder__neighbourhood__name"],
-                "created_at": row["created_at"],
-                "days_waiting": (now - row["created_at"]).days,
-                "sla_days": row["to_organisation__sla_days"],
-            }
-        )
-
-    outcomes = {code: 0 for code in Referral.Outcome.values}
-    for row in scope.filter(status=Status.COMPLETED).exclude(outcome="").values("outcome").annotate(n=Count("id")):
-        outcomes[row["outcome"]] = row["n"]
+    overdue = [
+        {
+            "uuid": row["uuid"],
+            "from_organisation": row["from_organisation__name"],
+            "to_organisation": row["to_organisation__name"],
+            "project_holder_neighbourhood": row["project_holder__neighbourhood__name"],
+            "created_at": row["created_at"],
+            "days_waiting": (now - row["created_at"]).days,
+            "sla_days": row["to_organisation__sla_days"],
+        }
+        for row in overdue_rows
+    ]
 
     unnamed_last = sorted(neighbourhoods.values(), key=lambda e: (e["neighbourhood_id"] is None, e["neighbourhood"]))
     return {
@@ -202,11 +271,10 @@ def pipeline_stats(user, **filters) -> dict:
         "by_status": by_status,
         "by_partner": sorted(partners.values(), key=lambda e: e["organisation"]),
         "by_neighbourhood": unnamed_last,
-        "response_hours": {
-            "median": _percentile(hours, 0.5),
-            "p90": _percentile(hours, 0.9),
-            "count": len(hours),
-        },
+        "response_hours": response_hours(scope),
         "overdue": overdue,
+        "overdue_count": overdue_count,
+        "overdue_page": overdue_page,
+        "overdue_pages": pages,
         "outcomes": outcomes,
     }

@@ -23,6 +23,12 @@ class PipelineQuerySerializer(serializers.Serializer):
         min_value=1, max_value=MAX_ID, required=False, help_text=_("Quartier du porteur (id).")
     )
     partner_kind = serializers.ChoiceField(choices=PARTNER_KIND_CHOICES, required=False)
+    overdue_page = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_ID,
+        required=False,
+        help_text=_("Page de la liste des orientations en retard (50 par page, les plus anciennes d'abord)."),
+    )
 
     def validate(self, data):
         error = validate_period(data.get("date_from"), data.get("date_to"))
@@ -51,6 +57,7 @@ class PipelinePartnerSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Organisation.Kind.choices)
     sla_days = serializers.IntegerField()
     total = serializers.IntegerField()
+    overdue = serializers.IntegerField(help_text=_("Orientations sans réponse au-delà du délai du partenaire."))
     by_status = StatusCountsSerializer()
 
 
@@ -83,5 +90,8 @@ class PipelineSerializer(serializers.Serializer):
     by_partner = PipelinePartnerSerializer(many=True)
     by_neighbourhood = PipelineNeighbourhoodSerializer(many=True)
     response_hours = ResponseHoursSerializer()
-    overdue = OverdueReferralSerializer(many=True)
+    overdue = OverdueReferralSerializer(many=True, help_text=_("Une page de la liste (paramètre overdue_page)."))
+    overdue_count = serializers.IntegerField()
+    overdue_page = serializers.IntegerField()
+    overdue_pages = serializers.IntegerField()
     outcomes = OutcomeCountsSerializer()

@@ -2,7 +2,8 @@
 its intake activities."""
 
 from django.contrib import messages
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -44,19 +45,24 @@ def _followed_holder(request, uuid):
     return project_holder_get_visible(request.user, uuid, organisation=request.organisation, followed=True)
 
 
+def _count(rows):
+    """The number of ``rows`` (a correlated queryset grouped on one value), 0 when none."""
+    return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n")), 0)
+
+
 # --- project holders --------------------------------------------------------------------------
 
 
 @organisation_page(CITESLAB)
 def holder_list(request):
     query = request.GET.get("q", "").strip()
+    # Counted per row of the page (subqueries), not by joining every referral of every holder.
+    referrals = Referral.objects.filter(project_holder=OuterRef("pk")).order_by().values("project_holder")
     holders = (
         project_holders_visible_to(request.user, organisation=request.organisation, followed=True)
         .annotate(
-            referral_count=Count("referrals", distinct=True),
-            open_referral_count=Count(
-                "referrals", filter=Q(referrals__status__in=Referral.OPEN_STATUSES), distinct=True
-            ),
+            referral_count=_count(referrals),
+            open_referral_count=_count(referrals.filter(status__in=Referral.OPEN_STATUSES)),
         )
         .order_by("-created_at", "-id")
     )

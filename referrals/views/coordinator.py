@@ -17,6 +17,20 @@ def _status_row(label, entry: dict, *, hint="") -> dict:
     return {"label": label, "hint": hint, "total": entry["total"], "cells": cells}
 
 
+def _overdue_page(request) -> int:
+    try:
+        return max(1, int(request.GET.get("overdue_page", "1")))
+    except ValueError:
+        return 1
+
+
+def _overdue_page_link(request, page: int) -> str:
+    """The dashboard's address with its filters, on another page of the overdue list."""
+    query = request.GET.copy()
+    query["overdue_page"] = page
+    return "?" + query.urlencode()
+
+
 @organisation_page(Organisation.Kind.COORDINATION)
 def dashboard(request):
     form = DashboardFilterForm(request.GET or None)
@@ -29,7 +43,7 @@ def dashboard(request):
             "neighbourhood": data["neighbourhood"],
             "partner_kind": data["partner_kind"] or None,
         }
-    stats = pipeline_stats(request.user, **filters)
+    stats = pipeline_stats(request.user, overdue_page=_overdue_page(request), **filters)
     status_labels = dict(Referral.Status.choices)
     sla_days = expected_response_days(stats["by_partner"])
     delay_bars, sla_x = charts.delays(stats["response_hours"], sla_days)
@@ -49,6 +63,12 @@ def dashboard(request):
             _status_row(p["organisation"], p, hint=Organisation.Kind(p["kind"]).label) for p in stats["by_partner"]
         ],
         "neighbourhood_rows": [_status_row(n["neighbourhood"], n) for n in stats["by_neighbourhood"]],
+        "overdue_previous": _overdue_page_link(request, stats["overdue_page"] - 1) if stats["overdue_page"] > 1 else "",
+        "overdue_next": (
+            _overdue_page_link(request, stats["overdue_page"] + 1)
+            if stats["overdue_page"] < stats["overdue_pages"]
+            else ""
+        ),
     }
     status = 400 if form.is_bound and not form.is_valid() else 200
     return render(request, "referrals/dashboard.html", context, status=status)

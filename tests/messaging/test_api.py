@@ -138,7 +138,7 @@ def test_notes_are_listed_in_a_constant_number_of_queries(network, referral, dja
     for total in (2, 12):
         while Note.objects.count() < total:
             note_post(referral=referral, actor=network.receiver, organisation=network.partner, body="Note")
-        with django_assert_num_queries(4) as captured:
+        with django_assert_num_queries(5) as captured:
             response = client.get(notes_url(referral))
         assert response.json()["count"] == total
         counts.append(len(captured))
@@ -163,7 +163,7 @@ def test_notifications_list_the_users_events_newest_first_and_unread_ones(networ
 
     listed = client.get("/api/v1/notifications/").json()
 
-    assert listed["count"] == 2
+    assert (listed["next"], listed["previous"]) == (None, None)
     assert [n["event"]["type"] for n in listed["results"]] == ["note.created", "referral.status_changed"]
     assert listed["results"][0]["event"]["data"]["body"] == "Bienvenue"
     assert listed["results"][0]["read_at"] is None
@@ -173,7 +173,7 @@ def test_notifications_list_the_users_events_newest_first_and_unread_ones(networ
     unread = client.get("/api/v1/notifications/?unread=true").json()
     assert [n["event"]["type"] for n in unread["results"]] == ["referral.status_changed"]
     assert client.post("/api/v1/notifications/read/", {"all": True}, format="json").json() == {"updated": 1}
-    assert client.get("/api/v1/notifications/?unread=1").json()["count"] == 0
+    assert client.get("/api/v1/notifications/?unread=1").json()["results"] == []
 
 
 def test_nobody_marks_or_sees_someone_elses_notifications(network, referral):
@@ -184,7 +184,7 @@ def test_nobody_marks_or_sees_someone_elses_notifications(network, referral):
     assert response.json() == {"updated": 0}
     theirs.refresh_from_db()
     assert theirs.read_at is None
-    assert client_for(network.advisor).get("/api/v1/notifications/").json()["count"] == 0
+    assert client_for(network.advisor).get("/api/v1/notifications/").json()["results"] == []
 
 
 @pytest.mark.parametrize(
@@ -212,11 +212,31 @@ def test_notifications_are_listed_in_a_constant_number_of_queries(network, djang
     for total in (2, 12):
         while Notification.objects.filter(user=network.receiver).count() < total:
             ReferralFactory(to_organisation=network.partner, receiver=network.colleague)
-        with django_assert_num_queries(2) as captured:
+        with django_assert_num_queries(1) as captured:  # one page, no count
             response = client.get("/api/v1/notifications/")
-        assert response.json()["count"] == total
+        assert len(response.json()["results"]) == total
         counts.append(len(captured))
     assert counts[0] == counts[1]
+
+
+def test_the_notification_feed_is_paged_by_cursor_newest_first(network):
+    for _ in range(5):
+        ReferralFactory(to_organisation=network.partner, receiver=network.colleague)
+    newest_first = list(Notification.objects.filter(user=network.receiver).order_by("-id").values_list("id", flat=True))
+    client = client_for(network.receiver)
+
+    first = client.get("/api/v1/notifications/?page_size=2").json()
+    second = client.get(first["next"]).json()
+    third = client.get(second["next"]).json()
+
+    assert [[n["id"] for n in page["results"]] for page in (first, second, third)] == [
+        newest_first[0:2],
+        newest_first[2:4],
+        newest_first[4:5],
+    ]
+    assert "count" not in first
+    assert first["previous"] is None and third["next"] is None
+    assert [n["id"] for n in client.get(third["previous"]).json()["results"]] == newest_first[2:4]
 
 
 def test_a_withdrawn_referral_leaves_the_partners_notifications(network, referral):
@@ -224,7 +244,7 @@ def test_a_withdrawn_referral_leaves_the_partners_notifications(network, referra
 
     listed = client_for(network.receiver).get("/api/v1/notifications/").json()
 
-    assert listed["count"] == 0
+    assert listed["results"] == []
 
 
 # --- e-mail preferences ----------------------------------------------------------------------------

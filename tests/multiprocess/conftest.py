@@ -126,9 +126,8 @@ def database_url() -> str:
     credentials = quote(db["USER"] or "")
     if db["PASSWORD"]:
         credentials += ":" + quote(db["PASSWORD"])
-    # Persistent connections, as README recommends for daphne: a fresh PostgreSQL backend pays
-    # tens of milliseconds warming its catalog caches on its first queries.
-    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}?conn_max_age=60"
+    # Each daphne process reads through its own connection pool (network/settings.py).
+    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @pytest.fixture

@@ -73,6 +73,28 @@ async def test_a_note_posted_on_one_process_reaches_a_client_of_the_other_within
         )
 
 
+# channels_redis blocks 5 s on each read of a socket's channel; redis-py 8 timed reads out after 5 s
+# too, which closed every idle socket with 1011. The layer now reads with REDIS_SOCKET_TIMEOUT (30 s).
+IDLE_SECONDS = 35
+
+
+async def test_a_socket_idle_past_the_redis_read_timeouts_still_receives_from_the_other_process(cluster):
+    (first, second), network, referral, tokens = cluster
+    async with open_ws(second, f"/ws/referrals/{referral.uuid}/", tokens[network.receiver]) as reader:
+        with pytest.raises(TimeoutError):
+            await next_message(reader, timeout=IDLE_SECONDS)
+
+        status, note = await asyncio.to_thread(post_note, first, referral, tokens[network.advisor], "Toujours là ?")
+        event = await next_message(reader, timeout=2.0)
+
+    assert status == 201
+    assert (event["type"], event["data"]["uuid"], event["data"]["body"]) == (
+        "note.created",
+        note["uuid"],
+        "Toujours là ?",
+    )
+
+
 async def test_with_redis_stopped_a_note_is_stored_and_a_reconnecting_client_catches_up(cluster, redis_server):
     (first, second), network, referral, tokens = cluster
     path = f"/ws/referrals/{referral.uuid}/"

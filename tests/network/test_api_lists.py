@@ -45,22 +45,24 @@ def add_rows(world, count):
 
 
 # (role, url, queries): token lookup + count + page (+ one per prefetched relation, + the scope's own reads);
-# a referral list also reads the viewer's side of every referral of the page, in one query, and an
-# activity list the caller's organisations (whose activities' notes they read).
+# a referral's scope first reads the viewer's Groups (does one see every referral?), a referral list
+# also reads the viewer's side of every referral of the page, in one query, and an activity list the
+# caller's organisations (whose activities' notes they read).
 LISTS = [
-    ("coordinator", "/api/v1/referrals/", 4),
-    ("advisor", "/api/v1/referrals/?status=accepted&overdue=false", 4),
-    ("receiver_staff", "/api/v1/referrals/?to_organisation={partner}", 4),
+    ("coordinator", "/api/v1/referrals/", 5),
+    ("advisor", "/api/v1/referrals/?status=accepted&overdue=false", 5),
+    ("receiver_staff", "/api/v1/referrals/?to_organisation={partner}", 5),
     ("advisor", "/api/v1/project-holders/", 3),
     ("advisor", "/api/v1/project-holders/{holder}/consents/", 6),
-    ("coordinator", "/api/v1/referrals/{referral}/events/", 5),
+    ("coordinator", "/api/v1/referrals/{referral}/events/", 6),
     ("advisor", "/api/v1/activities/", 6),
     ("coordinator", "/api/v1/activities/", 6),
     ("advisor", "/api/v1/organisations/", 3),
     ("receiver_staff", "/api/v1/organisations/{partner}/members/", 5),
     ("advisor", "/api/v1/services/?kind=creation", 4),
     ("advisor", "/api/v1/neighbourhoods/", 3),
-    ("coordinator", "/api/v1/pipeline/", 7),
+    ("coordinator", "/api/v1/pipeline/", 5),  # no overdue referral here: its page is not read
+    ("receiver_staff", "/api/v1/notifications/", 2),
 ]
 
 
@@ -75,8 +77,10 @@ def test_query_count_does_not_grow_with_rows(world, django_assert_num_queries, r
     with django_assert_num_queries(queries):
         large = client.get(url)
     assert small.status_code == large.status_code == 200
-    if "results" in small.json():
+    if "count" in small.json():
         assert large.json()["count"] >= small.json()["count"]
+    elif "results" in small.json():  # a feed (cursor, no count)
+        assert len(large.json()["results"]) >= len(small.json()["results"]) > 0
 
 
 def test_lists_are_paginated_with_a_bounded_page_size(world):
@@ -178,7 +182,7 @@ def test_activities_are_seen_by_their_organisation_and_the_coordinator(world):
 @pytest.mark.parametrize(
     ("role", "url", "queries"),
     [
-        ("coordinator", "/api/v1/referrals/", 4),
+        ("coordinator", "/api/v1/referrals/", 5),
         ("advisor", "/api/v1/project-holders/", 3),
         ("advisor", "/api/v1/activities/", 6),
         ("advisor", "/api/v1/services/", 4),
