@@ -35,6 +35,23 @@ def test_the_overdue_list_names_referrals_unanswered_past_the_sla(world):
     assert [row["uuid"] for row in stats["overdue"]] == [str(world.referral.uuid)]
     assert stats["overdue"][0]["days_waiting"] == 11
     assert stats["overdue"][0]["sla_days"] == 10
+    assert (stats["overdue_count"], stats["overdue_page"], stats["overdue_pages"]) == (1, 1, 1)
+    assert {p["organisation"]: p["overdue"] for p in stats["by_partner"]} == {"BGE Champagne": 1}
+
+
+def test_the_overdue_list_is_read_a_page_at_a_time(world, monkeypatch):
+    monkeypatch.setattr("referrals.pipeline.OVERDUE_PAGE_SIZE", 1)
+    world.send(2)
+    client = world.client("coordinator")
+    with time_machine.travel(timezone.now() + datetime.timedelta(days=11), tick=False):
+        pages = [client.get(f"/api/v1/pipeline/?overdue_page={page}").json() for page in (1, 2, 3)]
+        refused = client.get("/api/v1/pipeline/?overdue_page=0")
+
+    assert [stats["overdue_page"] for stats in pages] == [1, 2, 3]
+    assert {stats["overdue_count"] for stats in pages} == {3}
+    assert len({stats["overdue"][0]["uuid"] for stats in pages}) == 3
+    assert refused.status_code == 400
+    assert "overdue_page" in refused.json()
 
 
 def test_filters_and_their_validation(world):

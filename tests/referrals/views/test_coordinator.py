@@ -102,3 +102,22 @@ def test_partner_cannot_open_the_dashboard(client):
     client.force_login(member_of(OrganisationFactory()))
 
     assert client.get("/pilotage/").status_code == 403
+
+
+def test_the_overdue_list_is_paged_and_its_links_keep_the_filters(client, coordinator, monkeypatch):
+    monkeypatch.setattr("referrals.pipeline.OVERDUE_PAGE_SIZE", 2)
+    employment = OrganisationFactory(employment=True)
+    for _ in range(5):
+        overdue_referral(to_organisation=employment)
+    overdue_referral()  # a creation partner's, filtered out below
+
+    response = client.get("/pilotage/", {"partner_kind": "employment", "overdue_page": "2"})
+    page = response.content.decode()
+
+    assert response.context["stats"]["overdue_count"] == 5
+    assert len(response.context["stats"]["overdue"]) == 2
+    assert "Orientations en retard (5)" in page
+    assert "Page 2 sur 3" in page
+    assert 'href="?partner_kind=employment&amp;overdue_page=1#overdue-title" rel="prev"' in page
+    assert 'href="?partner_kind=employment&amp;overdue_page=3#overdue-title" rel="next"' in page
+    assert client.get("/pilotage/", {"overdue_page": "deux"}).context["stats"]["overdue_page"] == 1
