@@ -24,6 +24,8 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, pagination, parsers, status, throttling
 from rest_framework.settings import api_settings
 
+from .paging import IdsFirstPaginator
+
 DEFAULT_MAX_BODY_BYTES = 256 * 1024
 
 
@@ -58,6 +60,7 @@ def _refuse_constant(name):
 
 
 class Pagination(pagination.PageNumberPagination):
+    django_paginator_class = IdsFirstPaginator
     page_size_query_param = "page_size"
     max_page_size = 200
 

@@ -87,8 +87,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 20)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     _options = DATABASES["default"].setdefault("OPTIONS", {})
-    # The lists' queries are short: compiling them took longer than running them (docs/benchmarks.md).
-    _options.setdefault("options", "-c jit=off")
+    # The lists' queries are short. JIT compiling took longer than running them; and planning a
+    # select_related join of ten tables in every join order took longer than running it, where the
+    # order Django writes (the listed table first, then each relation) is the right one.
+    _options.setdefault("options", "-c jit=off -c join_collapse_limit=1")
     if env.bool("DATABASE_POOL", default=True):
         # Each daphne process borrows from a bounded pool: a burst of requests waits for a connection
         # (up to DATABASE_POOL_TIMEOUT seconds) instead of opening one per thread until PostgreSQL's

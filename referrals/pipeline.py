@@ -168,10 +168,12 @@ def pipeline_stats(user, *, overdue_page: int = 1, **filters) -> dict:
     """Counts by status, partner and neighbourhood, response delays, overdue referrals and outcomes.
 
     Scope is ``scoped_referrals(user, **filters)`` (same keyword filters): the whole network for a
-    coordinator, the sent or received referrals of the user's organisations otherwise. Four
-    aggregate queries (after the scope's own), whatever the number of referrals: partners ×
-    status × outcome (with the overdue count), neighbourhoods × status, response delays, and one
-    page of the overdue list.
+    coordinator, the sent or received referrals of the user's organisations otherwise. A fixed
+    number of queries (after the scope's own), whatever the number of referrals. The aggregates
+    group on the referral's own columns (a hash of a few thousand groups); the names of the
+    partners and neighbourhoods, a few dozen rows, are read apart: partners × status × outcome,
+    the partners, the overdue count by partner (``sent`` referrals only), neighbourhoods × status,
+    the neighbourhoods, response delays, and one page of the overdue list.
 
     ``by_partner`` lists the receiving organisations that have referrals in the scope, by name;
     ``by_neighbourhood`` the holders' neighbourhoods by name, "Non renseigné" (id None) last;
@@ -185,54 +187,43 @@ def pipeline_stats(user, *, overdue_page: int = 1, **filters) -> dict:
 
     by_status = _empty_by_status()
     outcomes = {code: 0 for code in Referral.Outcome.values}
-    overdue_count = 0
     partners: dict[int, dict] = {}
-    partner_rows = scope.values(
-        "to_organisation_id",
-        "to_organisation__name",
-        "to_organisation__kind",
-        "to_organisation__sla_days",
-        "status",
-        "outcome",
-    ).annotate(n=Count("id"), late=_overdue_late_count(now))
-    for row in partner_rows:
+    for row in scope.values("to_organisation_id", "status", "outcome").annotate(n=Count("id")):
         entry = partners.setdefault(
             row["to_organisation_id"],
-            {
-                "organisation_id": row["to_organisation_id"],
-                "organisation": row["to_organisation__name"],
-                "kind": row["to_organisation__kind"],
-                "sla_days": row["to_organisation__sla_days"],
-                "total": 0,
-                "overdue": 0,
-                "by_status": _empty_by_status(),
-            },
+            {"organisation_id": row["to_organisation_id"], "total": 0, "overdue": 0, "by_status": _empty_by_status()},
         )
         entry["by_status"][row["status"]] += row["n"]
         entry["total"] += row["n"]
-        entry["overdue"] += row["late"]
         by_status[row["status"]] += row["n"]
-        overdue_count += row["late"]
         if row["status"] == Status.COMPLETED and row["outcome"]:
             outcomes[row["outcome"]] += row["n"]
+    if partners:
+        for organisation in Organisation.objects.filter(pk__in=partners).only("name", "kind", "sla_days"):
+            partners[organisation.pk].update(
+                organisation=organisation.name, kind=organisation.kind, sla_days=organisation.sla_days
+            )
+    late_rows = (
+        scope.filter(status=Status.SENT).values("to_organisation_id").annotate(late=_overdue_late_count(now))
+        if by_status[Status.SENT]
+        else []
+    )
+    for row in late_rows:
+        partners[row["to_organisation_id"]]["overdue"] = row["late"]
+    overdue_count = sum(entry["overdue"] for entry in partners.values())
 
     neighbourhoods: dict[int | None, dict] = {}
-    neighbourhood_rows = scope.values(
-        "project_holder__neighbourhood_id", "project_holder__neighbourhood__name", "status"
-    ).annotate(n=Count("id"))
-    for row in neighbourhood_rows:
+    for row in scope.values("project_holder__neighbourhood_id", "status").annotate(n=Count("id")):
         key = row["project_holder__neighbourhood_id"]
         entry = neighbourhoods.setdefault(
             key,
-            {
-                "neighbourhood_id": key,
-                "neighbourhood": row["project_holder__neighbourhood__name"] if key is not None else _("Non renseigné"),
-                "total": 0,
-                "by_status": _empty_by_status(),
-            },
+            {"neighbourhood_id": key, "neighbourhood": _("Non renseigné"), "total": 0, "by_status": _empty_by_status()},
         )
         entry["by_status"][row["status"]] += row["n"]
         entry["total"] += row["n"]
+    named = [key for key in neighbourhoods if key is not None]
+    for neighbourhood_id, name in Neighbourhood.objects.filter(pk__in=named).values_list("pk", "name") if named else []:
+        neighbourhoods[neighbourhood_id]["neighbourhood"] = name
 
     pages = max(1, -(-overdue_count // OVERDUE_PAGE_SIZE))
     overdue_page = min(max(1, overdue_page), pages)

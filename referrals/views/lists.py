@@ -1,10 +1,10 @@
 """What the list pages share: pagination, the status filter and the live script's starting point."""
 
-from django.core.paginator import Paginator
 from django.db.models import Count
 from django.shortcuts import render
 
 from messaging.selectors import last_event_id
+from network.paging import IdsFirstPaginator
 
 from ..models import Referral
 from ..selectors import referrals_visible_to
@@ -13,7 +13,7 @@ PAGE_SIZE = 25
 
 
 def page_of(request, queryset):
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    return IdsFirstPaginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 def _status_counts(referrals) -> list[tuple[str, str, int]]:

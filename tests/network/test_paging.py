@@ -1,0 +1,38 @@
+"""network/paging.py: a page's ids first, then its rows, in the list's order."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from network.paging import IdsFirstPaginator
+from partners.models import Neighbourhood
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def neighbourhoods():
+    return [Neighbourhood.objects.create(name=name, commune="Troyes") for name in "EDCBAGF"]
+
+
+def test_pages_keep_the_lists_order_and_read_ids_then_rows(neighbourhoods):
+    rows = Neighbourhood.objects.order_by("-name")
+    paginator = IdsFirstPaginator(rows, 3)
+
+    with CaptureQueriesContext(connection) as queries:
+        pages = [[n.name for n in paginator.page(number)] for number in (1, 2, 3)]
+
+    assert pages == [["G", "F", "E"], ["D", "C", "B"], ["A"]]
+    count, *reads = [q["sql"] for q in queries.captured_queries]
+    assert "COUNT" in count and len(reads) == 6  # per page: the ids, then the rows
+    assert all(" IN (" in sql for sql in reads[1::2])
+
+
+def test_a_page_out_of_range_is_the_last_one_with_get_page(neighbourhoods):
+    page = IdsFirstPaginator(Neighbourhood.objects.order_by("name"), 5).get_page(99)
+
+    assert (page.number, [n.name for n in page]) == (2, ["F", "G"])
+
+
+def test_a_list_that_is_not_a_queryset_is_sliced():
+    assert list(IdsFirstPaginator(list(range(10)), 4).page(3)) == [8, 9]
