@@ -8,7 +8,9 @@ import datetime
 from functools import partial
 
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from network.errors import DomainError
@@ -155,6 +157,9 @@ class ReferralForm(forms.Form):
         return data
 
 
+RECENT_HOLDER_CHOICES = 100
+
+
 class ActivityForm(forms.Form):
     kind = forms.ChoiceField(label=_("Type d'action"), choices=Activity.Kind.choices)
     date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
@@ -178,7 +183,19 @@ class ActivityForm(forms.Form):
 
     def __init__(self, *args, holders, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["project_holders"].queryset = holders
+        field = self.fields["project_holders"]
+        field.queryset = holders  # what a submitted form may name: anyone the CitésLab follows
+        field.help_text = gettext("Les %(count)d personnes enregistrées le plus récemment.") % {
+            "count": RECENT_HOLDER_CHOICES
+        }
+        # What the list offers: the people recorded last (a CitésLab follows thousands after a few
+        # years; a select of them all took a second to render), and whoever was already chosen.
+        chosen = [value for value in self.data.getlist(self.add_prefix("project_holders")) if value.isdigit()]
+        offered = holders.order_by("-created_at", "-id")[:RECENT_HOLDER_CHOICES]
+        field.widget.choices = [
+            (holder.pk, str(holder))
+            for holder in holders.filter(Q(pk__in=offered) | Q(pk__in=chosen)).order_by("-created_at", "-id")
+        ]
         self.fields["partner_organisations"].queryset = partner_organisations()
         self.fields["date"].initial = timezone.localdate()
 

@@ -355,6 +355,34 @@ def test_recording_an_intake_activity(client, advisor, citeslab):
     assert list(activity.partner_organisations.all()) == [adie]
 
 
+def test_the_activity_form_offers_the_latest_people_and_keeps_any_followed_one(client, advisor, citeslab, monkeypatch):
+    monkeypatch.setattr("referrals.forms.RECENT_HOLDER_CHOICES", 2)
+    oldest, middle, newest = (
+        ProjectHolderFactory(organisation=citeslab, actor=advisor, first_name=name) for name in ("Ada", "Bea", "Cyd")
+    )
+    ProjectHolderFactory(first_name="Dan")  # another CitésLab's
+
+    offered = client.get("/actions/").context["form"]["project_holders"]
+    assert [choice.data["label"] for choice in offered.subwidgets] == [str(newest), str(middle)]
+
+    refused = client.post(
+        "/actions/", {"kind": "forum", "date": "x", "attendee_count": 1, "project_holders": [oldest.pk]}
+    )
+    kept = refused.context["form"]["project_holders"]
+    assert [choice.data["label"] for choice in kept.subwidgets] == [str(newest), str(middle), str(oldest)]
+    recorded = client.post(
+        "/actions/",
+        {
+            "kind": "forum",
+            "date": timezone.localdate().isoformat(),
+            "attendee_count": 1,
+            "project_holders": [oldest.pk],
+        },
+    )
+    assert recorded.status_code == 302
+    assert list(Activity.objects.get().project_holders.all()) == [oldest]
+
+
 def test_activity_in_the_future_is_refused_and_input_kept(client, advisor):
     tomorrow = timezone.localdate() + datetime.timedelta(days=1)
 
