@@ -5,8 +5,10 @@ BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/relais_bench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: install run test quality format chromium
+.PHONY: install run test quality format chromium bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,3 +46,21 @@ chromium:
 	    echo "The browser tests need Debian's Chromium: sudo apt-get install -y chromium"; \
 	  fi; \
 	fi
+
+# Seeds a national-scale network on PostgreSQL + Redis (or reuses the one seeded less than a day
+# ago) and measures it: docs/benchmarks.md and docs/benchmarks.json. Starts the local PostgreSQL
+# and Redis as .ci/run does when they do not answer.
+bench: install
+	@if ! pg_isready -q -h 127.0.0.1 -p 5432; then \
+	  pg_ctlcluster --skip-systemctl-redirect "$$(ls /etc/postgresql)" main start; \
+	fi
+	@if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then \
+	  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+	    --dir /var/lib/redis --logfile /var/log/redis/bench.log; \
+	fi
+	@for _ in $$(seq 1 30); do \
+	  pg_isready -q -h 127.0.0.1 -p 5432 && redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; \
+	  sleep 1; \
+	done
+	BENCH_DATABASE_URL="$(BENCH_DATABASE_URL)" BENCH_REDIS_URL="$(BENCH_REDIS_URL)" \
+	  $(BIN)/python -m bench --scale national --output docs/benchmarks.md
