@@ -41,6 +41,7 @@ from django.utils import timezone, translation
 from messaging import payloads
 from messaging.models import Event, Note, Notification
 from messaging.notifications import event_recipients
+from network.management.commands.demo_load import FIRST_NAMES, LAST_NAMES  # the demo's people
 from partners.models import Membership, Neighbourhood, Organisation, Service
 from partners.services import membership_add, organisation_create, service_create
 from referrals import permissions
@@ -117,50 +118,6 @@ PARTNER_FAMILIES = [
     ("Incubateur", Kind.CREATION, 1, 0.4, [("Incubation", Category.CREATION_SUPPORT)]),
 ]
 SLA_DAYS = [(7, 0.1), (10, 0.5), (14, 0.25), (21, 0.15)]
-FIRST_NAMES = [
-    "Amina",
-    "Yanis",
-    "Fatou",
-    "Mehdi",
-    "Sarah",
-    "Lucas",
-    "Inès",
-    "Moussa",
-    "Chloé",
-    "Bilal",
-    "Aïcha",
-    "Hugo",
-    "Samira",
-    "Kevin",
-    "Leila",
-    "Nathan",
-    "Mariam",
-    "Rayan",
-    "Emma",
-    "Ibrahim",
-]
-LAST_NAMES = [
-    "Diallo",
-    "Bernard",
-    "Kaci",
-    "Lefèvre",
-    "Traoré",
-    "Garnier",
-    "Belkacem",
-    "Rousseau",
-    "N'Diaye",
-    "Faure",
-    "Mansouri",
-    "Chevalier",
-    "Camara",
-    "Lambert",
-    "Ziani",
-    "Bonnet",
-    "Sow",
-    "Fournier",
-    "Amrani",
-    "Perrin",
-]
 PROJECTS = [
     "Ouvrir un food truck de cuisine du monde",
     "Créer une activité de couture et retouches à domicile",
