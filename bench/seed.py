@@ -215,8 +215,9 @@ def _copy(model, columns: list[str], rows) -> None:
 
 
 def _copy_instances(model, instances) -> None:
-    """COPY model instances whose pk is set: every concrete field, as ``save()`` would write it."""
-    fields = model._meta.concrete_fields
+    """COPY model instances whose pk is set: every concrete field, as ``save()`` would write it
+    (a generated column is the database's to write)."""
+    fields = [f for f in model._meta.concrete_fields if not f.generated]
     now = timezone.now()
 
     def value(instance, field):

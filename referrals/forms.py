@@ -8,7 +8,6 @@ import datetime
 from functools import partial
 
 from django import forms
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -190,11 +189,16 @@ class ActivityForm(forms.Form):
         }
         # What the list offers: the people recorded last (a CitésLab follows thousands after a few
         # years; a select of them all took a second to render), and whoever was already chosen.
-        chosen = [value for value in self.data.getlist(self.add_prefix("project_holders")) if value.isdigit()]
-        offered = holders.order_by("-created_at", "-id")[:RECENT_HOLDER_CHOICES]
+        # Their ids first, walked on the index of the organisation's newest people, then the rows.
+        chosen = [
+            int(value)
+            for value in self.data.getlist(self.add_prefix("project_holders"))
+            if value.isdigit() and int(value) < 2**31  # an id; a larger number names nobody
+        ]
+        offered = list(holders.order_by("-created_at", "-id").values_list("pk", flat=True)[:RECENT_HOLDER_CHOICES])
         field.widget.choices = [
             (holder.pk, str(holder))
-            for holder in holders.filter(Q(pk__in=offered) | Q(pk__in=chosen)).order_by("-created_at", "-id")
+            for holder in holders.filter(pk__in=offered + chosen).order_by("-created_at", "-id")
         ]
         self.fields["partner_organisations"].queryset = partner_organisations()
         self.fields["date"].initial = timezone.localdate()

@@ -18,7 +18,8 @@ module compares a status with a transition or decides a side.
 
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Q
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from network.errors import ActionForbidden
@@ -435,21 +436,53 @@ def holder_access(user, holder: ProjectHolder, *, organisation: Organisation | N
     return HolderAccess(holder)
 
 
+def acting_groups(user, permission: str, model, *, organisation: Organisation | None = None, active_only=False):
+    """The Groups ``user`` acts through (only ``organisation``'s, when given), in one query: rows of
+    (group id, organisation id or None, whether the Group holds ``permission`` globally, the
+    permission's id). The list scopes filter grants on these constants rather than joining the
+    Groups: PostgreSQL then estimates the grants from its statistics of each group.
+    """
+    permissions = Permission.objects.filter(
+        codename=permission, content_type__app_label=model._meta.app_label, content_type__model=model._meta.model_name
+    )
+    groups = Group.objects.filter(user=user)
+    if active_only:
+        groups = groups.filter(organisation__is_active=True)
+    if organisation is not None:
+        groups = groups.filter(pk=organisation.group_id)
+    return list(
+        groups.annotate(
+            holds_globally=Exists(permissions.filter(group=OuterRef("pk"))),
+            permission_id=Subquery(permissions.values("pk")[:1]),
+        ).values_list("pk", "organisation__id", "holds_globally", "permission_id")
+    )
+
+
 def holder_visible_q(user, *, organisation: Organisation | None = None, followed: bool = False) -> Q:
     """The people ``holder_access`` lets ``user`` see, as a database filter; with ``followed``,
-    only those that ``organisation`` follows (its advisors' own list)."""
+    only those that ``organisation`` follows (its advisors' own list).
+
+    A person is visible through a grant of one of the user's active organisations (its Group's row
+    in guardian's direct table); followed, through that organisation's ``change_projectholder``
+    grant on a person it recorded itself. One small query reads the Groups (``acting_groups``).
+    """
     if user is None or not user.is_authenticated or not user.is_active:
         return Q(pk__in=[])
     if user.is_superuser and organisation is None:
         return Q()
-    grants = ProjectHolderGroupObjectPermission.objects.filter(
-        content_object_id=OuterRef("pk"),
-        group__user=user,
-        group__organisation__is_active=True,
-        permission__codename="change_projectholder" if followed else "view_projectholder",
-    )
-    if organisation is not None:
-        grants = grants.filter(group_id=organisation.group_id)
-    if followed:
-        return Q(Exists(grants.filter(group__organisation__id=OuterRef("created_by_organisation_id"))))
-    return Q(Exists(grants))
+    codename = "change_projectholder" if followed else "view_projectholder"
+    groups = acting_groups(user, codename, ProjectHolder, organisation=organisation, active_only=True)
+    if not groups:
+        return Q(pk__in=[])
+    permission_id = groups[0][3]
+
+    def granted(group_ids):
+        grants = ProjectHolderGroupObjectPermission.objects.filter(group_id__in=group_ids, permission_id=permission_id)
+        return Q(pk__in=grants.values("content_object_id"))
+
+    if not followed:
+        return granted([row[0] for row in groups])
+    scope = Q(pk__in=[])
+    for group, organisation_id, *_rest in groups:
+        scope |= Q(created_by_organisation_id=organisation_id) & granted([group])
+    return scope

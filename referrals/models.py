@@ -2,6 +2,8 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Value as V
+from django.db.models.functions import Concat, Upper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -55,6 +57,15 @@ class ProjectHolder(models.Model):
     created_at = models.DateTimeField(_("créé le"), default=timezone.now)
     updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
     erased_at = models.DateTimeField(_("anonymisé le"), null=True, blank=True)
+    # What a search looks into (selectors.project_holders_matching): name and contact in capitals,
+    # kept by the database, indexed by trigrams on PostgreSQL (migration 0004).
+    search_text = models.GeneratedField(
+        expression=Upper(
+            Concat("first_name", V(" "), "last_name", V(" "), "email", V(" "), "phone", output_field=models.TextField())
+        ),
+        output_field=models.TextField(),
+        db_persist=True,
+    )
 
     class Meta:
         ordering = ["last_name", "first_name", "id"]
@@ -63,6 +74,8 @@ class ProjectHolder(models.Model):
         indexes = [
             models.Index(fields=["last_name", "first_name", "id"], name="holder_by_name"),
             models.Index(fields=["-created_at", "-id"], name="holder_newest"),
+            # An organisation's own people, newest first (the activity form's choices).
+            models.Index(fields=["created_by_organisation", "-created_at", "-id"], name="holder_recorded_newest"),
         ]
 
     def __str__(self):

@@ -5,17 +5,17 @@ referral is visible when one of the user's organisation Groups holds ``view_refe
 (guardian's direct table), or holds it globally (only the coordination Group does).
 """
 
-from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, Q, Value
+from django.db.models.functions import Upper
 from django.http import Http404
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from partners.models import Membership, Organisation
+from partners.models import Membership, Neighbourhood, Organisation
 
-from .lifecycle import holder_visible_q
+from .lifecycle import acting_groups, holder_visible_q
 from .models import (
     Activity,
     Consent,
@@ -35,39 +35,21 @@ REFERRAL_RELATED = (
 )
 
 
-def _groups_of(user, organisation: Organisation | None):
-    groups = Group.objects.filter(user=user)
-    if organisation is not None:
-        groups = groups.filter(pk=organisation.group_id)
-    return groups
-
-
 def _referral_scope(user, organisation) -> Q | None:
     """The referrals the user's Groups (only ``organisation``'s, when given) may see, as a filter;
     None when one of them sees every referral (coordinators hold ``view_referral`` globally).
 
-    One small query decides between the two. The filter is the grant (guardian's direct table,
-    whose unique index starts with group and permission), narrowed first by the referral's own
-    columns: a grant only ever goes to a referral's sender or receiver, so the narrowing changes
-    nothing but lets PostgreSQL start from the organisation indexes. The former single query, an
-    OR of two EXISTS, scanned every referral and JIT-compiled its plan.
+    One small query decides between the two (``lifecycle.acting_groups``). The filter is the grant
+    (guardian's direct table, whose unique index starts with group and permission), narrowed first
+    by the referral's own columns: a grant only ever goes to a referral's sender or receiver, so
+    the narrowing changes nothing but lets PostgreSQL start from the organisation indexes. The
+    former single query, an OR of two EXISTS, scanned every referral and JIT-compiled its plan.
     """
-    view_referral = Permission.objects.filter(
-        codename="view_referral", content_type__app_label="referrals", content_type__model="referral"
-    )
-    groups = list(
-        _groups_of(user, organisation)
-        .annotate(
-            sees_all=Exists(view_referral.filter(group=OuterRef("pk"))),
-            view_referral_id=Subquery(view_referral.values("pk")[:1]),
-        )
-        .values_list("pk", "organisation__id", "sees_all", "view_referral_id")
-    )
-    if any(sees_all for _, _, sees_all, _ in groups):
+    groups = acting_groups(user, "view_referral", Referral, organisation=organisation)
+    if any(holds_globally for _, _, holds_globally, _ in groups):
         return None
     if not groups:
         return Q(pk__in=[])
-    # Constants, not joins: PostgreSQL then estimates the grants from its statistics of the group.
     granted = ReferralGroupObjectPermission.objects.filter(
         group_id__in=[group for group, _, _, _ in groups], permission_id=groups[0][3]
     )
@@ -115,15 +97,15 @@ def project_holder_get_visible(user, uuid, *, organisation: Organisation | None 
 
 
 def project_holders_matching(queryset, query: str):
-    """The holder search of the pages and the API: every word in a name, contact or neighbourhood."""
+    """The holder search of the pages and the API: every word in a name, contact or neighbourhood.
+
+    A word is looked for in the person's ``search_text`` (name and contact in capitals, a trigram
+    index on PostgreSQL) or matches the name of their neighbourhood: the neighbourhoods are read
+    first (a short table), so that both tests can use an index rather than test every person.
+    """
     for word in (query or "").split():
-        queryset = queryset.filter(
-            Q(first_name__icontains=word)
-            | Q(last_name__icontains=word)
-            | Q(email__icontains=word)
-            | Q(phone__icontains=word)
-            | Q(neighbourhood__name__icontains=word)
-        )
+        neighbourhoods = list(Neighbourhood.objects.filter(name__icontains=word).values_list("pk", flat=True))
+        queryset = queryset.filter(Q(search_text__contains=Upper(Value(word))) | Q(neighbourhood_id__in=neighbourhoods))
     return queryset
 
 

@@ -16,6 +16,8 @@ def add_rows(world, count):
     """``count`` more rows behind every list endpoint."""
     referrals = world.send(count, path=("accept",))
     for referral in referrals:
+        # Every link a referral's shape and its viewer's side read (service, previous's receiver).
+        type(referral).objects.filter(pk=referral.pk).update(previous=world.accepted, service=world.service)
         holder = referral.project_holder
         client = world.client("advisor")
         client.post(
@@ -53,8 +55,8 @@ LISTS = [
     ("coordinator", "/api/v1/referrals/", 6),
     ("advisor", "/api/v1/referrals/?status=accepted&overdue=false", 6),
     ("receiver_staff", "/api/v1/referrals/?to_organisation={partner}", 6),
-    ("advisor", "/api/v1/project-holders/", 4),
-    ("advisor", "/api/v1/project-holders/{holder}/consents/", 7),
+    ("advisor", "/api/v1/project-holders/", 5),
+    ("advisor", "/api/v1/project-holders/{holder}/consents/", 8),
     ("coordinator", "/api/v1/referrals/{referral}/events/", 7),
     ("advisor", "/api/v1/activities/", 7),
     ("coordinator", "/api/v1/activities/", 7),
@@ -184,7 +186,7 @@ def test_activities_are_seen_by_their_organisation_and_the_coordinator(world):
     ("role", "url", "queries"),
     [
         ("coordinator", "/api/v1/referrals/", 6),
-        ("advisor", "/api/v1/project-holders/", 4),
+        ("advisor", "/api/v1/project-holders/", 5),
         ("advisor", "/api/v1/activities/", 7),
         ("advisor", "/api/v1/services/", 5),
     ],

@@ -2,13 +2,14 @@
 
 import pytest
 from django.contrib.auth.models import AnonymousUser, Group
+from django.db import connection
 from django.http import Http404
 
 from network.errors import ActionForbidden
 from partners.services import membership_add
 from referrals import selectors, services
 from referrals.models import Referral
-from tests.partners.factories import OrganisationFactory, UserFactory, member_of
+from tests.partners.factories import NeighbourhoodFactory, OrganisationFactory, UserFactory, member_of
 from tests.referrals.factories import ProjectHolderFactory, ReferralFactory
 
 pytestmark = pytest.mark.django_db
@@ -122,3 +123,65 @@ def test_the_scoping_selector_runs_two_queries_whatever_the_number_of_referrals(
                 for r in selectors.referrals_visible_to(user)
             ]
         assert len(rows) == count
+
+
+# PostgreSQL's UPPER folds every letter; SQLite's only ASCII ones, so there an accented letter is
+# found in the case it was written in (as icontains did before).
+POSTGRESQL_CASE_FOLDING = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite's UPPER folds ASCII letters only; runs in .ci/run's PostgreSQL pass",
+)
+
+
+@pytest.fixture
+def searchable():
+    """Four people of one CitésLab, each findable by a different field."""
+    citeslab = OrganisationFactory(citeslab=True)
+    advisor = member_of(citeslab)
+    make = {"organisation": citeslab, "actor": advisor, "phone": "05 55 55 55 55", "email": ""}
+    people = {
+        "name": ProjectHolderFactory(**make, first_name="Amina", last_name="Diallo-Martin"),
+        "accent": ProjectHolderFactory(**make, first_name="Élodie", last_name="Bérard"),
+        "contact": ProjectHolderFactory(**{**make, "email": "k.traore@example.org", "phone": "07 11 22 33 44"}),
+        "neighbourhood": ProjectHolderFactory(
+            **make, first_name="Lucas", last_name="Petit", neighbourhood=NeighbourhoodFactory(name="Chantereigne")
+        ),
+    }
+    return advisor, citeslab, people
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ("diallo", {"name"}),
+        ("MARTIN amina", {"name"}),
+        ("lo-mar", {"name"}),
+        ("ÉLODIE", {"accent"}),
+        ("bérard", {"accent"}),
+        pytest.param("élodie BÉRARD", {"accent"}, marks=POSTGRESQL_CASE_FOLDING),
+        ("traore@", {"contact"}),
+        ("22 33", {"contact"}),
+        ("chantereigne", {"neighbourhood"}),
+        ("chantereigne lucas", {"neighbourhood"}),
+        ("chantereigne amina", set()),
+        ("a%", set()),  # LIKE's wildcards are letters here
+        ("_", set()),
+        ("", {"name", "accent", "contact", "neighbourhood"}),
+    ],
+)
+def test_holder_search_looks_into_name_contact_and_neighbourhood(searchable, query, found):
+    advisor, citeslab, people = searchable
+    visible = selectors.project_holders_visible_to(advisor, organisation=citeslab)
+
+    matching = set(selectors.project_holders_matching(visible, query))
+
+    assert {name for name, holder in people.items() if holder in matching} == found
+    assert matching <= set(people.values())
+
+
+def test_holder_search_follows_an_erasure(searchable):
+    advisor, citeslab, people = searchable
+    services.project_holder_erase(holder=people["name"], actor=advisor, organisation=citeslab)
+    visible = selectors.project_holders_visible_to(advisor, organisation=citeslab)
+
+    assert not selectors.project_holders_matching(visible, "diallo").exists()
