@@ -26,8 +26,9 @@ UUID_PARAMETER = OpenApiParameter("uuid", OpenApiTypes.UUID, OpenApiParameter.PA
 
 
 def _referrals(user):
-    """Visible referrals, with the ``previous`` link the serializer may show."""
-    return referrals_visible_to(user).select_related("previous")
+    """Visible referrals, with the ``previous`` link the serializer may show, and only the columns
+    it reads."""
+    return referrals_visible_to(user).select_related("previous").only(*ReferralSerializer.READS)
 
 
 def _reloaded(request, referral) -> dict:

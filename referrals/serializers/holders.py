@@ -14,6 +14,11 @@ IDENTITY_FIELDS = ("first_name", "last_name", "email", "phone")
 PERSONAL_HOLDER_FIELDS = (*IDENTITY_FIELDS, "project_summary")
 PROFILE_FIELDS = (*IDENTITY_FIELDS, "neighbourhood", "situation", "stage", "project_summary")
 
+# The written-out representations format with these (DRF's own rules: time zone, ISO 8601).
+DATETIME = serializers.DateTimeField()
+NEIGHBOURHOOD = NeighbourhoodSerializer()
+ORGANISATION = OrganisationSummarySerializer()
+
 
 class ReferralHolderSerializer(serializers.ModelSerializer):
     """What a referral's two organisations know of the person (DESIGN.md section 5); anyone else
@@ -25,6 +30,21 @@ class ReferralHolderSerializer(serializers.ModelSerializer):
         model = ProjectHolder
         fields = ["uuid", *PROFILE_FIELDS]
 
+    def to_representation(self, holder):
+        # Written out, as partners.serializers.OrganisationSummarySerializer says why.
+        neighbourhood = holder.neighbourhood
+        return {
+            "uuid": str(holder.uuid),
+            "first_name": holder.first_name,
+            "last_name": holder.last_name,
+            "email": holder.email,
+            "phone": holder.phone,
+            "neighbourhood": None if neighbourhood is None else NEIGHBOURHOOD.to_representation(neighbourhood),
+            "situation": holder.situation,
+            "stage": holder.stage,
+            "project_summary": holder.project_summary,
+        }
+
 
 class ProjectHolderSerializer(ReferralHolderSerializer):
     """The person as ``lifecycle.holder_access`` lets the caller open them."""
@@ -33,6 +53,14 @@ class ProjectHolderSerializer(ReferralHolderSerializer):
 
     class Meta(ReferralHolderSerializer.Meta):
         fields = [*ReferralHolderSerializer.Meta.fields, "created_by_organisation", "created_at", "erased_at"]
+
+    def to_representation(self, holder):
+        return {
+            **super().to_representation(holder),
+            "created_by_organisation": ORGANISATION.to_representation(holder.created_by_organisation),
+            "created_at": DATETIME.to_representation(holder.created_at),
+            "erased_at": DATETIME.to_representation(holder.erased_at),
+        }
 
 
 class ProjectHolderUpdateSerializer(serializers.ModelSerializer):

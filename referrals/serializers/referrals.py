@@ -16,7 +16,7 @@ from ..lifecycle import offered_choices, side_of, sides_of
 from ..models import Referral, ReferralEvent
 from ..selectors import project_holders_visible_to, referrals_visible_to
 from .fields import TEXT_MAX_LENGTH, VisibleSlugRelatedField
-from .holders import PERSONAL_HOLDER_FIELDS, ReferralHolderSerializer
+from .holders import DATETIME, ORGANISATION, PERSONAL_HOLDER_FIELDS, ReferralHolderSerializer
 
 FREE_TEXT_FIELDS = ("motive", "decline_message", "outcome_comment")
 
@@ -25,6 +25,16 @@ class ServiceSummarySerializer(serializers.ModelSerializer):
     class Meta:
         model = Service
         fields = ["id", "name", "category"]
+
+    def to_representation(self, service):
+        return {"id": service.pk, "name": service.name, "category": service.category}
+
+
+HOLDER = ReferralHolderSerializer()
+SERVICE = ServiceSummarySerializer()
+USER = UserSummarySerializer()
+USER_FIELDS = ("username", "first_name", "last_name", "email")
+DATES = ("created_at", "first_viewed_at", "responded_at", "closed_at", "last_reminder_at")
 
 
 class SideAwareListSerializer(serializers.ListSerializer):
@@ -82,7 +92,7 @@ class ReferralSerializer(serializers.ModelSerializer):
 
     def to_representation(self, instance):
         side = viewer_side(self, instance)
-        data = super().to_representation(instance)
+        data = self.written_out(instance)
         if not side.sees_previous:
             data["previous"] = None
         if not side.sees_free_texts:
@@ -90,6 +100,48 @@ class ReferralSerializer(serializers.ModelSerializer):
         if not side.sees_person:
             data["project_holder"].update(dict.fromkeys(PERSONAL_HOLDER_FIELDS, ""))
         return data
+
+    # The columns ``written_out`` reads: the API selects these only (a page of 50 referrals with
+    # every column of their nine joined rows parsed 5,700 values, two thirds of them unread).
+    READS = (
+        *("uuid", "status", *FREE_TEXT_FIELDS, "decline_reason", "cancel_reason", "outcome", *DATES),
+        *(f"project_holder__{name}" for name in ("uuid", *PERSONAL_HOLDER_FIELDS, "situation", "stage")),
+        *(f"project_holder__neighbourhood__{name}" for name in ("name", "commune", "qpv_code")),
+        *(
+            f"{side}__{name}"
+            for side in ("from_organisation", "to_organisation")
+            for name in ("name", "kind", "is_active")
+        ),
+        *(f"{user}__{name}" for user in ("from_user", "assigned_to") for name in USER_FIELDS),
+        "service__name",
+        "service__category",
+        "previous__uuid",
+        "previous__to_organisation",  # Side.sees_previous compares it
+    )
+
+    @staticmethod
+    def written_out(referral) -> dict:
+        """Every field, as DRF's generic walk would give them (partners.serializers says why)."""
+        r = referral
+        previous = r.previous if r.previous_id is not None else None
+        return {
+            "uuid": str(r.uuid),
+            "status": r.status,
+            "project_holder": HOLDER.to_representation(r.project_holder),
+            "from_organisation": ORGANISATION.to_representation(r.from_organisation),
+            "from_user": None if r.from_user_id is None else USER.to_representation(r.from_user),
+            "to_organisation": ORGANISATION.to_representation(r.to_organisation),
+            "service": None if r.service_id is None else SERVICE.to_representation(r.service),
+            "assigned_to": None if r.assigned_to_id is None else USER.to_representation(r.assigned_to),
+            "motive": r.motive,
+            "decline_reason": r.decline_reason,
+            "decline_message": r.decline_message,
+            "cancel_reason": r.cancel_reason,
+            "outcome": r.outcome,
+            "outcome_comment": r.outcome_comment,
+            "previous": None if previous is None else previous.uuid,
+            **{name: DATETIME.to_representation(getattr(r, name)) for name in DATES},
+        }
 
 
 class ReferralCreateSerializer(serializers.Serializer):

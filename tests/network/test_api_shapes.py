@@ -1,0 +1,84 @@
+"""The representations written out for speed give exactly what DRF's generic walk of their fields
+gives, so that a field added to a ``Meta.fields`` and not to the written-out dict fails here."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+from rest_framework import serializers
+
+from partners.serializers import NeighbourhoodSerializer, OrganisationSummarySerializer, UserSummarySerializer
+from referrals.serializers.holders import ProjectHolderSerializer, ReferralHolderSerializer
+from referrals.serializers.referrals import ReferralSerializer, ServiceSummarySerializer
+
+pytestmark = pytest.mark.django_db
+
+
+def generic(serializer, instance) -> dict:
+    """What DRF's Serializer.to_representation makes of ``instance`` with ``serializer``'s fields."""
+    return dict(serializers.Serializer.to_representation(serializer, instance))
+
+
+def both(serializer_class, instance) -> tuple[dict, dict]:
+    serializer = serializer_class()
+    return serializer.to_representation(instance), generic(serializer, instance)
+
+
+def test_summaries_are_the_generic_shapes(world):
+    cases = [
+        (OrganisationSummarySerializer, world.partner),
+        (NeighbourhoodSerializer, world.neighbourhood),
+        (UserSummarySerializer, world.users["advisor"]),
+        (ServiceSummarySerializer, world.service),
+    ]
+    for serializer_class, instance in cases:
+        fast, slow = both(serializer_class, instance)
+        assert fast == slow, serializer_class.__name__
+        assert set(fast) == set(serializer_class.Meta.fields)
+
+
+def test_a_user_without_a_name_is_shown_by_username(world):
+    user = world.users["advisor"]
+    user.first_name = user.last_name = ""
+    fast, slow = both(UserSummarySerializer, user)
+    assert fast == slow
+    assert fast["full_name"] == user.username
+
+
+@pytest.mark.parametrize("with_neighbourhood", [True, False])
+@pytest.mark.parametrize("erased", [True, False])
+def test_holders_are_the_generic_shapes(world, with_neighbourhood, erased):
+    holder = world.holder
+    if not with_neighbourhood:
+        holder.neighbourhood = None
+    holder.erased_at = timezone.now() if erased else None
+    for serializer_class in (ReferralHolderSerializer, ProjectHolderSerializer):
+        fast, slow = both(serializer_class, holder)
+        assert fast == slow, serializer_class.__name__
+        assert list(fast) == list(serializer_class.Meta.fields)
+    assert (fast["erased_at"] is None) is not erased
+
+
+def test_a_referral_with_every_field_set_is_the_generic_shape(world):
+    referral = world.accepted
+    referral.previous = world.referral
+    referral.service = world.service
+    referral.assigned_to = world.users["receiver_staff"]
+    moment = timezone.make_aware(datetime.datetime(2026, 3, 29, 1, 30), datetime.UTC)  # the night clocks change
+    for name in ("first_viewed_at", "responded_at", "closed_at", "last_reminder_at"):
+        setattr(referral, name, moment)
+    referral.motive, referral.outcome_comment = "Projet de boulangerie", "Suivi"
+    written = ReferralSerializer.written_out(referral)
+    assert written == generic(ReferralSerializer(), referral)
+    assert list(written) == ReferralSerializer.Meta.fields
+    assert written["previous"] == world.referral.uuid
+    assert written["closed_at"] == "2026-03-29T03:30:00+02:00"
+
+
+def test_a_referral_with_its_optional_links_empty_is_the_generic_shape(world):
+    referral = world.referral
+    referral.previous = referral.service = referral.assigned_to = referral.from_user = None
+    referral.first_viewed_at = referral.responded_at = referral.closed_at = referral.last_reminder_at = None
+    written = ReferralSerializer.written_out(referral)
+    assert written == generic(ReferralSerializer(), referral)
+    assert [written[name] for name in ("previous", "service", "assigned_to", "from_user", "closed_at")] == [None] * 5
