@@ -11,6 +11,14 @@ from django.db.models import QuerySet
 
 
 class IdsFirstPaginator(Paginator):
+    """``count``, when the caller already knows it (a list page that counts its rows by status),
+    saves the paginator its own count."""
+
+    def __init__(self, object_list, per_page, *args, count: int | None = None, **kwargs):
+        super().__init__(object_list, per_page, *args, **kwargs)
+        if count is not None:
+            self.__dict__["count"] = count  # Paginator.count is a cached_property
+
     def page(self, number):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page

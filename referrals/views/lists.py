@@ -12,8 +12,8 @@ from ..selectors import referrals_visible_to
 PAGE_SIZE = 25
 
 
-def page_of(request, queryset):
-    return IdsFirstPaginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+def page_of(request, queryset, *, count: int | None = None):
+    return IdsFirstPaginator(queryset, PAGE_SIZE, count=count).get_page(request.GET.get("page"))
 
 
 def _status_counts(referrals) -> list[tuple[str, str, int]]:
@@ -35,10 +35,13 @@ def referral_list_page(request, template, **side):
     """A list of the acting organisation's referrals on one ``side``, with its status filter."""
     referrals = referrals_visible_to(request.user, organisation=request.organisation).filter(**side)
     shown, status = _status_filter(request, referrals)
+    statuses = _status_counts(referrals)
+    # The rows shown are those of one status, or all: their count is already known.
+    count = sum(n for code, _label, n in statuses if code == status or not status)
     context = {
-        "page": page_of(request, shown),
+        "page": page_of(request, shown, count=count),
         "status": status,
-        "statuses": _status_counts(referrals),
+        "statuses": statuses,
         "last_event_id": last_event_id(),
     }
     return render(request, template, context)

@@ -36,3 +36,13 @@ def test_a_page_out_of_range_is_the_last_one_with_get_page(neighbourhoods):
 
 def test_a_list_that_is_not_a_queryset_is_sliced():
     assert list(IdsFirstPaginator(list(range(10)), 4).page(3)) == [8, 9]
+
+
+def test_a_count_the_caller_knows_is_not_counted_again(neighbourhoods):
+    paginator = IdsFirstPaginator(Neighbourhood.objects.order_by("name"), 3, count=7)
+
+    with CaptureQueriesContext(connection) as queries:
+        page = paginator.page(3)
+
+    assert (paginator.num_pages, [n.name for n in page]) == (3, ["G"])
+    assert not any("COUNT" in q["sql"] for q in queries.captured_queries)

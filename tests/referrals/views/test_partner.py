@@ -55,6 +55,22 @@ def test_inbox_query_count_does_not_grow_with_rows(client, bge, count_queries, d
     assert len(response.context["page"]) == 12
 
 
+def test_inbox_pages_count_the_rows_of_the_status_shown(client, bge, referral, monkeypatch):
+    monkeypatch.setattr("referrals.views.lists.PAGE_SIZE", 2)
+    for path in ({}, {}, {"accepted": True}):
+        ReferralFactory(to_organisation=bge, receiver=referral.receiver, **path)
+    ReferralFactory(accepted=True)  # another partner's
+    client.force_login(referral.receiver)
+
+    every = client.get("/orientations/recues/").context["page"]
+    sent = client.get("/orientations/recues/", {"status": "sent"}).context["page"]
+    accepted = client.get("/orientations/recues/", {"status": "accepted"}).context["page"]
+
+    assert (every.paginator.count, every.paginator.num_pages) == (4, 2)
+    assert (sent.paginator.count, sent.paginator.num_pages, len(sent)) == (3, 2, 2)
+    assert (accepted.paginator.count, accepted.paginator.num_pages, len(accepted)) == (1, 1, 1)
+
+
 def test_advisor_cannot_open_the_inbox(client, referral):
     client.force_login(referral.project_holder.created_by)
 
