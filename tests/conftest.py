@@ -3,10 +3,20 @@ from dataclasses import dataclass
 from unittest import mock
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 
 # Fixture modules the folders' conftest.py files import: their asserts explain themselves as a conftest's do.
 pytest.register_assert_rewrite("tests.worlds", "tests.page_fixtures")
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Every test starts and ends with an empty cache: throttle counts, the dashboard's figures
+    (ids, and so the keys, repeat from one test to the next)."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 def pytest_terminal_summary(terminalreporter):

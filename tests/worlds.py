@@ -6,15 +6,14 @@ for the transactional WebSocket cells) add what the matrix's last three roles ne
 the coordination and the receiving partner, a partner whose referral lost its consent, and the
 unrelated organisation's admin with a service of its own.
 
-The conftest.py of each folder whose tests use them imports these fixtures (with the autouse
-``_fresh_throttle_cache``); tests import ``ROLES`` and ``World`` from here.
+The conftest.py of each folder whose tests use them imports these fixtures; tests import ``ROLES``
+and ``World`` from here.
 """
 
 import datetime
 from dataclasses import dataclass
 
 import pytest
-from django.core.cache import cache
 from django.db import transaction
 from django.test import Client, override_settings
 from rest_framework.authtoken.models import Token
@@ -38,14 +37,6 @@ ROLES = (
     "withdrawn_receiver",  # a member of a partner whose only referral lost its consent
     "other_admin",  # the other partner's admin
 )
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle_cache():
-    """Autouse where a conftest.py imports it: every test starts and ends with an empty cache (throttle counts)."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @dataclass

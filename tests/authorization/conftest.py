@@ -1,3 +1,3 @@
-"""The authorization matrix's worlds (tests/worlds.py), and an empty cache (throttle counts) around each cell."""
+"""The authorization matrix's worlds (tests/worlds.py)."""
 
-from tests.worlds import _fresh_throttle_cache, live_matrix_world, matrix_world  # noqa: F401
+from tests.worlds import live_matrix_world, matrix_world  # noqa: F401

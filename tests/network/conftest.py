@@ -1,3 +1,3 @@
-"""The API world of tests/worlds.py (the API conventions' tests), and an empty cache (throttle counts) around each test."""
+"""The API world of tests/worlds.py (the API conventions' tests)."""
 
-from tests.worlds import _fresh_throttle_cache, world  # noqa: F401
+from tests.worlds import world  # noqa: F401

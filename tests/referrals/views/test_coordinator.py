@@ -121,3 +121,33 @@ def test_the_overdue_list_is_paged_and_its_links_keep_the_filters(client, coordi
     assert 'href="?partner_kind=employment&amp;overdue_page=1#overdue-title" rel="prev"' in page
     assert 'href="?partner_kind=employment&amp;overdue_page=3#overdue-title" rel="next"' in page
     assert client.get("/pilotage/", {"overdue_page": "deux"}).context["stats"]["overdue_page"] == 1
+
+
+def test_dashboard_figures_are_reused_until_the_pipeline_moves(client, coordinator, django_assert_max_num_queries):
+    bge = OrganisationFactory(name="BGE Champagne")
+    referral = ReferralFactory(to_organisation=bge)
+    first = client.get("/pilotage/")
+    with django_assert_max_num_queries(8) as reloaded:  # the session, the user, the last event id…
+        again = client.get("/pilotage/")
+    assert again.context["stats"] == first.context["stats"]
+    assert not any("GROUP BY" in query["sql"] for query in reloaded.captured_queries)
+    assert "Chiffres à" in again.content.decode()
+
+    referral_accept(referral=referral, actor=referral.receiver, organisation=bge)  # an event: the pipeline moved
+
+    moved = client.get("/pilotage/").context["stats"]
+    assert (moved["by_status"]["sent"], moved["by_status"]["accepted"]) == (0, 1)
+    assert moved["computed_at"] >= first.context["stats"]["computed_at"]
+
+
+def test_dashboard_figures_are_kept_per_user_and_filters(client, coordinator):
+    north = NeighbourhoodFactory(name="Nord")
+    ReferralFactory(holder=ProjectHolderFactory(neighbourhood=north))
+    ReferralFactory()
+    assert client.get("/pilotage/").context["stats"]["total"] == 2
+    assert client.get("/pilotage/", {"neighbourhood": north.pk}).context["stats"]["total"] == 1
+
+    other_coordination = OrganisationFactory(coordination=True)
+    client.force_login(member_of(other_coordination))
+    assert client.get("/pilotage/", {"neighbourhood": north.pk}).context["stats"]["total"] == 1
+    assert client.get("/pilotage/").context["stats"]["total"] == 2
