@@ -30,7 +30,6 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "django.forms",
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
@@ -59,8 +58,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "network.urls"
-# Form widgets render with the project's templates, so that templates/django/forms overrides them.
-FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+# Django's form renderer, with the choice widgets written in Python (network/widgets.py).
+FORM_RENDERER = "network.widgets.Renderer"
 ASGI_APPLICATION = "network.asgi.application"
 
 TEMPLATES = [

@@ -225,7 +225,7 @@ def referral_create(request, uuid):
 
 @organisation_page(CITESLAB)
 def sent_list(request):
-    return referral_list_page(request, "referrals/sent_list.html", from_organisation=request.organisation)
+    return referral_list_page(request, "referrals/sent_list.html", side="from_organisation")
 
 
 # --- intake activities ------------------------------------------------------------------------
@@ -249,11 +249,6 @@ def activity_list(request):
             else:
                 messages.success(request, _("L'action d'accueil est enregistrée."))
                 return redirect("activity_list")
-    activities = (
-        activities_visible_to(request.user)
-        .filter(organisation=request.organisation)
-        .annotate(holder_count=Count("project_holders", distinct=True))
-        .order_by("-date", "-id")
-    )
+    activities = activities_visible_to(request.user).filter(organisation=request.organisation).order_by("-date", "-id")
     context = {"form": form, "page": page_of(request, activities)}
     return render(request, "referrals/activity_list.html", context, status=status)
