@@ -35,7 +35,7 @@ REFERRAL_RELATED = (
 )
 
 
-def _referral_scope(user, organisation) -> Q | None:
+def _referral_scope(user, organisation, side: str | None = None) -> Q | None:
     """The referrals the user's Groups (only ``organisation``'s, when given) may see, as a filter;
     None when one of them sees every referral (coordinators hold ``view_referral`` globally).
 
@@ -54,7 +54,10 @@ def _referral_scope(user, organisation) -> Q | None:
         group_id__in=[group for group, _, _, _ in groups], permission_id=groups[0][3]
     )
     organisations = [organisation_id for _, organisation_id, _, _ in groups if organisation_id is not None]
-    party = Q(from_organisation_id__in=organisations) | Q(to_organisation_id__in=organisations)
+    if side is None:
+        party = Q(from_organisation_id__in=organisations) | Q(to_organisation_id__in=organisations)
+    else:  # one side only: no OR, so PostgreSQL may read that side's index alone
+        party = Q(**{f"{side}_id__in": organisations})
     return party & Q(pk__in=granted.values("content_object_id"))
 
 
@@ -62,14 +65,22 @@ def _can_read(user) -> bool:
     return user is not None and user.is_authenticated and user.is_active
 
 
-def referrals_visible_to(user, *, organisation: Organisation | None = None):
-    """Referrals ``user`` may see, optionally only on behalf of one of their organisations."""
+SIDES = ("from_organisation", "to_organisation")
+
+
+def referrals_visible_to(user, *, organisation: Organisation | None = None, side: str | None = None):
+    """Referrals ``user`` may see, optionally only on behalf of one of their organisations, and
+    only those it sent (``side="from_organisation"``) or received (``"to_organisation"``)."""
+    if side not in (None, *SIDES):
+        raise ValueError(f"side is one of {SIDES}")
     if not _can_read(user):
         return Referral.objects.none()
     queryset = Referral.objects.select_related(*REFERRAL_RELATED)
+    if side is not None and organisation is not None:
+        queryset = queryset.filter(**{side: organisation})
     if user.is_superuser:
         return queryset
-    scope = _referral_scope(user, organisation)
+    scope = _referral_scope(user, organisation, side)
     return queryset if scope is None else queryset.filter(scope)
 
 

@@ -31,9 +31,10 @@ def _status_filter(request, referrals):
     return referrals, status
 
 
-def referral_list_page(request, template, **side):
-    """A list of the acting organisation's referrals on one ``side``, with its status filter."""
-    referrals = referrals_visible_to(request.user, organisation=request.organisation).filter(**side)
+def referral_list_page(request, template, *, side: str):
+    """A list of the acting organisation's referrals on one ``side`` (``selectors.SIDES``), with its
+    status filter."""
+    referrals = referrals_visible_to(request.user, organisation=request.organisation, side=side)
     shown, status = _status_filter(request, referrals)
     statuses = _status_counts(referrals)
     # The rows shown are those of one status, or all: their count is already known.

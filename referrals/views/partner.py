@@ -8,4 +8,4 @@ from .lists import referral_list_page
 
 @organisation_page(*Organisation.PARTNER_KINDS)
 def inbox(request):
-    return referral_list_page(request, "referrals/inbox.html", to_organisation=request.organisation)
+    return referral_list_page(request, "referrals/inbox.html", side="to_organisation")

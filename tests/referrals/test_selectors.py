@@ -185,3 +185,22 @@ def test_holder_search_follows_an_erasure(searchable):
     visible = selectors.project_holders_visible_to(advisor, organisation=citeslab)
 
     assert not selectors.project_holders_matching(visible, "diallo").exists()
+
+
+def test_a_side_keeps_the_referrals_an_organisation_sent_or_received():
+    referral = ReferralFactory()
+    sender, receiver = referral.from_organisation, referral.to_organisation
+    both = member_of(sender)
+    membership_add(organisation=receiver, user=both)
+    other = ReferralFactory(holder=ProjectHolderFactory(organisation=sender, actor=referral.project_holder.created_by))
+
+    def seen(organisation, side):
+        return set(selectors.referrals_visible_to(both, organisation=organisation, side=side))
+
+    assert seen(sender, "from_organisation") == {referral, other}
+    assert seen(sender, "to_organisation") == set()
+    assert seen(receiver, "to_organisation") == {referral}
+    assert seen(receiver, "from_organisation") == set()
+    assert set(selectors.referrals_visible_to(both)) == {referral, other}
+    with pytest.raises(ValueError):
+        selectors.referrals_visible_to(both, organisation=sender, side="project_holder")
