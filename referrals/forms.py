@@ -180,7 +180,7 @@ class ActivityForm(forms.Form):
     )
     notes = forms.CharField(label=_("Notes"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
-    def __init__(self, *args, holders, **kwargs):
+    def __init__(self, *args, holders, organisation, **kwargs):
         super().__init__(*args, **kwargs)
         field = self.fields["project_holders"]
         field.queryset = holders  # what a submitted form may name: anyone the CitésLab follows
@@ -189,16 +189,19 @@ class ActivityForm(forms.Form):
         }
         # What the list offers: the people recorded last (a CitésLab follows thousands after a few
         # years; a select of them all took a second to render), and whoever was already chosen.
-        # Their ids first, walked on the index of the organisation's newest people, then the rows.
+        # The organisation's newest people are read on its index (their ids, stopping at the
+        # limit), then kept only if ``holders`` has them: no choice names someone the user may not see.
         chosen = [
             int(value)
             for value in self.data.getlist(self.add_prefix("project_holders"))
             if value.isdigit() and int(value) < 2**31  # an id; a larger number names nobody
         ]
-        offered = list(holders.order_by("-created_at", "-id").values_list("pk", flat=True)[:RECENT_HOLDER_CHOICES])
+        newest = ProjectHolder.objects.filter(created_by_organisation=organisation, erased_at=None).order_by(
+            "-created_at", "-id"
+        )
+        offered = [*newest.values_list("pk", flat=True)[:RECENT_HOLDER_CHOICES], *chosen]
         field.widget.choices = [
-            (holder.pk, str(holder))
-            for holder in holders.filter(pk__in=offered + chosen).order_by("-created_at", "-id")
+            (holder.pk, str(holder)) for holder in holders.filter(pk__in=offered).order_by("-created_at", "-id")
         ]
         self.fields["partner_organisations"].queryset = partner_organisations()
         self.fields["date"].initial = timezone.localdate()

@@ -236,7 +236,7 @@ def activity_list(request):
     holders = project_holders_visible_to(request.user, organisation=request.organisation, followed=True).filter(
         erased_at=None
     )
-    form = ActivityForm(request.POST or None, holders=holders)
+    form = ActivityForm(request.POST or None, holders=holders, organisation=request.organisation)
     status = 200
     if request.method == "POST":
         status = 400
