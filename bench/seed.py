@@ -41,7 +41,7 @@ from django.utils import timezone, translation
 from messaging import payloads
 from messaging.models import Event, Note, Notification
 from messaging.notifications import event_recipients
-from network.management.commands.demo_load import FIRST_NAMES, LAST_NAMES  # the demo's people
+from network.management.commands.demo_load import FIRST_NAMES, LAST_NAMES, PROJECTS  # the demo's people
 from partners.models import Membership, Neighbourhood, Organisation, Service
 from partners.services import membership_add, organisation_create, service_create
 from referrals import permissions
@@ -118,16 +118,6 @@ PARTNER_FAMILIES = [
     ("Incubateur", Kind.CREATION, 1, 0.4, [("Incubation", Category.CREATION_SUPPORT)]),
 ]
 SLA_DAYS = [(7, 0.1), (10, 0.5), (14, 0.25), (21, 0.15)]
-PROJECTS = [
-    "Ouvrir un food truck de cuisine du monde",
-    "Créer une activité de couture et retouches à domicile",
-    "Lancer un service de nettoyage pour les particuliers",
-    "Reprendre un salon de coiffure",
-    "Devenir chauffeur VTC indépendant",
-    "Créer une épicerie solidaire",
-    "Monter une micro-entreprise de petits travaux",
-    "Proposer des cours de soutien scolaire",
-]
 NOTE_BODIES = {
     "sender": [
         "La personne est disponible plutôt le matin.",
