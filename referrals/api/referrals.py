@@ -11,7 +11,7 @@ from .. import services
 from ..filters import ReferralFilter
 from ..lifecycle import ACCEPT, CANCEL, COMPLETE, DECLINE, START, holder_access, side_of
 from ..models import Referral
-from ..selectors import referral_get_visible, referral_history, referrals_visible_to
+from ..selectors import referral_get_visible, referral_history, referrals_visible_count, referrals_visible_to
 from ..serializers.referrals import (
     AcceptSerializer,
     CancelSerializer,
@@ -52,6 +52,12 @@ class ReferralList(generics.ListAPIView):
 
     def get_queryset(self):
         return _referrals(self.request.user)
+
+    def known_count(self) -> int | None:
+        """Without a filter, the list's size is counted on the grants (``referrals_visible_count``)."""
+        if set(self.request.query_params) - {"page", "page_size"}:
+            return None
+        return referrals_visible_count(self.request.user)
 
     def post(self, request):
         serializer = ReferralCreateSerializer(data=request.data, context={"request": request})

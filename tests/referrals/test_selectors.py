@@ -204,3 +204,49 @@ def test_a_side_keeps_the_referrals_an_organisation_sent_or_received():
     assert set(selectors.referrals_visible_to(both)) == {referral, other}
     with pytest.raises(ValueError):
         selectors.referrals_visible_to(both, organisation=sender, side="project_holder")
+
+
+def test_the_count_read_from_the_grants_is_the_number_of_visible_referrals():
+    """``referrals_visible_count`` counts grants, not referrals: for every kind of viewer it must
+    give what counting the scoped list gives, including a user of both sides of one referral (two
+    grants, one referral) and a receiver whose grant went with a consent withdrawal."""
+    withdrawn = ReferralFactory(accepted=True)
+    kept = ReferralFactory(holder=ProjectHolderFactory(organisation=withdrawn.from_organisation))
+    other = ReferralFactory()
+    services.consent_withdraw(
+        consent=withdrawn.consent,
+        actor=withdrawn.project_holder.created_by,
+        organisation=withdrawn.from_organisation,
+        reason="La personne ne souhaite plus être accompagnée",
+    )
+    both_sides = member_of(kept.to_organisation)
+    membership_add(organisation=kept.from_organisation, user=both_sides)
+    inactive = member_of(other.to_organisation, is_active=False)
+    viewers = {
+        "sender": withdrawn.project_holder.created_by,
+        "receiver without its grant": withdrawn.receiver,
+        "receiver": kept.receiver,
+        "both sides": both_sides,
+        "other receiver": other.receiver,
+        "coordinator": member_of(OrganisationFactory(coordination=True)),
+        "superuser": UserFactory(is_superuser=True),
+        "outsider": member_of(OrganisationFactory()),
+        "inactive": inactive,
+        "anonymous": AnonymousUser(),
+    }
+
+    counts = {name: selectors.referrals_visible_count(user) for name, user in viewers.items()}
+
+    assert counts == {name: selectors.referrals_visible_to(user).count() for name, user in viewers.items()}
+    assert counts == {
+        "sender": 2,
+        "receiver without its grant": 0,
+        "receiver": 1,
+        "both sides": 2,
+        "other receiver": 1,
+        "coordinator": 3,
+        "superuser": 3,
+        "outsider": 0,
+        "inactive": 0,
+        "anonymous": 0,
+    }
