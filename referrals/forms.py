@@ -200,9 +200,8 @@ class ActivityForm(forms.Form):
             "-created_at", "-id"
         )
         offered = [*newest.values_list("pk", flat=True)[:RECENT_HOLDER_CHOICES], *chosen]
-        field.widget.choices = [
-            (holder.pk, str(holder)) for holder in holders.filter(pk__in=offered).order_by("-created_at", "-id")
-        ]
+        offered = holders.filter(pk__in=offered).select_related(None).only("first_name", "last_name", "erased_at")
+        field.widget.choices = [(holder.pk, str(holder)) for holder in offered.order_by("-created_at", "-id")]
         self.fields["partner_organisations"].queryset = partner_organisations()
         self.fields["date"].initial = timezone.localdate()
 
