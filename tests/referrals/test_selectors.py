@@ -142,7 +142,9 @@ def searchable():
     people = {
         "name": ProjectHolderFactory(**make, first_name="Amina", last_name="Diallo-Martin"),
         "accent": ProjectHolderFactory(**make, first_name="Élodie", last_name="Bérard"),
-        "contact": ProjectHolderFactory(**{**make, "email": "k.traore@example.org", "phone": "07 11 22 33 44"}),
+        "contact": ProjectHolderFactory(  # a name of its own: a generated one may hold a searched word
+            **{**make, "email": "k.traore@example.org", "phone": "07 11 22 33 44"}, first_name="Kadi", last_name="Sow"
+        ),
         "neighbourhood": ProjectHolderFactory(
             **make, first_name="Lucas", last_name="Petit", neighbourhood=NeighbourhoodFactory(name="Chantereigne")
         ),
