@@ -18,6 +18,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from network.api_filters import MAX_ID
 from network.errors import DomainError, ValidationFailed
 from network.realtime import inbox_group, referral_group, user_group
 from partners.selectors import active_organisation_ids
@@ -34,6 +35,7 @@ logger = logging.getLogger(__name__)
 CLOSE_BAD_REQUEST = 4400
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
 REPLAY_BATCH = 500
 # channels_redis forgets a group member after its group_expiry (a day by default): a socket
 # that stays open for days (an inbox tab) joins its groups again this often.
@@ -97,7 +99,7 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
             after = int(values[-1])
         except ValueError:
             return False
-        return after if after >= 0 else False
+        return after if 0 <= after <= MAX_ID else False
 
     async def join(self, groups):
         for group in groups:
@@ -156,7 +158,7 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         try:
             content = json.loads(text_data or bytes_data or "")
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RecursionError):  # RecursionError: nested past Python's limit
             await self.send_error(None, "invalid", _("Message illisible : du JSON est attendu."))
             return
         if not isinstance(content, dict):
@@ -254,6 +256,19 @@ class ReferralConsumer(EventStreamConsumer):
                 reply["field"] = error.field
             return reply
         return {"type": "ack", "client_id": client_id, "note": payloads.note_created(note)}
+
+
+class NotFoundConsumer(AsyncJsonWebsocketConsumer):
+    """Any socket address no stream matches (``/ws/nope/``, a referral that is not a UUID): opened,
+    then closed with 4404, as an unknown page answers 404, instead of a routing traceback."""
+
+    # No channel layer: this socket joins nothing, and a channel read (a blocking Redis read) that
+    # started only to be cancelled at once could outlive the socket.
+    channel_layer_alias = "none"
+
+    async def connect(self):
+        await self.accept()
+        await self.close(code=CLOSE_NOT_FOUND)
 
 
 class InboxConsumer(EventStreamConsumer):

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from network.errors import ActionForbidden, ValidationFailed
+from network.text import clean_text
 from partners.models import Organisation
 from partners.selectors import is_active_member
 from referrals.lifecycle import CANNOT_WRITE_NOTES, organisation_side
@@ -14,7 +15,7 @@ from referrals.models import Referral
 
 from . import payloads
 from .events import event_append
-from .models import NOTE_MAX_LENGTH, EmailOptOut, Event, Note, Notification
+from .models import EmailOptOut, Event, Note, Notification
 from .selectors import email_preferences_of
 
 
@@ -44,15 +45,13 @@ def note_post(
             if existing.referral_id != referral.pk:
                 raise ValidationFailed(_("Cet identifiant client a déjà servi pour une autre note."), field="client_id")
             return existing, False
+    if referral.project_holder.erased_at:
+        raise ValidationFailed(
+            _("La personne orientée a été anonymisée : cette orientation ne reçoit plus de notes."), field="body"
+        )
     if visibility not in Note.Visibility.values:
         raise ValidationFailed(_("Visibilité inconnue : %(v)s.") % {"v": visibility}, field="visibility")
-    body = (body or "").strip()
-    if not body:
-        raise ValidationFailed(_("La note est vide."), field="body")
-    if "\x00" in body:
-        raise ValidationFailed(_("La note contient un caractère invalide."), field="body")
-    if len(body) > NOTE_MAX_LENGTH:
-        raise ValidationFailed(_("La note dépasse %(max)d caractères.") % {"max": NOTE_MAX_LENGTH}, field="body")
+    body = clean_text(body, Note._meta.get_field("body"), required=_("La note est vide."))
     try:
         with transaction.atomic():
             note = Note.objects.create(

@@ -54,6 +54,8 @@ class BoundedJSONParser(parsers.JSONParser):
             return json.loads(raw.decode(encoding), parse_constant=_refuse_constant)
         except (ValueError, UnicodeDecodeError) as error:
             raise exceptions.ParseError(_("JSON invalide : %(error)s") % {"error": error}) from error
+        except RecursionError as error:  # nested deeper than Python parses
+            raise exceptions.ParseError(_("JSON invalide : trop d'imbrications.")) from error
 
 
 def _refuse_constant(name):

@@ -5,9 +5,11 @@ from messaging import views as messaging_views
 from partners import views as partner_views
 from referrals.views import advisor, coordinator, partner, referral
 
+from . import converters  # noqa: F401  registers <id:…>
+
 urlpatterns = [
     path("", partner_views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", partner_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("structure/", partner_views.organisation_switch, name="organisation_switch"),
     # advisor
@@ -16,7 +18,7 @@ urlpatterns = [
     path("porteurs/<uuid:uuid>/", advisor.holder_detail, name="holder_detail"),
     path("porteurs/<uuid:uuid>/consentements/", advisor.consent_create, name="consent_create"),
     path(
-        "porteurs/<uuid:uuid>/consentements/<int:consent_id>/retrait/",
+        "porteurs/<uuid:uuid>/consentements/<id:consent_id>/retrait/",
         advisor.consent_withdraw,
         name="consent_withdraw",
     ),

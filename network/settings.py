@@ -55,6 +55,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Content-Security-Policy on every response (network/security.py).
+    "network.security.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "network.urls"
@@ -85,8 +87,14 @@ DATABASES = {
 }
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Several writers (daphne threads, tests with threads) wait for the lock instead of failing.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 20)
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    # Several writers (daphne threads, tests with threads) wait for the lock instead of failing:
+    # a write transaction takes SQLite's write lock when it begins (IMMEDIATE), so a second writer
+    # waits up to ``timeout`` seconds for the first to commit, then reads what it wrote (the
+    # loser of a race gets the 409 conflict). A deferred transaction took the lock at its first
+    # write, too late to wait for it: "database is locked", a 500.
+    _options.setdefault("timeout", 20)
+    _options.setdefault("transaction_mode", "IMMEDIATE")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     _options = DATABASES["default"].setdefault("OPTIONS", {})
     # The lists' queries are short. JIT compiling took longer than running them; and planning a
@@ -175,6 +183,25 @@ EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Relais <relais@localhost>")
 
+# Sign-in attempts (partners/signin.py): failures allowed per username and per client address
+# within the window, after which every attempt waits for the window's end. TRUSTED_PROXIES is the
+# number of reverse proxies in front of Relais (none by default: REMOTE_ADDR is the client); the
+# client's address is then read from the right of X-Forwarded-For, never from what it wrote itself.
+SIGNIN_FAILURES_PER_USERNAME = env.int("SIGNIN_FAILURES_PER_USERNAME", default=5)
+SIGNIN_FAILURES_PER_ADDRESS = env.int("SIGNIN_FAILURES_PER_ADDRESS", default=20)
+SIGNIN_LOCKOUT_SECONDS = env.int("SIGNIN_LOCKOUT_SECONDS", default=15 * 60)
+TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
+if TRUSTED_PROXIES:
+    # The proxy in front says whether the browser came in over HTTPS (it must overwrite the header).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# The cache holds sign-in counts, throttles and the dashboard's figures. Several daphne processes
+# must share it: CACHE_URL names a Redis database for it (not the channel layer's: clearing a
+# cache empties its whole database). Without it, each process has its own memory cache.
+CACHE_URL = env.str("CACHE_URL", default="")
+if CACHE_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+
 # HTTP API conventions: network/api_access.py (parser, pagination, throttle), network/errors.py,
 # and the OpenAPI schema of network/api_schema.py.
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=256 * 1024)
@@ -191,6 +218,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "network.api_schema.ApiSchema",
     "DEFAULT_THROTTLE_RATES": {"auth_token": env.str("AUTH_TOKEN_THROTTLE_RATE", default="10/minute")},
     "EXCEPTION_HANDLER": "network.errors.api_exception_handler",
+    # The token endpoint's throttle tells clients apart by address: behind TRUSTED_PROXIES only.
+    "NUM_PROXIES": TRUSTED_PROXIES,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -204,6 +233,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # <id:…> in a path (network/converters.py): a positive 64-bit integer.
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}},
     "ENUM_NAME_OVERRIDES": {
         "ReferralStatusEnum": "referrals.models.Referral.Status",
         "DeclineReasonEnum": "referrals.models.Referral.DeclineReason",

@@ -11,11 +11,12 @@ from django.http import Http404
 from django.urls import path
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import generics, permissions, status
+from rest_framework import exceptions, generics, permissions, status
 from rest_framework.authtoken.models import Token
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from network import converters  # noqa: F401  registers <id:…>
 from network.api_access import TokenRequestThrottle
 from network.api_filters import IdFilter
 from network.errors import ValidationFailed
@@ -37,6 +38,7 @@ from .serializers import (
     TokenCredentialsSerializer,
     TokenSerializer,
 )
+from .signin import SignInLimiter, too_many_attempts
 
 
 class TokenView(APIView):
@@ -50,13 +52,21 @@ class TokenView(APIView):
     def post(self, request):
         serializer = TokenCredentialsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        limiter = SignInLimiter(request._request, serializer.validated_data["username"])
+        wait = limiter.retry_after()
+        if wait is not None:
+            refusal = exceptions.Throttled(detail=too_many_attempts(wait))
+            refusal.wait = wait  # Retry-After, without DRF's own sentence about it
+            raise refusal
         user = authenticate(
             request._request,
             username=serializer.validated_data["username"],
             password=serializer.validated_data["password"],
         )
         if user is None or not user.is_active:
+            limiter.failed()
             raise ValidationFailed(_("Identifiant ou mot de passe incorrect."), code="invalid_credentials")
+        limiter.succeeded()
         token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 
@@ -281,11 +291,11 @@ urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("me/", MeView.as_view(), name="api-me"),
     path("organisations/", OrganisationList.as_view(), name="api-organisations"),
-    path("organisations/<int:pk>/", OrganisationDetail.as_view(), name="api-organisation"),
-    path("organisations/<int:organisation_id>/members/", MemberList.as_view(), name="api-members"),
-    path("organisations/<int:organisation_id>/members/<int:pk>/", MemberDetail.as_view(), name="api-member"),
+    path("organisations/<id:pk>/", OrganisationDetail.as_view(), name="api-organisation"),
+    path("organisations/<id:organisation_id>/members/", MemberList.as_view(), name="api-members"),
+    path("organisations/<id:organisation_id>/members/<id:pk>/", MemberDetail.as_view(), name="api-member"),
     path("services/", ServiceList.as_view(), name="api-services"),
-    path("services/<int:pk>/", ServiceDetail.as_view(), name="api-service"),
+    path("services/<id:pk>/", ServiceDetail.as_view(), name="api-service"),
     path("neighbourhoods/", NeighbourhoodList.as_view(), name="api-neighbourhoods"),
-    path("neighbourhoods/<int:pk>/", NeighbourhoodDetail.as_view(), name="api-neighbourhood"),
+    path("neighbourhoods/<id:pk>/", NeighbourhoodDetail.as_view(), name="api-neighbourhood"),
 ]

@@ -3,6 +3,10 @@ from django.contrib.auth.models import Group
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# The limit of a free text (a motive, a message, a description): services enforce it
+# (network/text.py), forms and serializers say it.
+TEXT_MAX_LENGTH = 4000
+
 
 def display_name(user) -> str:
     """How a person of the network is named everywhere: full name, else username; "" for nobody."""
@@ -47,7 +51,7 @@ class Organisation(models.Model):
 
     name = models.CharField(_("nom"), max_length=150, unique=True)
     kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
-    address = models.TextField(_("adresse"), blank=True)
+    address = models.TextField(_("adresse"), blank=True, max_length=1000)
     territory = models.CharField(_("territoire"), max_length=150, blank=True)
     email = models.EmailField(_("e-mail de contact"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
@@ -125,9 +129,9 @@ class Service(models.Model):
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="services")
     name = models.CharField(_("nom"), max_length=200)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("description"), blank=True, max_length=TEXT_MAX_LENGTH)
     category = models.CharField(_("catégorie"), max_length=30, choices=Category.choices)
-    eligibility_description = models.TextField(_("conditions d'accès"), blank=True)
+    eligibility_description = models.TextField(_("conditions d'accès"), blank=True, max_length=TEXT_MAX_LENGTH)
     email = models.EmailField(_("e-mail"), blank=True)
     url = models.URLField(_("site web"), blank=True)
     neighbourhoods = models.ManyToManyField(

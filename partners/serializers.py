@@ -4,7 +4,9 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from .models import SERVICE_FIELDS, Membership, Neighbourhood, Organisation, Service
+from network.api_fields import IdRelatedField
+
+from .models import SERVICE_FIELDS, TEXT_MAX_LENGTH, Membership, Neighbourhood, Organisation, Service
 
 
 class OrganisationSummarySerializer(serializers.ModelSerializer):
@@ -109,13 +111,16 @@ class ServiceSerializer(serializers.ModelSerializer):
 class ServiceWriteSerializer(serializers.ModelSerializer):
     """Fields a partner's admin writes; the organisation is given on creation only."""
 
-    organisation = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.all())
-    neighbourhoods = serializers.PrimaryKeyRelatedField(many=True, queryset=Neighbourhood.objects.all(), required=False)
+    organisation = IdRelatedField(queryset=Organisation.objects.all())
+    neighbourhoods = IdRelatedField(many=True, queryset=Neighbourhood.objects.all(), required=False)
 
     class Meta:
         model = Service
         fields = ["organisation", *SERVICE_FIELDS]
-        extra_kwargs = {"description": {"max_length": 4000}, "eligibility_description": {"max_length": 4000}}
+        extra_kwargs = {
+            "description": {"max_length": TEXT_MAX_LENGTH},
+            "eligibility_description": {"max_length": TEXT_MAX_LENGTH},
+        }
 
 
 class ServiceUpdateSerializer(ServiceWriteSerializer):

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from network.errors import ValidationFailed
 from network.realtime import access_changed_publish, user_group
+from network.text import clean_text
 
 from .acting import require_admin
 from .models import Membership, Organisation, Service
@@ -44,9 +45,10 @@ def organisation_create(
     sla_days: int = 10,
     is_active: bool = True,
 ) -> Organisation:
-    name = (name or "").strip()
-    if not name:
-        raise ValidationFailed(_("Le nom de l'organisation est obligatoire."), field="name")
+    name = clean_text(
+        name, Organisation._meta.get_field("name"), required=_("Le nom de l'organisation est obligatoire.")
+    )
+    address = clean_text(address, Organisation._meta.get_field("address"))
     if kind not in Organisation.Kind.values:
         raise ValidationFailed(_("Type d'organisation inconnu : %(kind)s.") % {"kind": kind}, field="kind")
     if Organisation.objects.filter(name__iexact=name).exists():
@@ -167,6 +169,15 @@ def membership_set_role(*, membership: Membership, role: str, actor=None) -> Mem
     return membership
 
 
+SERVICE_TEXTS = ("name", "description", "eligibility_description")
+
+
+def _clean_service_texts(fields: dict) -> dict:
+    """The service's texts among ``fields``, as ``network.text.clean_text`` keeps them."""
+    texts = {name: clean_text(fields[name], Service._meta.get_field(name)) for name in SERVICE_TEXTS if name in fields}
+    return {**fields, **texts}
+
+
 @transaction.atomic
 def service_create(*, organisation: Organisation, actor=None, neighbourhoods=(), **fields) -> Service:
     require_admin(actor, organisation)
@@ -175,7 +186,8 @@ def service_create(*, organisation: Organisation, actor=None, neighbourhoods=(),
     category = fields.get("category")
     if category not in Service.Category.values:
         raise ValidationFailed(_("Catégorie de service inconnue : %(c)s.") % {"c": category}, field="category")
-    if not (fields.get("name") or "").strip():
+    fields = _clean_service_texts(fields)
+    if not fields.get("name"):
         raise ValidationFailed(_("Le nom du service est obligatoire."), field="name")
     service = Service.objects.create(organisation=organisation, **fields)
     service.neighbourhoods.set(neighbourhoods)
@@ -189,6 +201,9 @@ def service_update(*, service: Service, actor=None, neighbourhoods=None, **field
         raise ValidationFailed(
             _("Catégorie de service inconnue : %(c)s.") % {"c": fields["category"]}, field="category"
         )
+    fields = _clean_service_texts(fields)
+    if "name" in fields and not fields["name"]:
+        raise ValidationFailed(_("Le nom du service est obligatoire."), field="name")
     for key, value in fields.items():
         setattr(service, key, value)
     service.save()

@@ -1,5 +1,6 @@
-"""Pages of the network itself: the home of each kind of organisation, and the organisation switcher."""
+"""Pages of the network itself: sign-in, the home of each kind of organisation, and the organisation switcher."""
 
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -7,6 +8,7 @@ from django.views.decorators.http import require_POST
 
 from .acting import SESSION_ORGANISATION_KEY, acting_membership
 from .models import Organisation
+from .signin import SignInLimiter, too_many_attempts
 
 Kind = Organisation.Kind
 HOME_BY_KIND = {
@@ -15,6 +17,26 @@ HOME_BY_KIND = {
     Kind.CREATION: "inbox",
     Kind.COORDINATION: "dashboard",
 }
+
+
+class LoginView(auth_views.LoginView):
+    """Django's sign-in page, with failed attempts limited (partners/signin.py)."""
+
+    def post(self, request, *args, **kwargs):
+        limiter = SignInLimiter(request, request.POST.get("username", ""))
+        wait = limiter.retry_after()
+        if wait is not None:
+            # The form is not validated: no password is checked while the attempts wait.
+            context = self.get_context_data(form=self.get_form(), refusal=too_many_attempts(wait))
+            response = self.render_to_response(context, status=429)
+            response["Retry-After"] = str(wait)
+            return response
+        response = super().post(request, *args, **kwargs)
+        if request.user.is_authenticated:
+            limiter.succeeded()
+        else:
+            limiter.failed()
+        return response
 
 
 @login_required

@@ -8,6 +8,7 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from network.api_filters import IdFilter
+from network.periods import DateFromToRangeFilter
 
 from .models import Activity, ProjectHolder, Referral
 from .pipeline import overdue_q, with_answer_due_at
@@ -23,7 +24,7 @@ class ReferralFilter(django_filters.FilterSet):
     to_organisation = IdFilter(field_name="to_organisation_id", label=_("Partenaire destinataire (id)"))
     from_organisation = IdFilter(field_name="from_organisation_id", label=_("Structure émettrice (id)"))
     neighbourhood = IdFilter(field_name="project_holder__neighbourhood_id", label=_("Quartier (id)"))
-    created = django_filters.DateFromToRangeFilter(
+    created = DateFromToRangeFilter(
         field_name="created_at", label=_("Envoyée entre created_after et created_before (dates incluses)")
     )
     overdue = django_filters.BooleanFilter(
@@ -52,7 +53,7 @@ class ProjectHolderFilter(django_filters.FilterSet):
 
 
 class ActivityFilter(django_filters.FilterSet):
-    date = django_filters.DateFromToRangeFilter(label=_("Entre date_after et date_before (incluses)"))
+    date = DateFromToRangeFilter(label=_("Entre date_after et date_before (incluses)"))
     neighbourhood = IdFilter(field_name="neighbourhood_id", label=_("Quartier (id)"))
     organisation = IdFilter(field_name="organisation_id", label=_("Structure (id)"))
 

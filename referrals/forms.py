@@ -13,8 +13,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from network.errors import DomainError
-from network.periods import validate_period
-from partners.models import PARTNER_KIND_CHOICES, Neighbourhood, Organisation, display_name
+from network.form_fields import IdChoiceField, IdMultipleChoiceField
+from network.periods import DateField, validate_period
+from partners.models import PARTNER_KIND_CHOICES, TEXT_MAX_LENGTH, Neighbourhood, Organisation, display_name
 from partners.selectors import partner_organisations
 
 from .lifecycle import offered_choices
@@ -38,12 +39,14 @@ class HolderForm(forms.Form):
     last_name = forms.CharField(label=_("Nom"), max_length=100)
     email = forms.EmailField(label=_("E-mail"), required=False)
     phone = forms.CharField(label=_("Téléphone"), max_length=30, required=False)
-    neighbourhood = forms.ModelChoiceField(
+    neighbourhood = IdChoiceField(
         label=_("Quartier"), queryset=Neighbourhood.objects.all(), required=False, empty_label=_("— Hors quartier —")
     )
     situation = forms.ChoiceField(label=_("Situation"), choices=ProjectHolder.Situation.choices)
     stage = forms.ChoiceField(label=_("Maturité du projet"), choices=ProjectHolder.Stage.choices)
-    project_summary = forms.CharField(label=_("Résumé du projet"), widget=forms.Textarea(attrs={"rows": 4}))
+    project_summary = forms.CharField(
+        label=_("Résumé du projet"), max_length=TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 4})
+    )
 
     def clean(self):
         data = super().clean()
@@ -64,18 +67,23 @@ class ConsentForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
-    scope_organisations = forms.ModelMultipleChoiceField(
+    scope_organisations = IdMultipleChoiceField(
         label=_("Partenaires couverts"),
         queryset=Organisation.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
-    expires_at = forms.DateField(
+    expires_at = DateField(
         label=_("Valable jusqu'au"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("Par défaut, douze mois."),
     )
-    purpose = forms.CharField(label=_("Finalité"), widget=forms.Textarea(attrs={"rows": 2}), initial=DEFAULT_PURPOSE)
+    purpose = forms.CharField(
+        label=_("Finalité"),
+        max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        initial=DEFAULT_PURPOSE,
+    )
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("prefix", "consent")
@@ -119,18 +127,19 @@ class NewHolderConsentChoiceForm(forms.Form):
 
 
 class WithdrawConsentForm(forms.Form):
-    reason = forms.CharField(label=_("Motif du retrait"), max_length=500, required=False)
+    reason = forms.CharField(label=_("Motif du retrait"), max_length=TEXT_MAX_LENGTH, required=False)
 
 
 class ReferralForm(forms.Form):
     """Partner and service from the catalogue; the consent check happens before sending."""
 
-    to_organisation = forms.ModelChoiceField(
+    to_organisation = IdChoiceField(
         label=_("Partenaire"), queryset=Organisation.objects.none(), empty_label=_("— Choisir un partenaire —")
     )
     service = forms.ChoiceField(label=_("Service"), required=False)
     motive = forms.CharField(
         label=_("Motif de l'orientation"),
+        max_length=TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Pourquoi ce partenaire, ce qui est attendu."),
     )
@@ -161,24 +170,28 @@ RECENT_HOLDER_CHOICES = 100
 
 class ActivityForm(forms.Form):
     kind = forms.ChoiceField(label=_("Type d'action"), choices=Activity.Kind.choices)
-    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    neighbourhood = forms.ModelChoiceField(
+    date = DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    neighbourhood = IdChoiceField(
         label=_("Quartier"), queryset=Neighbourhood.objects.all(), required=False, empty_label=_("— Hors quartier —")
     )
-    attendee_count = forms.IntegerField(label=_("Nombre de participants"), min_value=1, initial=1)
-    project_holders = forms.ModelMultipleChoiceField(
+    attendee_count = forms.IntegerField(
+        label=_("Nombre de participants"), min_value=1, max_value=Activity.ATTENDEES_MAX, initial=1
+    )
+    project_holders = IdMultipleChoiceField(
         label=_("Porteurs de projet concernés"),
         queryset=ProjectHolder.objects.none(),
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 6}),
     )
-    partner_organisations = forms.ModelMultipleChoiceField(
+    partner_organisations = IdMultipleChoiceField(
         label=_("Partenaires associés"),
         queryset=Organisation.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    notes = forms.CharField(label=_("Notes"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    notes = forms.CharField(
+        label=_("Notes"), max_length=TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
 
     def __init__(self, *args, holders, organisation, **kwargs):
         super().__init__(*args, **kwargs)
@@ -223,6 +236,7 @@ class DeclineForm(forms.Form):
     reason = forms.ChoiceField(label=_("Motif du refus"), choices=partial(offered_choices, Referral.DeclineReason))
     message = forms.CharField(
         label=_("Message au conseiller"),
+        max_length=TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
         help_text=_("Obligatoire pour « Mauvais partenaire » et « Autre »."),
@@ -231,13 +245,16 @@ class DeclineForm(forms.Form):
 
 class CompleteForm(forms.Form):
     outcome = forms.ChoiceField(label=_("Résultat"), choices=partial(offered_choices, Referral.Outcome))
-    comment = forms.CharField(label=_("Commentaire"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    comment = forms.CharField(
+        label=_("Commentaire"), max_length=TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
 
 
 class CancelForm(forms.Form):
     reason = forms.ChoiceField(label=_("Motif d'annulation"), choices=partial(offered_choices, Referral.CancelReason))
     comment = forms.CharField(
         label=_("Commentaire"),
+        max_length=TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
         help_text=_("Obligatoire pour « Autre »."),
@@ -245,13 +262,13 @@ class CancelForm(forms.Form):
 
 
 class DashboardFilterForm(forms.Form):
-    date_from = forms.DateField(
+    date_from = DateField(
         label=_("Du"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
-    date_to = forms.DateField(
+    date_to = DateField(
         label=_("Au"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
-    neighbourhood = forms.ModelChoiceField(
+    neighbourhood = IdChoiceField(
         label=_("Quartier"), queryset=Neighbourhood.objects.all(), required=False, empty_label=_("Tous")
     )
     partner_kind = forms.ChoiceField(

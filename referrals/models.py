@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase
 
-from partners.models import Neighbourhood, Organisation, Service
+from partners.models import TEXT_MAX_LENGTH, Neighbourhood, Organisation, Service
 
 
 class ProjectHolder(models.Model):
@@ -41,7 +41,7 @@ class ProjectHolder(models.Model):
         verbose_name=_("quartier"),
     )
     situation = models.CharField(_("situation"), max_length=20, choices=Situation.choices, default=Situation.OTHER)
-    project_summary = models.TextField(_("résumé du projet"), blank=True)
+    project_summary = models.TextField(_("résumé du projet"), blank=True, max_length=TEXT_MAX_LENGTH)
     stage = models.CharField(_("maturité du projet"), max_length=20, choices=Stage.choices, default=Stage.IDEA)
     created_by_organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="project_holders", verbose_name=_("créé par (structure)")
@@ -113,14 +113,14 @@ class Consent(models.Model):
         Organisation, blank=True, related_name="+", verbose_name=_("organisations couvertes")
     )
     scope_kinds = models.JSONField(_("types d'organisation couverts"), default=list, blank=True)
-    purpose = models.TextField(_("finalité"))
+    purpose = models.TextField(_("finalité"), max_length=TEXT_MAX_LENGTH)
     policy_version = models.CharField(_("version de la politique"), max_length=20)
     expires_at = models.DateTimeField(_("expire le"))
     withdrawn_at = models.DateTimeField(_("retiré le"), null=True, blank=True)
     withdrawn_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    withdrawal_reason = models.TextField(_("motif du retrait"), blank=True)
+    withdrawal_reason = models.TextField(_("motif du retrait"), blank=True, max_length=TEXT_MAX_LENGTH)
 
     class Meta:
         ordering = ["-given_at", "-id"]
@@ -201,13 +201,13 @@ class Referral(models.Model):
         verbose_name=_("suivie par"),
     )
     consent = models.ForeignKey(Consent, on_delete=models.PROTECT, related_name="referrals")
-    motive = models.TextField(_("motif de l'orientation"))
+    motive = models.TextField(_("motif de l'orientation"), max_length=TEXT_MAX_LENGTH)
     status = models.CharField(_("statut"), max_length=20, choices=Status.choices, default=Status.SENT)
     decline_reason = models.CharField(_("motif du refus"), max_length=30, choices=DeclineReason.choices, blank=True)
-    decline_message = models.TextField(_("message de refus"), blank=True)
+    decline_message = models.TextField(_("message de refus"), blank=True, max_length=TEXT_MAX_LENGTH)
     cancel_reason = models.CharField(_("motif d'annulation"), max_length=30, choices=CancelReason.choices, blank=True)
     outcome = models.CharField(_("résultat"), max_length=30, choices=Outcome.choices, blank=True)
-    outcome_comment = models.TextField(_("commentaire sur le résultat"), blank=True)
+    outcome_comment = models.TextField(_("commentaire sur le résultat"), blank=True, max_length=TEXT_MAX_LENGTH)
     previous = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,
@@ -279,7 +279,7 @@ class ReferralEvent(models.Model):
     )
     at = models.DateTimeField(default=timezone.now)
     reason_code = models.CharField(max_length=30, blank=True)
-    comment = models.TextField(blank=True)
+    comment = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)
 
     class Meta:
         ordering = ["at", "id"]
@@ -299,6 +299,9 @@ class Activity(models.Model):
         FORUM = "forum", _("Forum")
         DROP_IN = "drop_in", _("Permanence")
 
+    # Beyond any forum's attendance: a larger number is a typing error (and past 64 bits, an overflow).
+    ATTENDEES_MAX = 100_000
+
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="activities")
     kind = models.CharField(_("type"), max_length=30, choices=Kind.choices)
     date = models.DateField(_("date"))
@@ -317,7 +320,7 @@ class Activity(models.Model):
     partner_organisations = models.ManyToManyField(
         Organisation, blank=True, related_name="co_organised_activities", verbose_name=_("partenaires associés")
     )
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(_("notes"), blank=True, max_length=TEXT_MAX_LENGTH)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 

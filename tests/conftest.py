@@ -10,6 +10,18 @@ from django.db import connection
 pytest.register_assert_rewrite("tests.worlds", "tests.page_fixtures")
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """On SQLite, the test database is a file, as the demo's is, rather than Django's shared
+    in-memory one: threads racing on it then lock and wait as daphne's do (the in-memory database's
+    shared cache refuses a second writer at once instead of waiting)."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("sqlite") / "test.sqlite3")
+
+
 @pytest.fixture(autouse=True)
 def _empty_cache():
     """Every test starts and ends with an empty cache: throttle counts, the dashboard's figures

@@ -7,6 +7,7 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from network import converters  # noqa: F401  registers <id:…>
 from partners.acting import acting_organisation
 from partners.models import Organisation
 
@@ -150,5 +151,5 @@ urlpatterns = [
     path("project-holders/<uuid:uuid>/", ProjectHolderDetail.as_view(), name="api-project-holder"),
     path("project-holders/<uuid:uuid>/erase/", ProjectHolderErase.as_view(), name="api-project-holder-erase"),
     path("project-holders/<uuid:uuid>/consents/", ConsentList.as_view(), name="api-consents"),
-    path("consents/<int:pk>/withdraw/", ConsentWithdraw.as_view(), name="api-consent-withdraw"),
+    path("consents/<id:pk>/withdraw/", ConsentWithdraw.as_view(), name="api-consent-withdraw"),
 ]

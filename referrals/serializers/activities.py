@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from network.api_fields import IdRelatedField
+from network.periods import ApiDateField
 from partners.models import Neighbourhood, Organisation
 from partners.selectors import active_organisation_ids
 from partners.serializers import OrganisationSummarySerializer
@@ -44,15 +46,11 @@ class ActivitySerializer(serializers.ModelSerializer):
 class ActivityWriteSerializer(serializers.Serializer):
     organisation = acting_organisation_field()
     kind = serializers.ChoiceField(choices=Activity.Kind.choices)
-    date = serializers.DateField()
-    neighbourhood = serializers.PrimaryKeyRelatedField(
-        queryset=Neighbourhood.objects.all(), required=False, allow_null=True
-    )
-    attendee_count = serializers.IntegerField(min_value=1, max_value=100_000, required=False, default=1)
+    date = ApiDateField()
+    neighbourhood = IdRelatedField(queryset=Neighbourhood.objects.all(), required=False, allow_null=True)
+    attendee_count = serializers.IntegerField(min_value=1, max_value=Activity.ATTENDEES_MAX, required=False, default=1)
     project_holders = serializers.ListField(
         child=VisibleSlugRelatedField(visible_to=project_holders_visible_to), required=False, max_length=500
     )
-    partner_organisations = serializers.PrimaryKeyRelatedField(
-        many=True, queryset=Organisation.objects.all(), required=False
-    )
+    partner_organisations = IdRelatedField(many=True, queryset=Organisation.objects.all(), required=False)
     notes = serializers.CharField(max_length=TEXT_MAX_LENGTH, required=False, allow_blank=True, default="")

@@ -6,8 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from network.api_filters import MAX_ID
-
-TEXT_MAX_LENGTH = 4000
+from partners.models import TEXT_MAX_LENGTH  # noqa: F401  (the serializers import it from here)
 
 
 @extend_schema_field(OpenApiTypes.UUID)

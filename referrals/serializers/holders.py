@@ -3,6 +3,8 @@
 from django.utils import timezone
 from rest_framework import serializers
 
+from network.api_fields import IdRelatedField
+from network.periods import ApiDateTimeField
 from partners.models import PARTNER_KIND_CHOICES, Neighbourhood, Organisation
 from partners.serializers import NeighbourhoodSerializer, OrganisationSummarySerializer
 
@@ -64,9 +66,7 @@ class ProjectHolderSerializer(ReferralHolderSerializer):
 
 
 class ProjectHolderUpdateSerializer(serializers.ModelSerializer):
-    neighbourhood = serializers.PrimaryKeyRelatedField(
-        queryset=Neighbourhood.objects.all(), allow_null=True, required=False
-    )
+    neighbourhood = IdRelatedField(queryset=Neighbourhood.objects.all(), allow_null=True, required=False)
 
     class Meta:
         model = ProjectHolder
@@ -114,14 +114,12 @@ class ConsentWriteSerializer(serializers.Serializer):
     method = serializers.ChoiceField(choices=Consent.Method.choices)
     purpose = serializers.CharField(max_length=TEXT_MAX_LENGTH)
     policy_version = serializers.CharField(max_length=20)
-    scope_organisations = serializers.PrimaryKeyRelatedField(
-        many=True, queryset=Organisation.objects.all(), required=False
-    )
+    scope_organisations = IdRelatedField(many=True, queryset=Organisation.objects.all(), required=False)
     scope_kinds = serializers.ListField(
         child=serializers.ChoiceField(choices=PARTNER_KIND_CHOICES), required=False, max_length=2
     )
-    given_at = serializers.DateTimeField(required=False)
-    expires_at = serializers.DateTimeField(required=False)
+    given_at = ApiDateTimeField(required=False)
+    expires_at = ApiDateTimeField(required=False)
 
 
 class ConsentWithdrawSerializer(serializers.Serializer):

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from network.api_filters import MAX_ID
-from network.periods import validate_period
+from network.periods import ApiDateField, validate_period
 from partners.models import PARTNER_KIND_CHOICES, Organisation
 
 from ..models import Referral
@@ -17,8 +17,8 @@ class PipelineQuerySerializer(serializers.Serializer):
         required=False,
         help_text=_("Seulement pour le compte de cette organisation (dont vous êtes membre)."),
     )
-    date_from = serializers.DateField(required=False, help_text=_("Orientations envoyées à partir de ce jour."))
-    date_to = serializers.DateField(required=False, help_text=_("Orientations envoyées jusqu'à ce jour inclus."))
+    date_from = ApiDateField(required=False, help_text=_("Orientations envoyées à partir de ce jour."))
+    date_to = ApiDateField(required=False, help_text=_("Orientations envoyées jusqu'à ce jour inclus."))
     neighbourhood = serializers.IntegerField(
         min_value=1, max_value=MAX_ID, required=False, help_text=_("Quartier du porteur (id).")
     )

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from network.api_fields import IdRelatedField
 from partners.models import Organisation, Service
 from partners.serializers import OrganisationSummarySerializer, UserSummarySerializer
 
@@ -146,14 +147,14 @@ class ReferralSerializer(serializers.ModelSerializer):
 
 class ReferralCreateSerializer(serializers.Serializer):
     project_holder = VisibleSlugRelatedField(visible_to=project_holders_visible_to)
-    to_organisation = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.all())
-    service = serializers.PrimaryKeyRelatedField(queryset=Service.objects.all(), required=False, allow_null=True)
+    to_organisation = IdRelatedField(queryset=Organisation.objects.all())
+    service = IdRelatedField(queryset=Service.objects.all(), required=False, allow_null=True)
     motive = serializers.CharField(max_length=TEXT_MAX_LENGTH)
     previous = VisibleSlugRelatedField(visible_to=referrals_visible_to, required=False, allow_null=True)
 
 
 class AcceptSerializer(serializers.Serializer):
-    assignee = serializers.PrimaryKeyRelatedField(
+    assignee = IdRelatedField(
         queryset=get_user_model().objects.all(),
         required=False,
         allow_null=True,

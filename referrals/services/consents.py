@@ -6,7 +6,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from network.errors import ValidationFailed
+from network.errors import Conflict, ValidationFailed
+from network.text import clean_text
 from partners.models import Organisation
 
 from ..models import Consent, ProjectHolder
@@ -50,8 +51,9 @@ def consent_record(
         raise ValidationFailed(
             _("Précisez à quels partenaires la personne accepte d'être orientée."), field="scope_organisations"
         )
-    if not (purpose or "").strip():
-        raise ValidationFailed(_("La finalité du consentement est obligatoire."), field="purpose")
+    purpose = clean_text(
+        purpose, Consent._meta.get_field("purpose"), required=_("La finalité du consentement est obligatoire.")
+    )
     if not (policy_version or "").strip():
         raise ValidationFailed(
             _("La version de la politique de confidentialité est obligatoire."), field="policy_version"
@@ -70,7 +72,7 @@ def consent_record(
         given_at=given_at,
         method=method,
         scope_kinds=scope_kinds,
-        purpose=purpose.strip(),
+        purpose=purpose,
         policy_version=policy_version.strip(),
         expires_at=expires_at,
     )
@@ -84,6 +86,9 @@ def consent_withdraw(*, consent: Consent, actor, organisation: Organisation, rea
     require_holder_manager(actor, consent.project_holder, organisation)
     if consent.withdrawn_at:
         raise ValidationFailed(_("Ce consentement a déjà été retiré."))
+    # Read again under a row lock: two withdrawals at once must not both withdraw it.
+    if Consent.objects.select_for_update().filter(pk=consent.pk).values_list("withdrawn_at", flat=True).get():
+        raise Conflict(_("Ce consentement vient d'être retiré par quelqu'un d'autre. Rechargez la page."))
     return withdraw_consent(consent=consent, actor=actor, organisation=organisation, reason=reason)
 
 
@@ -91,7 +96,7 @@ def withdraw_consent(*, consent, actor, organisation, reason) -> Consent:
     """Withdraw ``consent``. Must run inside the caller's transaction (erasure calls it too)."""
     consent.withdrawn_at = timezone.now()
     consent.withdrawn_by = actor
-    consent.withdrawal_reason = (reason or "").strip()
+    consent.withdrawal_reason = clean_text(reason, Consent._meta.get_field("withdrawal_reason"), field="reason")
     consent.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason"])
     referrals_cancel_for_withdrawal(consent=consent, actor=actor, organisation=organisation)
     return consent

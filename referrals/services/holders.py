@@ -7,10 +7,11 @@ from django.utils.translation import gettext as _
 from messaging import payloads
 from messaging.models import Event, Note
 from network.errors import ActionForbidden, ValidationFailed
+from network.text import clean_text
 from partners.models import Neighbourhood, Organisation
 
 from .. import permissions
-from ..models import Consent, ProjectHolder, Referral, ReferralEvent
+from ..models import Activity, Consent, ProjectHolder, Referral, ReferralEvent
 from .acting import require_holder_manager, require_member
 from .consents import consent_record, withdraw_consent
 
@@ -39,7 +40,7 @@ def _clean_holder_fields(fields: dict) -> dict:
             raise ValidationFailed(_("Quartier inconnu."), field="neighbourhood")
     for key in ("first_name", "last_name", "email", "phone", "project_summary"):
         if key in fields:
-            fields[key] = (fields[key] or "").strip()
+            fields[key] = clean_text(fields[key], ProjectHolder._meta.get_field(key))
     return fields
 
 
@@ -105,4 +106,7 @@ def project_holder_erase(
         event.payload["data"] = payloads.redacted(event.payload.get("data", {}))
         event.save(update_fields=["payload"])
     Consent.objects.filter(project_holder=holder).update(purpose="", withdrawal_reason="")
+    # The notes of an intake activity the person took part in may name them: they go too (the
+    # activity, its date, kind and attendance stay, as the referrals' statistics do).
+    Activity.objects.filter(project_holders=holder).update(notes="")
     return holder

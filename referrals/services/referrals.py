@@ -10,6 +10,7 @@ from messaging.events import event_append
 from messaging.models import Event
 from network.errors import Conflict, ConsentRequired, InvalidTransition, ValidationFailed
 from network.realtime import access_changed_publish, referral_group
+from network.text import clean_text
 from partners.models import Organisation, Service
 from partners.selectors import is_active_member
 
@@ -151,9 +152,9 @@ def referral_send(
             _("Le service « %(s)s » n'est pas proposé par %(org)s.") % {"s": service.name, "org": to_organisation},
             field="service",
         )
-    motive = (motive or "").strip()
-    if not motive:
-        raise ValidationFailed(_("Expliquez pourquoi vous orientez vers ce partenaire."), field="motive")
+    motive = clean_text(
+        motive, Referral._meta.get_field("motive"), required=_("Expliquez pourquoi vous orientez vers ce partenaire.")
+    )
     if previous is not None and (previous.project_holder_id != holder.pk or not previous.is_final):
         raise ValidationFailed(
             _("L'orientation précédente doit concerner la même personne et être terminée."), field="previous"
@@ -210,7 +211,7 @@ def referral_decline(
 ) -> Referral:
     if not is_offered(Referral.DeclineReason, reason):
         raise ValidationFailed(_("Motif de refus inconnu : %(r)s.") % {"r": reason}, field="reason")
-    message = (message or "").strip()
+    message = clean_text(message, Referral._meta.get_field("decline_message"), field="message")
     if reason in MESSAGE_REQUIRED_DECLINE_REASONS and not message:
         raise ValidationFailed(
             _("Un message est obligatoire pour le motif « %(r)s ».") % {"r": Referral.DeclineReason(reason).label},
@@ -238,7 +239,7 @@ def referral_complete(
 ) -> Referral:
     if not is_offered(Referral.Outcome, outcome):
         raise ValidationFailed(_("Résultat inconnu : %(o)s.") % {"o": outcome}, field="outcome")
-    comment = (comment or "").strip()
+    comment = clean_text(comment, Referral._meta.get_field("outcome_comment"), field="comment")
     return _transition(
         referral,
         COMPLETE,
@@ -256,7 +257,7 @@ def referral_cancel(
 ) -> Referral:
     if not is_offered(Referral.CancelReason, reason):
         raise ValidationFailed(_("Motif d'annulation inconnu : %(r)s.") % {"r": reason}, field="reason")
-    comment = (comment or "").strip()
+    comment = clean_text(comment, ReferralEvent._meta.get_field("comment"))
     if reason == Referral.CancelReason.OTHER and not comment:
         raise ValidationFailed(_("Précisez le motif de l'annulation."), field="comment")
     return _transition(

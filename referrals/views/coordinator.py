@@ -8,6 +8,7 @@ from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from network.api_filters import MAX_ID
 from partners.acting import organisation_page
 from partners.models import Organisation
 
@@ -52,7 +53,7 @@ def _overdue_rows(stats) -> list[dict]:
 
 def _overdue_page(request) -> int:
     try:
-        return max(1, int(request.GET.get("overdue_page", "1")))
+        return min(max(1, int(request.GET.get("overdue_page", "1"))), MAX_ID)
     except ValueError:
         return 1
 

@@ -2,7 +2,7 @@
 
 A cell connects to the real ASGI stack (origin check, token auth, routing) and answers ``OPEN``
 (accepted and still open) or the code the socket was closed with: 4401 without a user, 4403 for a
-user who may not follow that stream. The referral's stream carries its notes, so only its two sides
+user who may not follow that stream, 4404 for an address that is no stream. The referral's stream carries its notes, so only its two sides
 open it: a coordinator, or a partner whose grant went with a consent withdrawal, is refused.
 
 The consumers read the database from their own threads: each cell is a transactional test with its
@@ -14,7 +14,7 @@ import re
 import pytest
 
 from messaging.routing import websocket_urlpatterns
-from tests.messaging.conftest import closed_with, open_socket
+from tests.messaging.conftest import closed_with, in_memory_layer, open_socket  # noqa: F401  (a fixture)
 from tests.worlds import ROLES
 
 OPEN = "open"
@@ -25,6 +25,7 @@ SOCKETS = [
     ("/ws/referrals/{referral}/", (4401, OPEN, OPEN, 4403, OPEN, 4403, OPEN, 4403, 4403)),
     ("/ws/referrals/{withdrawn}/", (4401, OPEN, 4403, 4403, 4403, 4403, 4403, 4403, 4403)),
     ("/ws/inbox/", (4401, OPEN, OPEN, OPEN, OPEN, OPEN, OPEN, OPEN, OPEN)),
+    ("/ws/nope/", (4404, 4404, 4404, 4404, 4404, 4404, 4404, 4404, 4404)),  # any other address
 ]
 # fmt: on
 
@@ -38,6 +39,7 @@ def cells():
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("in_memory_layer")
 @pytest.mark.parametrize(("template", "role", "expected"), cells())
 async def test_socket(live_matrix_world, template, role, expected):
     user = None if role == "anonymous" else live_matrix_world.users[role]
@@ -53,5 +55,6 @@ async def test_socket(live_matrix_world, template, role, expected):
 
 
 def test_the_matrix_names_every_socket():
+    """Every stream, and the catch-all route (an empty pattern) as one unknown address."""
     routes = {re.sub(r"<[^>]+>", "{}", "/" + str(route.pattern)) for route in websocket_urlpatterns}
-    assert routes == {re.sub(r"\{[^}]+\}", "{}", template) for template, _ in SOCKETS}
+    assert routes == {re.sub(r"\{[^}]+\}", "{}", template) for template, _ in SOCKETS} - {"/ws/nope/"} | {"/"}

@@ -115,20 +115,35 @@ def browser():
 
 @pytest.fixture
 def new_context(browser):
-    """Open a fresh browser context (its own cookies: one person each); all closed at the end."""
+    """Open a fresh browser context (its own cookies: one person each); all closed at the end.
+
+    Every page of every context is watched: a Content-Security-Policy violation reported in its
+    console fails the test (network/security.py: no inline script, nothing from another origin).
+    """
     contexts = []
+    violations = []
+
+    def watch(page):
+        page.on(
+            "console",
+            lambda message: (
+                violations.append(f"{page.url}: {message.text}") if "Content Security Policy" in message.text else None
+            ),
+        )
 
     def make(**options):
         options.setdefault("viewport", {"width": 1280, "height": 900})
         options.setdefault("locale", "fr-FR")
         context = browser.new_context(**options)
         context.set_default_timeout(15000)
+        context.on("page", watch)
         contexts.append(context)
         return context
 
     yield make
     for context in contexts:
         context.close()
+    assert violations == [], f"Content-Security-Policy violations: {violations}"
 
 
 def save_screenshot(page, name: str) -> Path:
@@ -142,7 +157,9 @@ def save_screenshot(page, name: str) -> Path:
 
 def serious_accessibility_violations(page) -> list[dict]:
     """axe-core (served from this repository) on the current page: violations of impact serious or critical."""
-    page.add_script_tag(path=str(AXE))
+    # Evaluated through the browser's debugging protocol rather than added as an inline <script>,
+    # which the pages' Content-Security-Policy refuses.
+    page.evaluate(AXE.read_text(encoding="utf-8"))
     violations = page.evaluate(
         """async () => {
             const result = await axe.run(document, {resultTypes: ["violations"]});

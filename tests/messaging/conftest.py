@@ -57,6 +57,8 @@ async def open_socket(path: str, user=None, *, origin: bytes | None = b"http://1
     all_headers = list(headers)
     if origin is not None:
         all_headers.append((b"origin", origin))
+        if not any(name == b"host" for name, _value in all_headers):
+            all_headers.append((b"host", b"127.0.0.1"))  # a browser's socket, opened on its page's origin
     if user is not None:
         key = await database_sync_to_async(token_of)(user)
         all_headers.append((b"authorization", f"Token {key}".encode()))
@@ -74,3 +76,15 @@ async def closed_with(communicator, timeout: float = 3) -> int:
     message = await communicator.receive_output(timeout=timeout)
     assert message["type"] == "websocket.close", message
     return message["code"]
+
+
+@pytest.fixture
+def in_memory_layer(settings):
+    """The in-memory channel layer, for socket tests about access and input rather than delivery.
+
+    With Redis, a test that ends while its consumer still waits for a channel message leaves the
+    loop's teardown to cancel that wait, and a cancelled channels_redis read on redis-py 8 was seen
+    to stay "cancelling" for minutes, hanging the run (see docs/decisions.md, Hardening). Delivery
+    across processes is tested in test_consumers.py and tests/multiprocess, which close their sockets.
+    """
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

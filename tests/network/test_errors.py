@@ -58,7 +58,7 @@ def test_wrong_types_name_the_field_and_the_expected_type(world):
     body = response.json()
     assert body["code"] == "invalid"
     assert "to_organisation" in body and "motive" in body
-    assert "pk" in body["to_organisation"][0] or "clé primaire" in body["to_organisation"][0].lower()
+    assert body["to_organisation"] == ["Un nombre entier valide est requis."]
 
     response = post(client, "/api/v1/activities/", {"kind": "forum", "date": "hier", "attendee_count": "beaucoup"})
     assert response.status_code == 400

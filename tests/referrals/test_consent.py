@@ -217,6 +217,54 @@ def test_an_erased_holder_can_no_longer_be_referred_or_changed():
         )
 
 
+def test_erasure_reaches_the_notes_of_the_persons_intake_activities():
+    holder = ProjectHolderFactory()
+    advisor, citeslab = holder.created_by, holder.created_by_organisation
+    other = ProjectHolderFactory(organisation=citeslab, actor=advisor)
+    met = services.activity_record(
+        actor=advisor,
+        organisation=citeslab,
+        kind="individual_interview",
+        date=timezone.localdate(),
+        project_holders=[holder],
+        notes=f"{holder.first_name} veut ouvrir un salon de coiffure",
+    )
+    elsewhere = services.activity_record(
+        actor=advisor,
+        organisation=citeslab,
+        kind="forum",
+        date=timezone.localdate(),
+        project_holders=[other],
+        notes="Forum",
+    )
+
+    services.project_holder_erase(holder=holder, actor=advisor, organisation=citeslab)
+
+    met.refresh_from_db()
+    elsewhere.refresh_from_db()
+    assert (met.notes, met.kind, met.attendee_count) == ("", "individual_interview", 1)
+    assert list(met.project_holders.all()) == [holder]  # still counted, now anonymous
+    assert elsewhere.notes == "Forum"
+
+
+def test_an_erased_person_accepts_no_new_personal_data():
+    referral = ReferralFactory(accepted=True)
+    holder, advisor, citeslab = referral.project_holder, referral.project_holder.created_by, referral.from_organisation
+    services.project_holder_erase(holder=holder, actor=advisor, organisation=citeslab)
+    holder.refresh_from_db()
+    notes = Note.objects.count()
+
+    with pytest.raises(ValidationFailed, match="anonymisée"):
+        note_post(referral=referral, actor=advisor, organisation=citeslab, body="Des nouvelles ?")
+    with pytest.raises(ValidationFailed, match="anonymisée"):
+        services.activity_record(
+            actor=advisor, organisation=citeslab, kind="forum", date=timezone.localdate(), project_holders=[holder]
+        )
+    with pytest.raises(ValidationFailed, match="anonymisé"):
+        ConsentFactory(holder=holder)
+    assert Note.objects.count() == notes
+
+
 def test_only_the_holders_citeslab_may_erase():
     referral = ReferralFactory()
 
