@@ -2,7 +2,7 @@
 its intake activities."""
 
 from django.contrib import messages
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -28,6 +28,7 @@ from ..forms import (
 from ..models import Referral
 from ..selectors import (
     activities_visible_to,
+    activity_holder_count,
     consent_refusal_message,
     consents_of,
     project_holder_get_visible,
@@ -249,6 +250,17 @@ def activity_list(request):
             else:
                 messages.success(request, _("L'action d'accueil est enregistrée."))
                 return redirect("activity_list")
-    activities = activities_visible_to(request.user).filter(organisation=request.organisation).order_by("-date", "-id")
+    activities = (
+        activities_visible_to(request.user)
+        .filter(organisation=request.organisation)
+        # The rows show how many people an activity names and its partners' names: a count in the
+        # rows' query and the names alone, rather than every linked person and partner row.
+        .prefetch_related(None)
+        .prefetch_related(
+            Prefetch("partner_organisations", queryset=Organisation.objects.only("name").order_by("name"))
+        )
+        .annotate(holder_count=activity_holder_count())
+        .order_by("-date", "-id")
+    )
     context = {"form": form, "page": page_of(request, activities)}
     return render(request, "referrals/activity_list.html", context, status=status)

@@ -355,6 +355,31 @@ def test_recording_an_intake_activity(client, advisor, citeslab):
     assert list(activity.partner_organisations.all()) == [adie]
 
 
+def test_the_activities_list_counts_the_people_and_names_the_partners_of_each_row(client, advisor, citeslab):
+    from referrals.services import activity_record
+
+    people = [ProjectHolderFactory(organisation=citeslab, actor=advisor) for _ in range(3)]
+    adie, bge = OrganisationFactory(name="ADIE"), OrganisationFactory(name="BGE")
+    activity_record(
+        actor=advisor,
+        organisation=citeslab,
+        kind="collective_session",
+        date=timezone.localdate(),
+        attendee_count=8,
+        project_holders=people,
+        partner_organisations=[bge, adie],
+    )
+    activity_record(actor=advisor, organisation=citeslab, kind="forum", date=timezone.localdate())
+
+    response = client.get("/actions/")
+
+    rows = {row.kind: row for row in response.context["page"]}
+    assert (rows["collective_session"].holder_count, rows["forum"].holder_count) == (3, 0)
+    html = response.content.decode()
+    assert '<td data-label="Porteurs liés">3</td>' in html
+    assert "ADIE, BGE" in html
+
+
 def test_the_activity_form_offers_the_latest_people_and_keeps_any_followed_one(client, advisor, citeslab, monkeypatch):
     monkeypatch.setattr("referrals.forms.RECENT_HOLDER_CHOICES", 2)
     oldest, middle, newest = (
