@@ -23,20 +23,25 @@ class LoginView(auth_views.LoginView):
     """Django's sign-in page, with failed attempts limited (partners/signin.py)."""
 
     def post(self, request, *args, **kwargs):
-        limiter = SignInLimiter(request, request.POST.get("username", ""))
-        wait = limiter.retry_after()
+        self.limiter = SignInLimiter(request, request.POST.get("username", ""))
+        wait = self.limiter.retry_after()
         if wait is not None:
             # The form is not validated: no password is checked while the attempts wait.
             context = self.get_context_data(form=self.get_form(), refusal=too_many_attempts(wait))
             response = self.render_to_response(context, status=429)
             response["Retry-After"] = str(wait)
             return response
-        response = super().post(request, *args, **kwargs)
-        if request.user.is_authenticated:
-            limiter.succeeded()
-        else:
-            limiter.failed()
-        return response
+        return super().post(request, *args, **kwargs)
+
+    # Success and failure are the form's own: whoever the session already held (a signed-in user
+    # guessing another account's password) changes nothing.
+    def form_valid(self, form):
+        self.limiter.succeeded()
+        return super().form_valid(form)
+
+    def form_invalid(self, form):
+        self.limiter.failed()
+        return super().form_invalid(form)
 
 
 @login_required

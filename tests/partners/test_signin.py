@@ -78,6 +78,19 @@ def test_the_login_page_refuses_the_right_password_after_five_failures(user):
     assert "_auth_user_id" not in client.session
 
 
+def test_a_signed_in_user_guessing_another_accounts_password_is_limited_too(user):
+    attacker = UserFactory(username="mallory")
+    attacker.set_password("le-mien")
+    attacker.save()
+    client = Client()
+    client.force_login(attacker)
+    for _ in range(5):
+        login_attempt(client, "devine")
+
+    assert login_attempt(client, PASSWORD).status_code == 429
+    assert token_attempt(PASSWORD, address="192.0.2.99").status_code == 429
+
+
 def test_failures_count_across_the_page_and_the_api(user):
     for _ in range(3):
         token_attempt("devine")
