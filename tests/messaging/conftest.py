@@ -87,4 +87,9 @@ def in_memory_layer(settings):
     to stay "cancelling" for minutes, hanging the run (see docs/decisions.md, Hardening). Delivery
     across processes is tested in test_consumers.py and tests/multiprocess, which close their sockets.
     """
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "CONFIG": {"capacity": settings.CHANNEL_CAPACITY},
+        }
+    }

@@ -1,4 +1,11 @@
-"""The WebSocket consumers end to end, on the configured channel layer (Redis in CI's second pass)."""
+"""The WebSocket consumers end to end.
+
+The consumers run on the in-memory channel layer; the tests of the layer itself (bursts, marked
+``configured_layer``) run on the configured one, Redis in CI's second pass, as do
+test_channel_layer.py and tests/multiprocess (several daphne processes). With Redis, a test that
+ended while a consumer's channel read was in flight left the loop's teardown to cancel it, and such
+a cancelled read (channels_redis 4.3, redis-py 8.1) was seen to hang the run for minutes.
+"""
 
 import asyncio
 import uuid
@@ -22,6 +29,17 @@ from tests.partners.factories import OrganisationFactory, member_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 db = database_sync_to_async
+
+
+@pytest.fixture(autouse=True)
+def _layer(request, settings):
+    if request.node.get_closest_marker("configured_layer") is None:
+        settings.CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels.layers.InMemoryChannelLayer",
+                "CONFIG": {"capacity": settings.CHANNEL_CAPACITY},
+            }
+        }
 
 
 def note_create(body, *, client_id=None, visibility="shared"):
@@ -408,6 +426,7 @@ async def test_an_open_socket_joins_its_groups_again_before_the_layer_forgets_th
 # --- channel layer -----------------------------------------------------------------------------
 
 
+@pytest.mark.configured_layer
 async def test_a_burst_of_500_events_to_one_group_is_delivered_whole(network):
     referral = await db(network.send_referral)()
     socket = await open_socket(f"/ws/referrals/{referral.uuid}/", network.advisor)
@@ -424,6 +443,7 @@ async def test_a_burst_of_500_events_to_one_group_is_delivered_whole(network):
     await socket.disconnect()
 
 
+@pytest.mark.configured_layer
 async def test_a_burst_of_500_messages_waits_for_a_reader_that_is_not_reading_yet(settings):
     """Nobody reads while 500 messages go to the group: the layer must queue them all, not drop any."""
     layer = get_channel_layer()
