@@ -6,8 +6,8 @@ referral is visible when one of the user's organisation Groups holds ``view_refe
 """
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery, Value
-from django.db.models.functions import Coalesce, Upper
+from django.db.models import Exists, OuterRef, Prefetch, Q, Value
+from django.db.models.functions import Upper
 from django.http import Http404
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -154,12 +154,6 @@ def consent_get_visible(user, pk) -> Consent:
         return Consent.objects.select_related("project_holder__created_by_organisation").get(Exists(holders), pk=pk)
     except Consent.DoesNotExist as error:
         raise Http404(_("Consentement introuvable.")) from error
-
-
-def activity_holder_count():
-    """The number of people an activity names, as an annotation (a subquery on the link table)."""
-    links = Activity.project_holders.through.objects.filter(activity_id=OuterRef("pk"))
-    return Coalesce(Subquery(links.values("activity_id").annotate(n=Count("id")).values("n")[:1]), 0)
 
 
 def activities_visible_to(user):

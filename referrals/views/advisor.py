@@ -25,10 +25,9 @@ from ..forms import (
     WithdrawConsentForm,
     add_domain_error,
 )
-from ..models import Referral
+from ..models import Activity, Referral
 from ..selectors import (
     activities_visible_to,
-    activity_holder_count,
     consent_refusal_message,
     consents_of,
     project_holder_get_visible,
@@ -250,6 +249,7 @@ def activity_list(request):
             else:
                 messages.success(request, _("L'action d'accueil est enregistrée."))
                 return redirect("activity_list")
+    links = Activity.project_holders.through.objects
     activities = (
         activities_visible_to(request.user)
         .filter(organisation=request.organisation)
@@ -259,7 +259,7 @@ def activity_list(request):
         .prefetch_related(
             Prefetch("partner_organisations", queryset=Organisation.objects.only("name").order_by("name"))
         )
-        .annotate(holder_count=activity_holder_count())
+        .annotate(holder_count=_count(links.filter(activity_id=OuterRef("pk")).values("activity_id")))
         .order_by("-date", "-id")
     )
     context = {"form": form, "page": page_of(request, activities)}
