@@ -45,20 +45,33 @@ def _referral_scope(user, organisation, side: str | None = None) -> Q | None:
     the narrowing changes nothing but lets PostgreSQL start from the organisation indexes. The
     former single query, an OR of two EXISTS, scanned every referral and JIT-compiled its plan.
     """
-    groups = acting_groups(user, "view_referral", Referral, organisation=organisation)
-    if any(holds_globally for _, _, holds_globally, _ in groups):
+    acting = _acting_grants(user, organisation)
+    if acting is None:
         return None
-    if not groups:
+    organisations, granted = acting
+    if not organisations:
         return Q(pk__in=[])
-    granted = ReferralGroupObjectPermission.objects.filter(
-        group_id__in=[group for group, _, _, _ in groups], permission_id=groups[0][3]
-    )
-    organisations = [organisation_id for _, organisation_id, _, _ in groups if organisation_id is not None]
     if side is None:
         party = Q(from_organisation_id__in=organisations) | Q(to_organisation_id__in=organisations)
     else:  # one side only: no OR, so PostgreSQL may read that side's index alone
         party = Q(**{f"{side}_id__in": organisations})
     return party & Q(pk__in=granted.values("content_object_id"))
+
+
+def _acting_grants(user, organisation: Organisation | None = None):
+    """(ids of the organisations ``user`` acts for, only ``organisation`` when given; their Groups'
+    ``view_referral`` grants), or None when one of the user's Groups holds it globally. One small
+    query (``lifecycle.acting_groups``); the grants are a queryset, not read here."""
+    groups = acting_groups(user, "view_referral", Referral, organisation=organisation)
+    if any(holds_globally for _, _, holds_globally, _ in groups):
+        return None
+    organisation_groups = {
+        group: organisation_id for group, organisation_id, _, _ in groups if organisation_id is not None
+    }
+    granted = ReferralGroupObjectPermission.objects.filter(
+        group_id__in=list(organisation_groups), permission_id=groups[0][3] if groups else None
+    )
+    return list(organisation_groups.values()), granted
 
 
 def _can_read(user) -> bool:
@@ -95,14 +108,13 @@ def referrals_visible_count(user) -> int:
     """
     if not _can_read(user):
         return 0
-    groups = [] if user.is_superuser else acting_groups(user, "view_referral", Referral)
-    if user.is_superuser or any(holds_globally for _, _, holds_globally, _ in groups):
+    acting = None if user.is_superuser else _acting_grants(user)
+    if acting is None:
         return Referral.objects.count()
-    organisation_groups = [group for group, organisation_id, _, _ in groups if organisation_id is not None]
-    if not organisation_groups:
+    organisations, granted = acting
+    if not organisations:
         return 0
-    granted = ReferralGroupObjectPermission.objects.filter(group_id__in=organisation_groups, permission_id=groups[0][3])
-    if len(organisation_groups) == 1:
+    if len(organisations) == 1:
         return granted.count()
     return granted.values("content_object_id").distinct().count()  # a user of both sides of one
 
