@@ -4,10 +4,11 @@ A list joins each row to its relations (select_related). Read in one query, Post
 row it walks past before the page (a deep page walks thousands) and plans a ten-table join on every
 request. Read the ids first, the walk touches one table and its indexes, and only the page's rows
 are joined. Both the pages (django.core.paginator) and the API (DRF's page-number pagination) use it.
+A page past the middle of the list is read from its end, in reverse order.
 """
 
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import Exists, QuerySet
 
 
 class IdsFirstPaginator(Paginator):
@@ -31,6 +32,24 @@ class IdsFirstPaginator(Paginator):
         rows = self.object_list
         if not isinstance(rows, QuerySet):
             return rows[bottom:top]
-        ids = list(rows.values_list("pk", flat=True)[bottom:top])
+        ids = rows.values_list("pk", flat=True)
+        if bottom > self.count - top and rows.ordered:
+            # Past the middle, walk from the end: the last page of 5,000 rows reads 50 of them.
+            ids = list(ids.reverse()[self.count - top : self.count - bottom])[::-1]
+        else:
+            ids = list(ids[bottom:top])
         by_id = {row.pk: row for row in rows.order_by().filter(pk__in=ids)} if ids else {}
         return [by_id[pk] for pk in ids if pk in by_id]
+
+
+class ProbedExists(Exists):
+    """``Exists``, tested row by row as a list is walked in order, on PostgreSQL.
+
+    PostgreSQL turns ``WHERE EXISTS (…)`` into a semi-join and, for an ``IN``/``EXISTS`` on a
+    large set, hashes the whole set before the first row: a list's first page then costs as much
+    as its last. ``OFFSET 0`` in the subquery keeps it a per-row subplan (an index probe each),
+    so an ordered walk stops at the page. Other databases get a plain ``EXISTS``.
+    """
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, template="EXISTS(%(subquery)s OFFSET 0)", **extra_context)

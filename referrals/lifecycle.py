@@ -42,6 +42,17 @@ SENDER_PERMISSIONS = ("view_referral", "cancel_referral", "add_note_referral")
 RECEIVER_PERMISSIONS = ("view_referral", "change_referral", "add_note_referral")
 
 
+def sides_of_kind(kind: str) -> tuple[str, ...]:
+    """The sides of a referral an organisation of ``kind`` can stand on. Only a CitésLab records
+    people, so only it follows one and sends (services.referral_send); only a partner receives; an
+    organisation's kind is fixed once created (partners.services.organisation_update)."""
+    if kind == Organisation.Kind.CITESLAB:
+        return (SENDER,)
+    if kind in Organisation.PARTNER_KINDS:
+        return (RECEIVER,)
+    return (SENDER, RECEIVER)
+
+
 @dataclass(frozen=True)
 class Transition:
     name: str
@@ -457,7 +468,7 @@ def holder_access(user, holder: ProjectHolder, *, organisation: Organisation | N
 def acting_groups(user, permission: str, model, *, organisation: Organisation | None = None, active_only=False):
     """The Groups ``user`` acts through (only ``organisation``'s, when given), in one query: rows of
     (group id, organisation id or None, whether the Group holds ``permission`` globally, the
-    permission's id). The list scopes filter grants on these constants rather than joining the
+    permission's id, the organisation's kind or None). The list scopes filter grants on these constants rather than joining the
     Groups: PostgreSQL then estimates the grants from its statistics of each group.
 
     Every scoped read starts here, so the query is written once as SQL: built by the ORM (an
@@ -473,8 +484,8 @@ def acting_groups(user, permission: str, model, *, organisation: Organisation | 
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [
-            (group, organisation_id, bool(holds), permission_id)
-            for group, organisation_id, holds, permission_id in cursor
+            (group, organisation_id, bool(holds), permission_id, kind)
+            for group, organisation_id, holds, permission_id, kind in cursor
         ]
 
 
@@ -485,7 +496,7 @@ def _acting_groups_sql() -> str:
         SELECT user_group.group_id, organisation.id,
                EXISTS (SELECT 1 FROM {Group.permissions.through._meta.db_table} held
                        WHERE held.group_id = user_group.group_id AND held.permission_id = permission.id),
-               permission.id
+               permission.id, organisation.kind
         FROM {user_groups} user_group
         CROSS JOIN {Permission._meta.db_table} permission
         INNER JOIN {ContentType._meta.db_table} content_type ON content_type.id = permission.content_type_id

@@ -1,5 +1,7 @@
 """Referrals: the list, sending, one referral, one endpoint per transition, and the history."""
 
+import functools
+
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -11,7 +13,7 @@ from .. import services
 from ..filters import ReferralFilter
 from ..lifecycle import ACCEPT, CANCEL, COMPLETE, DECLINE, START, holder_access, side_of
 from ..models import Referral
-from ..selectors import referral_get_visible, referral_history, referrals_visible_count, referrals_visible_to
+from ..selectors import ReferralScope, referral_get_visible, referral_history
 from ..serializers.referrals import (
     AcceptSerializer,
     CancelSerializer,
@@ -25,15 +27,15 @@ from ..serializers.referrals import (
 UUID_PARAMETER = OpenApiParameter("uuid", OpenApiTypes.UUID, OpenApiParameter.PATH)
 
 
-def _referrals(user):
+def _referrals(scope: ReferralScope, *, in_order: bool = False):
     """Visible referrals, with the ``previous`` link the serializer may show, and only the columns
     it reads."""
-    return referrals_visible_to(user).select_related("previous").only(*ReferralSerializer.READS)
+    return scope.referrals(in_order=in_order).select_related("previous").only(*ReferralSerializer.READS)
 
 
 def _reloaded(request, referral) -> dict:
     """The referral as the caller now sees it (a write may have changed what they see)."""
-    referral = _referrals(request.user).filter(pk=referral.pk).first() or referral
+    referral = _referrals(ReferralScope(request.user)).filter(pk=referral.pk).first() or referral
     return ReferralSerializer(referral, context={"request": request}).data
 
 
@@ -51,13 +53,17 @@ class ReferralList(generics.ListAPIView):
     filterset_class = ReferralFilter
 
     def get_queryset(self):
-        return _referrals(self.request.user)
+        return _referrals(self.scope, in_order=True)
+
+    @functools.cached_property
+    def scope(self) -> ReferralScope:
+        return ReferralScope(self.request.user)
 
     def known_count(self) -> int | None:
-        """Without a filter, the list's size is counted on the grants (``referrals_visible_count``)."""
+        """Without a filter, the list's size is counted on the grants (``ReferralScope.count``)."""
         if set(self.request.query_params) - {"page", "page_size"}:
             return None
-        return referrals_visible_count(self.request.user)
+        return self.scope.count()
 
     def post(self, request):
         serializer = ReferralCreateSerializer(data=request.data, context={"request": request})

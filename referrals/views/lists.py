@@ -7,7 +7,7 @@ from messaging.selectors import last_event_id
 from network.paging import IdsFirstPaginator
 
 from ..models import Referral
-from ..selectors import referrals_visible_to
+from ..selectors import ReferralScope
 
 PAGE_SIZE = 25
 
@@ -34,8 +34,10 @@ def _status_filter(request, referrals):
 def referral_list_page(request, template, *, side: str):
     """A list of the acting organisation's referrals on one ``side`` (``selectors.SIDES``), with its
     status filter."""
-    referrals = referrals_visible_to(request.user, organisation=request.organisation, side=side)
-    shown, status = _status_filter(request, referrals)
+    scope = ReferralScope(request.user, request.organisation)
+    referrals = scope.referrals(side=side)
+    # The page walks the list in order, the counts read every row (``ReferralScope.referrals``).
+    shown, status = _status_filter(request, scope.referrals(side=side, in_order=True))
     statuses = _status_counts(referrals)
     # The rows shown are those of one status, or all: their count is already known.
     count = sum(n for code, _label, n in statuses if code == status or not status)

@@ -1,6 +1,7 @@
 """network/paging.py: a page's ids first, then its rows, in the list's order."""
 
 import pytest
+from django.core.paginator import Paginator
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -46,3 +47,22 @@ def test_a_count_the_caller_knows_is_not_counted_again(neighbourhoods):
 
     assert (paginator.num_pages, [n.name for n in page]) == (3, ["G"])
     assert not any("COUNT" in q["sql"] for q in queries.captured_queries)
+
+
+@pytest.mark.parametrize(("per_page", "orphans"), [(2, 0), (3, 0), (2, 1), (7, 0)])
+def test_a_page_past_the_middle_is_read_from_the_end_with_the_same_rows(neighbourhoods, per_page, orphans):
+    rows = Neighbourhood.objects.order_by("-name")
+    names = [n.name for n in rows]
+    paginator = IdsFirstPaginator(rows, per_page, orphans=orphans)
+    expected = Paginator(names, per_page, orphans=orphans)
+
+    for number in paginator.page_range:
+        with CaptureQueriesContext(connection) as queries:
+            page = [n.name for n in paginator.page(number)]
+        ids_sql = queries.captured_queries[-2]["sql"]
+        bottom = (number - 1) * per_page
+        top = paginator.count if bottom + per_page + orphans >= paginator.count else bottom + per_page
+        assert page == list(expected.page(number))
+        reversed_walk = bottom > paginator.count - top
+        assert ('"name" ASC' in ids_sql) == reversed_walk, (number, ids_sql)
+    assert paginator.num_pages == expected.num_pages
