@@ -13,12 +13,16 @@ from django.db.models import Exists, QuerySet
 
 class IdsFirstPaginator(Paginator):
     """``count``, when the caller already knows it (a list page that counts its rows by status),
-    saves the paginator its own count."""
+    saves the paginator its own count. ``rows(ids)``, when given, reads the page's rows (objects
+    or named rows with a ``pk``) instead of the list's own query narrowed to the ids: the ids
+    were read through the list's scope and filters, so the rows' query need not test them again.
+    """
 
-    def __init__(self, object_list, per_page, *args, count: int | None = None, **kwargs):
+    def __init__(self, object_list, per_page, *args, count: int | None = None, rows=None, **kwargs):
         super().__init__(object_list, per_page, *args, **kwargs)
         if count is not None:
             self.__dict__["count"] = count  # Paginator.count is a cached_property
+        self.read_rows = rows
 
     def page(self, number):
         number = self.validate_number(number)
@@ -38,7 +42,10 @@ class IdsFirstPaginator(Paginator):
             ids = list(ids.reverse()[self.count - top : self.count - bottom])[::-1]
         else:
             ids = list(ids[bottom:top])
-        by_id = {row.pk: row for row in rows.order_by().filter(pk__in=ids)} if ids else {}
+        if not ids:
+            return []
+        read = self.read_rows(ids) if self.read_rows is not None else rows.order_by().filter(pk__in=ids)
+        by_id = {row.pk: row for row in read}
         return [by_id[pk] for pk in ids if pk in by_id]
 
 

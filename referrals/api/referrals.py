@@ -15,6 +15,7 @@ from ..lifecycle import ACCEPT, CANCEL, COMPLETE, DECLINE, START, holder_access,
 from ..models import Referral
 from ..selectors import ReferralScope, referral_get_visible, referral_history
 from ..serializers.referrals import (
+    ROW_COLUMNS,
     AcceptSerializer,
     CancelSerializer,
     CompleteSerializer,
@@ -22,6 +23,7 @@ from ..serializers.referrals import (
     ReferralCreateSerializer,
     ReferralEventSerializer,
     ReferralSerializer,
+    rows_written_out,
 )
 
 UUID_PARAMETER = OpenApiParameter("uuid", OpenApiTypes.UUID, OpenApiParameter.PATH)
@@ -54,6 +56,15 @@ class ReferralList(generics.ListAPIView):
 
     def get_queryset(self):
         return _referrals(self.scope, in_order=True)
+
+    def list(self, request, *args, **kwargs):
+        """The page's ids are read through the scope and the filters, then its rows by id as
+        columns (``page_rows``), written out from them (``rows_written_out``)."""
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(rows_written_out(request.user, page))
+
+    def page_rows(self, ids):
+        return Referral.objects.filter(pk__in=ids).values_list(*ROW_COLUMNS, named=True)
 
     @functools.cached_property
     def scope(self) -> ReferralScope:

@@ -2,14 +2,21 @@
 gives, so that a field added to a ``Meta.fields`` and not to the written-out dict fails here."""
 
 import datetime
+import json
+import uuid
 
 import pytest
+from django.core.serializers.json import DjangoJSONEncoder
+from django.test import RequestFactory
 from django.utils import timezone
 from rest_framework import serializers
+from rest_framework.request import Request
 
 from partners.serializers import NeighbourhoodSerializer, OrganisationSummarySerializer, UserSummarySerializer
+from referrals.models import Referral
 from referrals.serializers.holders import ProjectHolderSerializer, ReferralHolderSerializer
 from referrals.serializers.referrals import ReferralSerializer, ServiceSummarySerializer
+from tests.worlds import build_matrix_world
 
 pytestmark = pytest.mark.django_db
 
@@ -82,3 +89,43 @@ def test_a_referral_with_its_optional_links_empty_is_the_generic_shape(world):
     written = ReferralSerializer.written_out(referral)
     assert written == generic(ReferralSerializer(), referral)
     assert [written[name] for name in ("previous", "service", "assigned_to", "from_user", "closed_at")] == [None] * 5
+
+
+@pytest.mark.parametrize("zone", ["Europe/Paris", "UTC"])
+def test_the_list_writes_each_referral_as_the_serializer_does_for_every_viewer(zone):
+    """The list reads its page as columns (``ROW_COLUMNS``, ``rows_written_out``): each row must be
+    what ``ReferralSerializer`` writes of the referral for the same viewer, for each side (a
+    coordinator sees the facts only, a coordinator who is also a partner's member its received
+    referrals whole; a receiver sees a ``previous`` link only to its own organisation), with the
+    optional links set and empty."""
+    world = build_matrix_world()
+    Referral.objects.filter(pk=world.accepted.pk).update(
+        previous=world.withdrawn_elsewhere, assigned_to=world.users["receiver_staff"]
+    )
+    Referral.objects.filter(pk=world.referral.pk).update(previous=world.withdrawn, service=None)
+    viewers = ["advisor", "receiver_staff", "coordinator", "coordinator_partner"]
+    checked = 0
+    with timezone.override(zone):
+        for role in viewers:
+            request = Request(RequestFactory().get("/api/v1/referrals/"))
+            request.user = world.users[role]
+            listed = world.client(role).get("/api/v1/referrals/?page_size=200").json()["results"]
+            by_uuid = {
+                r.uuid: r
+                for r in Referral.objects.select_related("previous").filter(uuid__in=[row["uuid"] for row in listed])
+            }
+            for row in listed:
+                referral = by_uuid[uuid.UUID(row["uuid"])]
+                assert row == json.loads(
+                    json.dumps(ReferralSerializer(referral, context={"request": request}).data, cls=DjangoJSONEncoder)
+                ), (role, referral)
+                checked += 1
+            assert listed, role
+    previous = {
+        row["uuid"]: row["previous"] for row in world.client("advisor").get("/api/v1/referrals/").json()["results"]
+    }
+    assert previous[str(world.accepted.uuid)] == str(world.withdrawn_elsewhere.uuid)
+    receiver = {row["uuid"]: row for row in world.client("receiver_staff").get("/api/v1/referrals/").json()["results"]}
+    assert receiver[str(world.accepted.uuid)]["previous"] is None  # another partner's referral
+    assert receiver[str(world.referral.uuid)]["previous"] == str(world.withdrawn.uuid)
+    assert checked >= 12

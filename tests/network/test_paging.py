@@ -66,3 +66,18 @@ def test_a_page_past_the_middle_is_read_from_the_end_with_the_same_rows(neighbou
         reversed_walk = bottom > paginator.count - top
         assert ('"name" ASC' in ids_sql) == reversed_walk, (number, ids_sql)
     assert paginator.num_pages == expected.num_pages
+
+
+def test_rows_read_by_id_the_callers_way_keep_the_lists_order(neighbourhoods):
+    rows = Neighbourhood.objects.filter(name__gt="B").order_by("-name")
+    read = []
+
+    def by_id(ids):
+        read.append(list(ids))
+        return Neighbourhood.objects.filter(pk__in=ids).values_list("pk", "name", named=True)
+
+    paginator = IdsFirstPaginator(rows, 4, rows=by_id)
+    pages = [[row.name for row in paginator.page(number)] for number in paginator.page_range]
+
+    assert pages == [["G", "F", "E", "D"], ["C"]]
+    assert [len(ids) for ids in read] == [4, 1]
