@@ -5,6 +5,10 @@ currently hold a grant on their referral (``Side``, ``event_audience_q``), never
 sees the referral without a side of it (a coordinator).
 """
 
+import hashlib
+
+from django.core.cache import cache
+
 from referrals.lifecycle import Side, event_audience_q, note_audience_q, party_referral_ids, side_events_q
 
 from .models import EmailOptOut, Event, Note, Notification
@@ -58,3 +62,30 @@ def email_preferences_of(user) -> dict[str, bool]:
     """Every kind of event, True when the user gets its e-mails (the default)."""
     off = set(EmailOptOut.objects.filter(user=user).values_list("kind", flat=True))
     return {kind: kind not in off for kind in Event.Kind.values}
+
+
+# How long a figure computed as of the stream's last event may be shown (``as_of_last_event``).
+AS_OF_LAST_EVENT_SECONDS = 60
+
+
+def as_of_last_event(name: str, identity: tuple, compute, *, event_id: int | None = None):
+    """``compute()``, computed again only when the stream has moved.
+
+    Figures over a whole organisation's referrals (the dashboard's aggregates, a list page's counts
+    by status) take tens to hundreds of milliseconds at national scale, and their pages are
+    reloaded far more often than a referral changes. The result is kept in Django's cache for at
+    most ``AS_OF_LAST_EVENT_SECONDS`` under the stream's last event id (``event_id`` when the
+    caller read it already) and ``identity``: every send, transition, withdrawal and note writes
+    an event, so a change shows on the next load; what writes no event (a renamed organisation, a
+    referral crossing its SLA with time passing) shows within the minute. ``identity`` must hold
+    everything the result depends on (the user, the acting organisation, the filters, the
+    language of any text), so that nobody is shown a result computed for another scope.
+    """
+    if event_id is None:
+        event_id = last_event_id()
+    key = f"{name}:" + hashlib.sha256(repr((event_id, identity)).encode()).hexdigest()
+    result = cache.get(key)
+    if result is None:
+        result = compute()
+        cache.set(key, result, AS_OF_LAST_EVENT_SECONDS)
+    return result

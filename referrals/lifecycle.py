@@ -27,6 +27,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from network.errors import ActionForbidden
+from network.paging import ProbedExists
 from partners.models import Organisation
 
 from .models import ProjectHolder, ProjectHolderGroupObjectPermission, Referral, ReferralGroupObjectPermission
@@ -505,9 +506,13 @@ def _acting_groups_sql() -> str:
           AND user_group.user_id = %s"""
 
 
-def holder_visible_q(user, *, organisation: Organisation | None = None, followed: bool = False) -> Q:
+def holder_visible_q(
+    user, *, organisation: Organisation | None = None, followed: bool = False, probed: bool = False
+) -> Q:
     """The people ``holder_access`` lets ``user`` see, as a database filter; with ``followed``,
-    only those that ``organisation`` follows (its advisors' own list).
+    only those that ``organisation`` follows (its advisors' own list). ``probed``: the caller
+    reads a few of them (by id): each one's grant is then probed (``network.paging.ProbedExists``)
+    rather than all the Groups' grants hashed first.
 
     A person is visible through a grant of one of the user's active organisations (its Group's row
     in guardian's direct table); followed, through that organisation's ``change_projectholder``
@@ -525,6 +530,8 @@ def holder_visible_q(user, *, organisation: Organisation | None = None, followed
 
     def granted(group_ids):
         grants = ProjectHolderGroupObjectPermission.objects.filter(group_id__in=group_ids, permission_id=permission_id)
+        if probed:
+            return Q(ProbedExists(grants.filter(content_object_id=OuterRef("pk"))))
         return Q(pk__in=grants.values("content_object_id"))
 
     if not followed:

@@ -6,9 +6,7 @@ Everything is computed in the database with aggregates over the scoping selector
 """
 
 import datetime
-import hashlib
 
-from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
     Aggregate,
@@ -26,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from messaging.selectors import last_event_id
+from messaging.selectors import as_of_last_event
 from partners.models import Neighbourhood, Organisation
 
 from .models import Referral
@@ -275,26 +273,14 @@ def pipeline_stats(user, *, overdue_page: int = 1, **filters) -> dict:
     }
 
 
-# How long the dashboard may show figures of a pipeline that has not moved (see below).
-PIPELINE_CACHE_SECONDS = 60
-
-
 def pipeline_stats_as_of_last_event(user, *, organisation=None, **arguments) -> dict:
-    """``pipeline_stats(user, **arguments)``, computed again only when the pipeline has moved.
-
-    At national scale the aggregates take a few hundred milliseconds; the dashboard is reloaded
-    far more often than a referral changes. The figures are kept (Django's cache, for
-    ``PIPELINE_CACHE_SECONDS``) under the stream's last event id: any send, transition or note
-    writes an event, so a change is shown on the next load. What writes no event (a renamed
-    organisation, a referral crossing its SLA with time passing) shows within the minute.
-    The key holds the user, the acting organisation and the language, so nobody is shown figures
-    computed for another scope, and the figures carry ``computed_at``.
+    """``pipeline_stats(user, **arguments)``, computed again only when the pipeline has moved
+    (``messaging.selectors.as_of_last_event``: at national scale the aggregates take a few hundred
+    milliseconds). The key holds the user, the acting organisation, the language and the filters,
+    and the figures carry ``computed_at``.
     """
     normalised = sorted((name, getattr(value, "pk", value)) for name, value in arguments.items())
-    identity = (user.pk, getattr(organisation, "pk", None), get_language(), last_event_id(), normalised)
-    key = "pipeline:" + hashlib.sha256(repr(identity).encode()).hexdigest()
-    stats = cache.get(key)
-    if stats is None:
-        stats = {**pipeline_stats(user, **arguments), "computed_at": timezone.now()}
-        cache.set(key, stats, PIPELINE_CACHE_SECONDS)
-    return stats
+    identity = (user.pk, getattr(organisation, "pk", None), get_language(), normalised)
+    return as_of_last_event(
+        "pipeline", identity, lambda: {**pipeline_stats(user, **arguments), "computed_at": timezone.now()}
+    )

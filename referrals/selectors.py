@@ -153,11 +153,14 @@ def referral_get_visible(user, uuid) -> Referral:
         raise Http404(_("Orientation introuvable.")) from error
 
 
-def project_holders_visible_to(user, *, organisation: Organisation | None = None, followed: bool = False):
+def project_holders_visible_to(
+    user, *, organisation: Organisation | None = None, followed: bool = False, probed: bool = False
+):
     """People ``user`` may open (``lifecycle.holder_access``); with ``followed``, the ones
-    ``organisation`` follows."""
+    ``organisation`` follows; ``probed`` when the caller reads only a few of them by id
+    (``holder_visible_q``)."""
     queryset = ProjectHolder.objects.select_related("neighbourhood", "created_by_organisation")
-    return queryset.filter(holder_visible_q(user, organisation=organisation, followed=followed))
+    return queryset.filter(holder_visible_q(user, organisation=organisation, followed=followed, probed=probed))
 
 
 def project_holder_get_visible(user, uuid, *, organisation: Organisation | None = None, followed: bool = False):

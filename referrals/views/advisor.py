@@ -233,9 +233,10 @@ def sent_list(request):
 
 @organisation_page(CITESLAB)
 def activity_list(request):
-    holders = project_holders_visible_to(request.user, organisation=request.organisation, followed=True).filter(
-        erased_at=None
-    )
+    # The form reads a hundred of them at most, by id: each one's grant is probed.
+    holders = project_holders_visible_to(
+        request.user, organisation=request.organisation, followed=True, probed=True
+    ).filter(erased_at=None)
     form = ActivityForm(request.POST or None, holders=holders, organisation=request.organisation)
     status = 200
     if request.method == "POST":

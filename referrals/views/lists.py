@@ -3,7 +3,7 @@
 from django.db.models import Count
 from django.shortcuts import render
 
-from messaging.selectors import last_event_id
+from messaging.selectors import as_of_last_event, last_event_id
 from network.paging import IdsFirstPaginator
 
 from ..models import Referral
@@ -12,13 +12,47 @@ from ..selectors import ReferralScope
 PAGE_SIZE = 25
 
 
-def page_of(request, queryset, *, count: int | None = None):
-    return IdsFirstPaginator(queryset, PAGE_SIZE, count=count).get_page(request.GET.get("page"))
+def page_of(request, queryset, *, count: int | None = None, rows=None):
+    return IdsFirstPaginator(queryset, PAGE_SIZE, count=count, rows=rows).get_page(request.GET.get("page"))
 
 
-def _status_counts(referrals) -> list[tuple[str, str, int]]:
-    """(code, label, count) of every status, in one query."""
-    counts = dict(referrals.order_by().values_list("status").annotate(n=Count("id")))
+# What each list page shows of its rows (templates/referrals/sent_list.html and inbox.html): the
+# page's rows are read by id with these relations and columns only (``IdsFirstPaginator(rows=)``),
+# where the scope's queryset joins six relations and reads all their columns.
+_ROW_COLUMNS = ("uuid", "status", "created_at", "first_viewed_at", "service__name")
+_HOLDER_NAME = ("project_holder__first_name", "project_holder__last_name", "project_holder__erased_at")
+_PAGE_ROWS = {
+    "from_organisation": (("project_holder", "to_organisation", "service"), (*_HOLDER_NAME, "to_organisation__name")),
+    "to_organisation": (
+        ("project_holder__neighbourhood", "from_organisation", "service", "assigned_to"),
+        (
+            *_HOLDER_NAME,
+            "project_holder__neighbourhood__name",
+            "from_organisation__name",
+            *(f"assigned_to__{name}" for name in ("username", "first_name", "last_name")),
+        ),
+    ),
+}
+
+
+def _page_rows(side: str):
+    relations, columns = _PAGE_ROWS[side]
+
+    def rows(ids):
+        return Referral.objects.filter(pk__in=ids).select_related(*relations).only(*_ROW_COLUMNS, *columns)
+
+    return rows
+
+
+def _status_counts(referrals, *, identity: tuple, event_id: int) -> list[tuple[str, str, int]]:
+    """(code, label, count) of every status: one query, computed again only when the stream has
+    moved (``as_of_last_event``; the largest CitésLab's 18,000 referrals take 25 ms to count)."""
+    counts = as_of_last_event(
+        "status-counts",
+        identity,
+        lambda: dict(referrals.order_by().values_list("status").annotate(n=Count("id"))),
+        event_id=event_id,
+    )
     return [(value, label, counts.get(value, 0)) for value, label in Referral.Status.choices]
 
 
@@ -38,13 +72,14 @@ def referral_list_page(request, template, *, side: str):
     referrals = scope.referrals(side=side)
     # The page walks the list in order, the counts read every row (``ReferralScope.referrals``).
     shown, status = _status_filter(request, scope.referrals(side=side, in_order=True))
-    statuses = _status_counts(referrals)
+    event_id = last_event_id()
+    statuses = _status_counts(referrals, identity=(request.user.pk, request.organisation.pk, side), event_id=event_id)
     # The rows shown are those of one status, or all: their count is already known.
     count = sum(n for code, _label, n in statuses if code == status or not status)
     context = {
-        "page": page_of(request, shown, count=count),
+        "page": page_of(request, shown, count=count, rows=_page_rows(side)),
         "status": status,
         "statuses": statuses,
-        "last_event_id": last_event_id(),
+        "last_event_id": event_id,
     }
     return render(request, template, context)

@@ -7,9 +7,8 @@ from django.db import connection
 
 from partners.models import Organisation
 from partners.services import membership_add
-from referrals import services
 from referrals.lifecycle import RECEIVER, SENDER, sides_of_kind
-from referrals.selectors import ReferralScope
+from referrals.selectors import ReferralScope, project_holders_visible_to
 from tests.partners.factories import OrganisationFactory, UserFactory, member_of
 from tests.referrals.factories import ProjectHolderFactory, ReferralFactory
 
@@ -25,55 +24,6 @@ def test_an_organisation_stands_on_the_sides_its_kind_allows():
     assert sides_of_kind(Organisation.Kind.EMPLOYMENT) == (RECEIVER,)
     assert sides_of_kind(Organisation.Kind.CREATION) == (RECEIVER,)
     assert sides_of_kind(Organisation.Kind.COORDINATION) == (SENDER, RECEIVER)
-
-
-def test_a_list_read_in_order_holds_what_the_scope_holds_for_every_viewer():
-    """The probed grant test (``in_order=True``) and the hashed one must select the same rows:
-    a sender, a receiver whose grant went with a consent withdrawal, a user of both sides, a
-    coordinator, the network admin and viewers who see nothing."""
-    withdrawn = ReferralFactory(accepted=True)
-    kept = ReferralFactory(holder=ProjectHolderFactory(organisation=withdrawn.from_organisation))
-    other = ReferralFactory()
-    services.consent_withdraw(
-        consent=withdrawn.consent,
-        actor=withdrawn.project_holder.created_by,
-        organisation=withdrawn.from_organisation,
-        reason="La personne ne souhaite plus être accompagnée",
-    )
-    both_sides = member_of(kept.to_organisation)
-    membership_add(organisation=kept.from_organisation, user=both_sides)
-    viewers = {
-        "sender": withdrawn.project_holder.created_by,
-        "receiver without its grant": withdrawn.receiver,
-        "receiver": kept.receiver,
-        "both sides": both_sides,
-        "other receiver": other.receiver,
-        "coordinator": member_of(OrganisationFactory(coordination=True)),
-        "superuser": UserFactory(is_superuser=True),
-        "outsider": member_of(OrganisationFactory()),
-        "inactive": member_of(other.to_organisation, is_active=False),
-        "anonymous": AnonymousUser(),
-    }
-
-    def listed(in_order):
-        return {
-            name: list(ReferralScope(user).referrals(in_order=in_order).values_list("pk", flat=True))
-            for name, user in viewers.items()
-        }
-
-    assert listed(True) == listed(False)
-    assert listed(True) == {
-        "sender": [kept.pk, withdrawn.pk],
-        "receiver without its grant": [],
-        "receiver": [kept.pk],
-        "both sides": [kept.pk, withdrawn.pk],
-        "other receiver": [other.pk],
-        "coordinator": [other.pk, kept.pk, withdrawn.pk],
-        "superuser": [other.pk, kept.pk, withdrawn.pk],
-        "outsider": [],
-        "inactive": [],
-        "anonymous": [],
-    }
 
 
 def test_each_organisation_is_looked_for_on_its_own_side_only():
@@ -106,3 +56,36 @@ def test_a_list_read_in_order_probes_each_rows_grant_on_postgresql():
     assert "EXISTS" in in_order and "EXISTS" not in default
     assert ("OFFSET 0" in in_order) == (connection.vendor == "postgresql")
     assert list(scope.referrals(in_order=True)) == [referral]
+
+
+def test_probed_holder_scopes_hold_what_the_hashed_ones_hold():
+    """``project_holders_visible_to(..., probed=True)`` (the activity form's few people by id)
+    selects what the default, hashed test selects, followed or not, for every kind of viewer."""
+    referral = ReferralFactory()
+    citeslab = referral.from_organisation
+    advisor = referral.project_holder.created_by
+    never_referred = ProjectHolderFactory(organisation=citeslab, actor=advisor)
+    viewers = {
+        "advisor": (advisor, citeslab),
+        "receiver": (referral.receiver, referral.to_organisation),
+        "coordinator": (member_of(OrganisationFactory(coordination=True)), None),
+        "superuser": (UserFactory(is_superuser=True), None),
+        "outsider": (member_of(OrganisationFactory()), None),
+        "anonymous": (AnonymousUser(), None),
+    }
+
+    def seen(probed, followed):
+        return {
+            name: set(
+                project_holders_visible_to(
+                    user, organisation=organisation, followed=followed, probed=probed
+                ).values_list("pk", flat=True)
+            )
+            for name, (user, organisation) in viewers.items()
+        }
+
+    for followed in (False, True):
+        assert seen(True, followed) == seen(False, followed), followed
+    assert seen(True, True)["advisor"] == {referral.project_holder.pk, never_referred.pk}
+    assert seen(True, False)["receiver"] == {referral.project_holder.pk}
+    assert seen(True, True)["receiver"] == set()

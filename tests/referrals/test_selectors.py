@@ -210,7 +210,7 @@ def test_a_side_keeps_the_referrals_an_organisation_sent_or_received():
 
 def test_the_count_read_from_the_grants_is_the_number_of_visible_referrals():
     """``referrals_visible_count`` counts grants, not referrals: for every kind of viewer it must
-    give what counting the scoped list gives, including a user of both sides of one referral (two
+    give what counting the scoped list gives (and a list's ordered walk must list the same rows), including a user of both sides of one referral (two
     grants, one referral) and a receiver whose grant went with a consent withdrawal."""
     withdrawn = ReferralFactory(accepted=True)
     kept = ReferralFactory(holder=ProjectHolderFactory(organisation=withdrawn.from_organisation))
@@ -238,8 +238,12 @@ def test_the_count_read_from_the_grants_is_the_number_of_visible_referrals():
     }
 
     counts = {name: selectors.referrals_visible_count(user) for name, user in viewers.items()}
+    # A list's walk (each row's grant probed, ReferralScope(in_order=True)) selects the same rows.
+    listed = {name: list(selectors.referrals_visible_to(user)) for name, user in viewers.items()}
+    walked = {name: list(selectors.ReferralScope(user).referrals(in_order=True)) for name, user in viewers.items()}
 
-    assert counts == {name: selectors.referrals_visible_to(user).count() for name, user in viewers.items()}
+    assert counts == {name: len(rows) for name, rows in listed.items()}
+    assert walked == listed
     assert counts == {
         "sender": 2,
         "receiver without its grant": 0,

@@ -1,7 +1,10 @@
 """The partner's inbox: the referrals addressed to its organisation."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from referrals import services
 from tests.partners.factories import OrganisationFactory, member_of
 from tests.referrals.factories import ReferralFactory
 
@@ -75,3 +78,26 @@ def test_advisor_cannot_open_the_inbox(client, referral):
     client.force_login(referral.project_holder.created_by)
 
     assert client.get("/orientations/recues/").status_code == 403
+
+
+def test_inbox_counts_are_computed_again_only_when_the_stream_has_moved(client, bge, referral):
+    """The counts by status read every referral of the organisation: kept until the next event
+    (``messaging.selectors.as_of_last_event``), so a reload reads none, and a transition (which
+    writes an event) shows on the next load."""
+    client.force_login(referral.receiver)
+
+    def load():
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/orientations/recues/")
+        counts = {code: n for code, _label, n in response.context["statuses"] if n}
+        grouped = [q["sql"] for q in queries.captured_queries if "GROUP BY" in q["sql"]]
+        return counts, grouped
+
+    first, first_grouped = load()
+    again, again_grouped = load()
+    services.referral_accept(referral=referral, actor=referral.receiver, organisation=bge)
+    moved, moved_grouped = load()
+
+    assert first == again == {"sent": 1}
+    assert (len(first_grouped), len(again_grouped), len(moved_grouped)) == (1, 0, 1)
+    assert moved == {"accepted": 1}
