@@ -469,8 +469,9 @@ def holder_access(user, holder: ProjectHolder, *, organisation: Organisation | N
 def acting_groups(user, permission: str, model, *, organisation: Organisation | None = None, active_only=False):
     """The Groups ``user`` acts through (only ``organisation``'s, when given), in one query: rows of
     (group id, organisation id or None, whether the Group holds ``permission`` globally, the
-    permission's id, the organisation's kind or None). The list scopes filter grants on these constants rather than joining the
-    Groups: PostgreSQL then estimates the grants from its statistics of each group.
+    permission's id, the organisation's kind or None). The list scopes filter grants on these
+    constants rather than joining the Groups: PostgreSQL then estimates the grants from its
+    statistics of each group.
 
     Every scoped read starts here, so the query is written once as SQL: built by the ORM (an
     EXISTS and a subquery over four tables) it took three times longer to compile than to run.
