@@ -29,15 +29,11 @@ from ..serializers.referrals import (
 UUID_PARAMETER = OpenApiParameter("uuid", OpenApiTypes.UUID, OpenApiParameter.PATH)
 
 
-def _referrals(scope: ReferralScope, *, in_order: bool = False):
-    """Visible referrals, with the ``previous`` link the serializer may show, and only the columns
-    it reads."""
-    return scope.referrals(in_order=in_order).select_related("previous").only(*ReferralSerializer.READS)
-
-
 def _reloaded(request, referral) -> dict:
-    """The referral as the caller now sees it (a write may have changed what they see)."""
-    referral = _referrals(ReferralScope(request.user)).filter(pk=referral.pk).first() or referral
+    """The referral as the caller now sees it (a write may have changed what they see), with the
+    ``previous`` link the serializer may show, and only the columns it reads."""
+    visible = ReferralScope(request.user).referrals().select_related("previous").only(*ReferralSerializer.READS)
+    referral = visible.filter(pk=referral.pk).first() or referral
     return ReferralSerializer(referral, context={"request": request}).data
 
 
@@ -55,7 +51,8 @@ class ReferralList(generics.ListAPIView):
     filterset_class = ReferralFilter
 
     def get_queryset(self):
-        return _referrals(self.scope, in_order=True)
+        """What the filters narrow and the page's ids are read from (``list`` reads the rows)."""
+        return self.scope.referrals(in_order=True)
 
     def list(self, request, *args, **kwargs):
         """The page's ids are read through the scope and the filters, then its rows by id as
