@@ -64,8 +64,9 @@ def _refuse_constant(name):
 
 class Pagination(pagination.PageNumberPagination):
     """Pages read ids first (network/paging.py). A view that knows its list's size cheaper than a
-    COUNT(*) of the list's query says so with ``known_count()`` (None when it does not); one that
-    reads a page's rows its own way by their ids, with ``page_rows(ids)``."""
+    COUNT(*) of the list's query says so with ``known_count(queryset)`` (the filtered list; None
+    when it does not); one that reads a page's rows its own way by their ids, with
+    ``page_rows(ids)``."""
 
     django_paginator_class = IdsFirstPaginator
     page_size_query_param = "page_size"
@@ -73,7 +74,7 @@ class Pagination(pagination.PageNumberPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         known_count = getattr(view, "known_count", None)
-        count = known_count() if known_count is not None else None
+        count = known_count(queryset) if known_count is not None else None
         self.django_paginator_class = functools.partial(
             IdsFirstPaginator, count=count, rows=getattr(view, "page_rows", None)
         )

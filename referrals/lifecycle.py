@@ -17,6 +17,7 @@ module compares a status with a transition or decides a side.
 """
 
 import functools
+import operator
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
@@ -344,15 +345,6 @@ def organisations_with_access(referral: Referral) -> list[int]:
 # --- the same rule in the database ------------------------------------------------------------
 
 
-def _party_grant(user, referral_ref, organisation_ref=None):
-    grants = ReferralGroupObjectPermission.objects.filter(
-        content_object_id=referral_ref, group__user=user, permission__codename="view_referral"
-    )
-    if organisation_ref is not None:
-        grants = grants.filter(group__organisation__id=organisation_ref)
-    return Exists(grants.filter(group__organisation__is_active=True))
-
-
 def party_referral_ids(user):
     """The ids of the referrals one of ``user``'s Groups holds ``view_referral`` on, as a subquery.
 
@@ -367,13 +359,29 @@ def party_referral_ids(user):
 
 def event_audience_q(user, *, prefix: str = "") -> Q:
     """Stream events (reached through ``prefix``, e.g. ``"event__"``) ``user`` may read: shared
-    ones of a referral they are party to, internal ones of an organisation of theirs still party."""
+    ones of a referral they are party to, internal ones of an organisation of theirs still party.
+
+    The user's Groups of active organisations are read first (``acting_groups``, one small
+    query), so each event's test is an index probe of guardian's table on constants: joined to
+    the Groups, users and organisations in the filter, the query took longer to build and plan
+    than to run (a notifications page: 3 ms of 15).
+    """
     if user is None or not user.is_authenticated or not user.is_active:
         return Q(pk__in=[])
-    referral = OuterRef(f"{prefix}referral_id")
-    shared = Q(**{f"{prefix}audience_organisation__isnull": True}) & Q(_party_grant(user, referral))
-    internal = Q(_party_grant(user, referral, OuterRef(f"{prefix}audience_organisation_id")))
-    return shared | internal
+    groups = acting_groups(user, "view_referral", Referral, active_only=True)
+    if not groups:
+        return Q(pk__in=[])
+    grants = ReferralGroupObjectPermission.objects.filter(
+        content_object_id=OuterRef(f"{prefix}referral_id"), permission_id=groups[0][3]
+    )
+    shared = Q(**{f"{prefix}audience_organisation__isnull": True}) & Q(
+        Exists(grants.filter(group_id__in=[group for group, *_ in groups]))
+    )
+    internal = [
+        Q(**{f"{prefix}audience_organisation_id": organisation_id}) & Q(Exists(grants.filter(group_id=group)))
+        for group, organisation_id, *_ in groups
+    ]
+    return functools.reduce(operator.or_, internal, shared)
 
 
 def note_audience_q(side: Side) -> Q:

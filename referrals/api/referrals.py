@@ -9,6 +9,8 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from messaging.selectors import as_of_last_event
+
 from .. import services
 from ..filters import ReferralFilter
 from ..lifecycle import ACCEPT, CANCEL, COMPLETE, DECLINE, START, holder_access, side_of
@@ -27,6 +29,7 @@ from ..serializers.referrals import (
 )
 
 UUID_PARAMETER = OpenApiParameter("uuid", OpenApiTypes.UUID, OpenApiParameter.PATH)
+PAGING = ("page", "page_size")
 
 
 def _reloaded(request, referral) -> dict:
@@ -67,11 +70,19 @@ class ReferralList(generics.ListAPIView):
     def scope(self) -> ReferralScope:
         return ReferralScope(self.request.user)
 
-    def known_count(self) -> int | None:
-        """Without a filter, the list's size is counted on the grants (``ReferralScope.count``)."""
-        if set(self.request.query_params) - {"page", "page_size"}:
-            return None
-        return self.scope.count()
+    def known_count(self, queryset) -> int:
+        """The filtered list's size as of the stream's last event (``as_of_last_event``): every
+        send, transition and withdrawal writes one, so paging through a list counts it once, not
+        on each page (the whole network's 100,000 referrals, or its overdue ones, take 10 to 40 ms
+        to count). Without a filter it is counted on the grants (``ReferralScope.count``)."""
+        filters = tuple(
+            sorted((name, values) for name, values in self.request.query_params.lists() if name not in PAGING)
+        )
+        return as_of_last_event(
+            "referral-list-count",
+            (self.scope.identity, filters),
+            queryset.count if filters else self.scope.count,
+        )
 
     def post(self, request):
         serializer = ReferralCreateSerializer(data=request.data, context={"request": request})

@@ -5,8 +5,10 @@ import json
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from django.utils import timezone
 
+from partners.services import membership_deactivate
 from tests.partners.factories import MembershipFactory, NeighbourhoodFactory, ServiceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -49,14 +51,16 @@ def add_rows(world, count):
 # (role, url, queries): token lookup + count + the page's ids + its rows (network/paging.py; + one per
 # prefetched relation, + the scope's own reads);
 # a referral's scope first reads the viewer's Groups (does one see every referral?), a referral list
-# also reads the viewer's side of every referral of the page, in one query (and without a filter it
-# counts on the grants, with the Groups it read once), and an activity list the
-# caller's organisations (whose activities' notes they read).
+# also reads the stream's last event id (its count is kept until the stream moves: one query less
+# on the next page, test_referral_list_counts_once_until_the_stream_moves) and the viewer's side of
+# every referral of the page, in one query (without a filter it counts on the grants, with the
+# Groups it read once), and an activity list the caller's organisations (whose activities' notes
+# they read).
 LISTS = [
-    ("coordinator", "/api/v1/referrals/", 6),
-    ("advisor", "/api/v1/referrals/", 6),
-    ("advisor", "/api/v1/referrals/?status=accepted&overdue=false", 6),
-    ("receiver_staff", "/api/v1/referrals/?to_organisation={partner}", 6),
+    ("coordinator", "/api/v1/referrals/", 7),
+    ("advisor", "/api/v1/referrals/", 7),
+    ("advisor", "/api/v1/referrals/?status=accepted&overdue=false", 7),
+    ("receiver_staff", "/api/v1/referrals/?to_organisation={partner}", 7),
     ("advisor", "/api/v1/project-holders/", 5),
     ("advisor", "/api/v1/project-holders/{holder}/consents/", 8),
     ("coordinator", "/api/v1/referrals/{referral}/events/", 7),
@@ -67,7 +71,7 @@ LISTS = [
     ("advisor", "/api/v1/services/?kind=creation", 5),
     ("advisor", "/api/v1/neighbourhoods/", 4),
     ("coordinator", "/api/v1/pipeline/", 8),  # no overdue referral here: its page is not read
-    ("receiver_staff", "/api/v1/notifications/", 2),
+    ("receiver_staff", "/api/v1/notifications/", 3),
 ]
 
 
@@ -187,8 +191,8 @@ def test_activities_are_seen_by_their_organisation_and_the_coordinator(world):
 @pytest.mark.parametrize(
     ("role", "url", "queries"),
     [
-        ("coordinator", "/api/v1/referrals/", 6),
-        ("advisor", "/api/v1/referrals/", 6),
+        ("coordinator", "/api/v1/referrals/", 7),
+        ("advisor", "/api/v1/referrals/", 7),
         ("advisor", "/api/v1/project-holders/", 5),
         ("advisor", "/api/v1/activities/", 7),
         ("advisor", "/api/v1/services/", 5),
@@ -198,6 +202,33 @@ def test_query_count_does_not_grow_with_page_size(world, django_assert_num_queri
     add_rows(world, 6)
     client = world.client(role)
     for page_size in (1, 50):
+        cache.clear()  # a referral list's count is kept until the stream moves
         with django_assert_num_queries(queries):
             response = client.get(f"{url}?page_size={page_size}")
         assert len(response.json()["results"]) == min(page_size, response.json()["count"])
+
+
+def test_referral_list_counts_once_until_the_stream_moves(world, django_assert_num_queries):
+    """Paging through a list counts it once: its count is kept under the stream's last event id
+    (``as_of_last_event``), for the viewer's scope and the filters; a send, a transition or a lost
+    membership shows on the next call."""
+    add_rows(world, 2)
+    client = world.client("advisor")
+    url = "/api/v1/referrals/?status=accepted"
+    with django_assert_num_queries(7):
+        first = client.get(url).json()
+    with django_assert_num_queries(6):  # no count
+        second = client.get(f"{url}&page_size=1&page=2").json()
+    assert second["count"] == first["count"] == len(first["results"]) > 1
+    sent = client.get("/api/v1/referrals/?status=sent&page_size=200").json()  # other filters, own count
+    assert sent["count"] == len(sent["results"]) != first["count"]
+
+    world.send(1, path=("accept",))
+    assert client.get(url).json()["count"] == first["count"] + 1
+    other = world.client("coordinator").get(url).json()
+    assert other["count"] >= first["count"] + 1  # another viewer, its own count
+
+    staff = world.client("receiver_staff")
+    assert staff.get(url).json()["count"] > 0
+    membership_deactivate(membership=world.membership("receiver_staff"), actor=world.users["receiver_admin"])
+    assert staff.get(url).json()["count"] == 0

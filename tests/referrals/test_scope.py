@@ -7,7 +7,9 @@ from django.db import connection
 
 from partners.models import Organisation
 from partners.services import membership_add
+from referrals import services
 from referrals.lifecycle import RECEIVER, SENDER, sides_of_kind
+from referrals.models import Referral, ReferralGroupObjectPermission
 from referrals.selectors import ReferralScope, project_holders_visible_to
 from tests.partners.factories import OrganisationFactory, UserFactory, member_of
 from tests.referrals.factories import ProjectHolderFactory, ReferralFactory
@@ -89,3 +91,41 @@ def test_probed_holder_scopes_hold_what_the_hashed_ones_hold():
     assert seen(True, True)["advisor"] == {referral.project_holder.pk, never_referred.pk}
     assert seen(True, False)["receiver"] == {referral.project_holder.pk}
     assert seen(True, True)["receiver"] == set()
+
+
+def test_the_sent_side_is_the_sender_column_because_a_sender_keeps_its_grant():
+    """Only a receiver's grant is ever taken back, so the scope reads a CitésLab's referrals from
+    the sender column without testing a grant: the sender holds ``view_referral`` on each of its
+    referrals whatever became of it (every end of the lifecycle, a consent withdrawn, the person
+    erased), and the scope lists exactly those."""
+    first = ReferralFactory()
+    citeslab, advisor = first.from_organisation, first.project_holder.created_by
+
+    def another(**trait):
+        return ReferralFactory(holder=ProjectHolderFactory(organisation=citeslab, actor=advisor), **trait)
+
+    referrals = [first, *(another(**{name: True}) for name in ("accepted", "completed", "declined", "cancelled"))]
+    referrals.append(another(expired=True))
+    withdrawn, erased = another(accepted=True), another(in_progress=True)
+    services.consent_withdraw(
+        consent=withdrawn.consent, actor=advisor, organisation=citeslab, reason="Ne souhaite plus être accompagnée"
+    )
+    services.project_holder_erase(holder=erased.project_holder, actor=advisor, organisation=citeslab)
+    referrals += [withdrawn, erased]
+
+    held = set(
+        ReferralGroupObjectPermission.objects.filter(
+            group=citeslab.group, permission__codename="view_referral"
+        ).values_list("content_object_id", flat=True)
+    )
+    scope = ReferralScope(advisor)
+    assert (
+        held
+        == {r.pk for r in referrals}
+        == set(Referral.objects.filter(from_organisation=citeslab).values_list("pk", flat=True))
+    )
+    assert set(scope.referrals().values_list("pk", flat=True)) == held
+    assert list(scope.referrals(in_order=True)) == list(scope.referrals().order_by("-created_at", "-id"))
+    assert "referralgroupobjectpermission" not in _ids_sql(scope.referrals(in_order=True))
+    # The receiver whose consent was withdrawn lost it: its side still tests each grant.
+    assert withdrawn not in ReferralScope(withdrawn.receiver).referrals(in_order=True)
