@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from messaging.selectors import as_of_last_event
+from network.paging import RowsById
 
 from .. import services
 from ..filters import ReferralFilter
@@ -63,8 +64,7 @@ class ReferralList(generics.ListAPIView):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(rows_written_out(request.user, page))
 
-    def page_rows(self, ids):
-        return Referral.objects.filter(pk__in=ids).values_list(*ROW_COLUMNS, named=True)
+    page_rows = RowsById(Referral, ROW_COLUMNS)
 
     @functools.cached_property
     def scope(self) -> ReferralScope:
