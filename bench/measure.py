@@ -178,6 +178,7 @@ def read_figures(world: World) -> list[Figure]:
         ("sent referrals page, status=sent", "advisor", "/orientations/envoyees/?status=sent"),
         ("sent referrals page, page 100", "advisor", "/orientations/envoyees/?page=100"),
         ("activities page", "advisor", "/actions/"),
+        ("new activity page", "advisor", "/actions/nouvelle/"),
         ("inbox page", "partner", "/orientations/recues/"),
         ("inbox page, status=sent", "partner", "/orientations/recues/?status=sent"),
         ("inbox page, page 100", "partner", "/orientations/recues/?page=100"),

@@ -25,6 +25,7 @@ urlpatterns = [
     path("porteurs/<uuid:uuid>/orienter/", advisor.referral_create, name="referral_create"),
     path("orientations/envoyees/", advisor.sent_list, name="sent_list"),
     path("actions/", advisor.activity_list, name="activity_list"),
+    path("actions/nouvelle/", advisor.activity_create, name="activity_create"),
     # partner
     path("orientations/recues/", partner.inbox, name="inbox"),
     # both sides of a referral

@@ -7,7 +7,7 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from messaging.selectors import last_event_id
 from network.errors import DomainError
@@ -232,7 +232,28 @@ def sent_list(request):
 
 
 @organisation_page(CITESLAB)
+@require_safe
 def activity_list(request):
+    """The CitésLab's intake activities, newest first. Recording one is a page of its own
+    (``activity_create``): its form offers a hundred people and every partner."""
+    links = Activity.project_holders.through.objects
+    activities = (
+        activities_visible_to(request.user)
+        .filter(organisation=request.organisation)
+        # The rows show how many people an activity names and its partners' names: a count in the
+        # rows' query and the names alone, rather than every linked person and partner row.
+        .prefetch_related(None)
+        .prefetch_related(
+            Prefetch("partner_organisations", queryset=Organisation.objects.only("name").order_by("name"))
+        )
+        .annotate(holder_count=_count(links.filter(activity_id=OuterRef("pk")).values("activity_id")))
+        .order_by("-date", "-id")
+    )
+    return render(request, "referrals/activity_list.html", {"page": page_of(request, activities)})
+
+
+@organisation_page(CITESLAB)
+def activity_create(request):
     # The form reads a hundred of them at most, by id: each one's grant is probed.
     holders = project_holders_visible_to(
         request.user, organisation=request.organisation, followed=True, probed=True
@@ -250,18 +271,4 @@ def activity_list(request):
             else:
                 messages.success(request, _("L'action d'accueil est enregistrée."))
                 return redirect("activity_list")
-    links = Activity.project_holders.through.objects
-    activities = (
-        activities_visible_to(request.user)
-        .filter(organisation=request.organisation)
-        # The rows show how many people an activity names and its partners' names: a count in the
-        # rows' query and the names alone, rather than every linked person and partner row.
-        .prefetch_related(None)
-        .prefetch_related(
-            Prefetch("partner_organisations", queryset=Organisation.objects.only("name").order_by("name"))
-        )
-        .annotate(holder_count=_count(links.filter(activity_id=OuterRef("pk")).values("activity_id")))
-        .order_by("-date", "-id")
-    )
-    context = {"form": form, "page": page_of(request, activities)}
-    return render(request, "referrals/activity_list.html", context, status=status)
+    return render(request, "referrals/activity_form.html", {"form": form}, status=status)

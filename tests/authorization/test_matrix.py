@@ -132,7 +132,9 @@ PAGES = [
     Row("POST", "/porteurs/{spare_holder}/orienter/", "referral", (LOGIN, 302, 403, 403, 403, 403, 403, 403, 403)),
     Row("GET", "/orientations/envoyees/", None, (LOGIN, PERSON, 403, 403, 403, 403, 403, 403, 403), watch="referral"),
     Row("GET", "/actions/", None, (LOGIN, 200, 403, 403, 403, 403, 403, 403, 403)),
-    Row("POST", "/actions/", "activity", (LOGIN, 302, 403, 403, 403, 403, 403, 403, 403)),
+    Row("POST", "/actions/", None, (LOGIN, 405, 403, 403, 403, 403, 403, 403, 403)),
+    Row("GET", "/actions/nouvelle/", None, (LOGIN, 200, 403, 403, 403, 403, 403, 403, 403)),
+    Row("POST", "/actions/nouvelle/", "activity", (LOGIN, 302, 403, 403, 403, 403, 403, 403, 403)),
     # The partner's inbox: coordinator_partner's pages act for the partner until it switches.
     Row("GET", "/orientations/recues/", None, (LOGIN, 403, PERSON, NOTHING, PERSON, 403, PERSON, NOTHING, NOTHING), watch="referral"),
     Row("GET", "/orientations/recues/", None, (LOGIN, 403, NOTHING, NOTHING, NOTHING, 403, NOTHING, NOTHING, NOTHING), watch="withdrawn"),

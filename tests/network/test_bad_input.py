@@ -109,7 +109,7 @@ def test_ids_past_64_bits_in_a_body_are_a_400_naming_the_field(world):
 def test_the_activity_page_form_refuses_numbers_past_its_bounds(world, fields):
     data = {"kind": "forum", "date": timezone.localdate().isoformat(), "attendee_count": "3", **fields}
 
-    response = world.page_client("advisor").post("/actions/", data)
+    response = world.page_client("advisor").post("/actions/nouvelle/", data)
 
     assert response.status_code == 400
     assert Activity.objects.count() == 0

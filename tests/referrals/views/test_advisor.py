@@ -337,7 +337,7 @@ def test_recording_an_intake_activity(client, advisor, citeslab):
     adie = OrganisationFactory(name="ADIE")
 
     response = client.post(
-        "/actions/",
+        "/actions/nouvelle/",
         {
             "kind": "forum",
             "date": timezone.localdate().isoformat(),
@@ -387,16 +387,16 @@ def test_the_activity_form_offers_the_latest_people_and_keeps_any_followed_one(c
     )
     ProjectHolderFactory(first_name="Dan")  # another CitésLab's
 
-    offered = client.get("/actions/").context["form"]["project_holders"]
+    offered = client.get("/actions/nouvelle/").context["form"]["project_holders"]
     assert [choice.data["label"] for choice in offered.subwidgets] == [str(newest), str(middle)]
 
     refused = client.post(
-        "/actions/", {"kind": "forum", "date": "x", "attendee_count": 1, "project_holders": [oldest.pk]}
+        "/actions/nouvelle/", {"kind": "forum", "date": "x", "attendee_count": 1, "project_holders": [oldest.pk]}
     )
     kept = refused.context["form"]["project_holders"]
     assert [choice.data["label"] for choice in kept.subwidgets] == [str(newest), str(middle), str(oldest)]
     recorded = client.post(
-        "/actions/",
+        "/actions/nouvelle/",
         {
             "kind": "forum",
             "date": timezone.localdate().isoformat(),
@@ -412,7 +412,7 @@ def test_activity_in_the_future_is_refused_and_input_kept(client, advisor):
     tomorrow = timezone.localdate() + datetime.timedelta(days=1)
 
     response = client.post(
-        "/actions/", {"kind": "forum", "date": tomorrow.isoformat(), "attendee_count": 4, "notes": "Mes notes"}
+        "/actions/nouvelle/", {"kind": "forum", "date": tomorrow.isoformat(), "attendee_count": 4, "notes": "Mes notes"}
     )
 
     page = response.content.decode()
@@ -449,6 +449,38 @@ def test_activity_list_query_count_does_not_grow_with_rows(
         response = client.get("/actions/")
 
     assert len(response.context["page"]) == 12
+
+
+def test_the_activities_list_links_to_the_form_on_its_own_page(client, advisor, citeslab):
+    """The list shows no form (its hundred people and every partner were most of its time); the
+    form's page records and comes back to the list."""
+    listed = client.get("/actions/")
+    form_page = client.get("/actions/nouvelle/")
+
+    assert "form" not in listed.context and 'href="/actions/nouvelle/"' in listed.content.decode()
+    assert form_page.status_code == 200 and "project_holders" in form_page.context["form"].fields
+    recorded = client.post(
+        "/actions/nouvelle/", {"kind": "forum", "date": timezone.localdate().isoformat(), "attendee_count": 3}
+    )
+    assert recorded.status_code == 302 and recorded["Location"] == "/actions/"
+    assert "L&#x27;action d&#x27;accueil est enregistrée." in client.get("/actions/").content.decode()
+
+
+def test_activity_form_query_count_does_not_grow_with_people_or_partners(
+    client, advisor, citeslab, count_queries, django_assert_num_queries
+):
+    for _ in range(2):
+        ProjectHolderFactory(organisation=citeslab, actor=advisor)
+        OrganisationFactory()
+    few = count_queries(client, "/actions/nouvelle/")
+    for _ in range(8):
+        ProjectHolderFactory(organisation=citeslab, actor=advisor)
+        OrganisationFactory()
+
+    with django_assert_num_queries(few):
+        response = client.get("/actions/nouvelle/")
+
+    assert len(response.context["form"]["project_holders"].subwidgets) == 10
 
 
 def test_holder_page_query_count_does_not_grow_with_referrals(
