@@ -17,7 +17,6 @@ module compares a status with a transition or decides a side.
 """
 
 import functools
-import operator
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
@@ -371,17 +370,18 @@ def event_audience_q(user, *, prefix: str = "") -> Q:
     groups = acting_groups(user, "view_referral", Referral, active_only=True)
     if not groups:
         return Q(pk__in=[])
+    audience = f"{prefix}audience_organisation_id"
     grants = ReferralGroupObjectPermission.objects.filter(
-        content_object_id=OuterRef(f"{prefix}referral_id"), permission_id=groups[0][3]
+        content_object_id=OuterRef(f"{prefix}referral_id"),
+        permission_id=groups[0][3],
+        group_id__in=[group for group, *_ in groups],
     )
-    shared = Q(**{f"{prefix}audience_organisation__isnull": True}) & Q(
-        Exists(grants.filter(group_id__in=[group for group, *_ in groups]))
+    shared = Q(**{f"{prefix}audience_organisation__isnull": True}) & Q(Exists(grants))
+    # An internal event: its organisation is one of the user's and still holds the grant.
+    internal = Q(**{f"{audience}__in": [organisation for _, organisation, *_ in groups]}) & Q(
+        Exists(grants.filter(group__organisation__id=OuterRef(audience)))
     )
-    internal = [
-        Q(**{f"{prefix}audience_organisation_id": organisation_id}) & Q(Exists(grants.filter(group_id=group)))
-        for group, organisation_id, *_ in groups
-    ]
-    return functools.reduce(operator.or_, internal, shared)
+    return shared | internal
 
 
 def note_audience_q(side: Side) -> Q:

@@ -10,6 +10,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from messaging.models import Notification
+from messaging.selectors import inbox_events_for
 from messaging.services import note_post
 from network.errors import ValidationFailed
 from referrals import lifecycle, services
@@ -260,3 +261,27 @@ def test_a_retired_decline_reason_is_no_longer_offered_nor_accepted_but_stays_in
     assert "duplicate" not in offered and "no_capacity" in offered
     assert Referral.objects.get(pk=newer.pk).status == Referral.Status.SENT
     assert Referral.objects.get(pk=old.pk).get_decline_reason_display() == "Doublon"
+
+
+def test_a_member_of_both_sides_reads_each_organisations_internal_events_while_it_holds_its_grant(people):
+    """``lifecycle.event_audience_q`` for a user of two organisations of one referral: shared events
+    and each organisation's internal ones, until that organisation loses its grant (the receiver's,
+    on a withdrawal); never an internal event of an organisation of theirs that is not party."""
+    referral, advisor, partner = people["referral"], people["advisor"], people["partner"]
+    citeslab = referral.from_organisation
+    both_sides = member_of(partner, username="bge-et-citeslab")
+    MembershipFactory(organisation=citeslab, user=both_sides)
+    unrelated = OrganisationFactory(name="ADIE")
+    MembershipFactory(organisation=unrelated, user=both_sides)
+    for organisation, actor in ((citeslab, advisor), (partner, people["both"])):
+        note_post(
+            referral=referral, actor=actor, organisation=organisation, body=organisation.name, visibility="internal"
+        )
+
+    def audiences():
+        return {event.audience_organisation_id for event in inbox_events_for(both_sides, after=0)}
+
+    assert audiences() == {None, citeslab.pk, partner.pk}
+    assert {e.audience_organisation_id for e in inbox_events_for(advisor, after=0)} == {None, citeslab.pk}
+    withdraw(people)
+    assert audiences() == {None, citeslab.pk}  # the partner's grant went with the consent
