@@ -35,7 +35,7 @@ from ..selectors import (
     project_holders_visible_to,
     referrals_visible_to,
 )
-from .lists import page_of, referral_list_page
+from .lists import page_of, referral_list_page, with_row_columns
 
 CITESLAB = Organisation.Kind.CITESLAB
 
@@ -114,7 +114,10 @@ def holder_detail(request, uuid):
 
 
 def _holder_page(request, holder, *, consent_form=None, withdraw_errors=None, status=200):
-    referrals = referrals_visible_to(request.user, organisation=request.organisation).filter(project_holder=holder)
+    referrals = with_row_columns(
+        referrals_visible_to(request.user, organisation=request.organisation).filter(project_holder=holder),
+        "from_organisation",
+    )
     activities = holder.activities.select_related("neighbourhood").prefetch_related("partner_organisations")
     now = timezone.now()
     consents = [(c, c.is_active_at(now)) for c in consents_of(holder)]

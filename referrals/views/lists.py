@@ -35,11 +35,15 @@ _PAGE_ROWS = {
 }
 
 
-def _page_rows(side: str):
+def with_row_columns(referrals, side: str):
+    """``referrals`` reading only what the rows of a list of ``side`` show (``_PAGE_ROWS``)."""
     relations, columns = _PAGE_ROWS[side]
+    return referrals.select_related(None).select_related(*relations).only(*_ROW_COLUMNS, *columns)
 
+
+def _page_rows(side: str):
     def rows(ids):
-        return Referral.objects.filter(pk__in=ids).select_related(*relations).only(*_ROW_COLUMNS, *columns)
+        return with_row_columns(Referral.objects.filter(pk__in=ids), side)
 
     return rows
 
