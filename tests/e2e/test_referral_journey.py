@@ -155,13 +155,32 @@ def test_referral_journey_across_three_organisations(server, pages):
     assert_accessible(advisor, "advisor sent referrals")
     advisor.get_by_role("link", name="Inès Navigateur").first.click()
     advisor.wait_for_load_state()
-    assert_accessible(advisor, "advisor project holder page")
+    assert_accessible(advisor, "advisor referral page")  # the sent list's rows open the referral
 
     # The advisor's main page, with the holder at the top.
     advisor.goto(server + "/porteurs/")
     assert "Inès Navigateur" in advisor.locator("tbody tr").first.inner_text()
     save_screenshot(advisor, "advisor-project-holders")
     assert_accessible(advisor, "advisor project holders")
+
+    # From the person's page, the advisor records the interview on the activity form's own page.
+    advisor.locator("tbody tr").first.get_by_role("link", name="Inès Navigateur").click()
+    advisor.wait_for_load_state()
+    assert advisor.locator("h1").inner_text() == "Inès Navigateur"
+    assert_accessible(advisor, "advisor project holder page")
+    advisor.get_by_role("link", name="Enregistrer une action d'accueil").click()
+    advisor.wait_for_load_state()
+    assert advisor.url == server + "/actions/nouvelle/"
+    assert_accessible(advisor, "advisor new activity")
+    advisor.get_by_label("Type d'action").select_option(label="Entretien individuel")
+    advisor.get_by_label("Porteurs de projet concernés").select_option(label="Inès Navigateur")
+    advisor.get_by_role("button", name="Enregistrer").click()
+    advisor.wait_for_load_state()
+    assert advisor.url == server + "/actions/"
+    assert "L'action d'accueil est enregistrée." in advisor.locator("main").inner_text()
+    first_row = advisor.locator("tbody tr").first.inner_text()
+    assert "Entretien individuel" in first_row and "\t1\t" in first_row  # one person linked
+    assert_accessible(advisor, "advisor activities")
 
     for page in (advisor, partner, coordinator):
         assert page.js_errors == [], page.js_errors
