@@ -59,8 +59,9 @@ class ReferralScope:
     Only a receiver's grant is ever taken back (``permissions.revoke_receiver_access``, on a
     consent withdrawal); the sender's is given with the referral and kept. So the sent side is
     the sender column alone, and only the received side tests each grant: a CitésLab's 100th
-    page walks 5,000 index entries instead of probing 5,000 grants
-    (tests/referrals/test_selectors.py holds the scope equal to the grants for every viewer).
+    page walks 5,000 index entries instead of probing 5,000 grants. tests/referrals/test_scope.py
+    holds a sender's grants equal to what it sent through every end of the lifecycle, and
+    tests/referrals/test_selectors.py the scope equal to the grants for every kind of viewer.
     """
 
     def __init__(self, user, organisation: Organisation | None = None):
