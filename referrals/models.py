@@ -233,10 +233,13 @@ class Referral(models.Model):
         # The lists' order (newest first) and their filters, each readable from an index a page at a time.
         indexes = [
             models.Index(fields=["-created_at", "-id"], name="referral_newest"),
-            models.Index(fields=["status", "created_at"], name="referral_status_created"),
-            # With the id: a list's status counts read the index alone (PostgreSQL).
-            models.Index(fields=["to_organisation", "status"], name="referral_to_status_id", include=["id"]),
-            models.Index(fields=["from_organisation", "status"], name="referral_from_status_id", include=["id"]),
+            # A list of one status, newest first: walked in order, stopping at the page. With the
+            # id, a list's counts by status read the index alone (PostgreSQL).
+            models.Index(fields=["status", "-created_at", "-id"], name="referral_status_newest"),
+            models.Index(fields=["to_organisation", "status", "-created_at", "-id"], name="referral_to_status_newest"),
+            models.Index(
+                fields=["from_organisation", "status", "-created_at", "-id"], name="referral_from_status_newest"
+            ),
             # A sent or received list, newest first, to its deep pages.
             models.Index(fields=["from_organisation", "-created_at", "-id"], name="referral_from_newest"),
             models.Index(fields=["to_organisation", "-created_at", "-id"], name="referral_to_newest"),

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from referrals import services
 from referrals.models import Referral
-from referrals.pipeline import pipeline_stats
+from referrals.pipeline import overdue_q, pipeline_stats, with_answer_due_at
 from tests.partners.factories import NeighbourhoodFactory, OrganisationFactory, member_of
 from tests.referrals.factories import ProjectHolderFactory, ReferralFactory
 
@@ -178,3 +178,21 @@ def test_query_count_does_not_grow_with_rows(network, django_assert_num_queries)
         large = pipeline_stats(network["coordinator"])
     assert (small["total"], large["total"]) == (2, 12)
     assert len(large["overdue"]) == 4
+
+
+def test_overdue_from_the_moment_the_receivers_own_sla_ends_whatever_the_shortest_sla(network):
+    """``overdue_q`` also bounds ``created_at`` by the network's shortest SLA (for the index walk):
+    the bound never hides a referral that its receiver's longer SLA makes overdue, at the second."""
+    bge_due = send(network, network["bge"], at=START)  # 5 days, the shortest
+    adie_due = send(network, network["adie"], at=START - datetime.timedelta(days=5))  # 10 days
+    adie_not_yet = send(network, network["adie"], at=START - datetime.timedelta(days=5) + datetime.timedelta(seconds=1))
+
+    def overdue():
+        return set(with_answer_due_at(Referral.objects.all()).filter(overdue_q()).values_list("uuid", flat=True))
+
+    with time_machine.travel(START + datetime.timedelta(days=5), tick=False):
+        assert overdue() == {bge_due.uuid, adie_due.uuid}
+        assert adie_not_yet.uuid not in overdue()
+        assert not with_answer_due_at(Referral.objects.filter(uuid=bge_due.uuid)).exclude(overdue_q()).exists()
+    with time_machine.travel(START + datetime.timedelta(days=5, seconds=-1), tick=False):
+        assert overdue() == set()  # nothing due yet
