@@ -214,7 +214,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["network.api_access.BoundedJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "network.api_access.Pagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["network.api_access.FilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "network.api_schema.ApiSchema",
     "DEFAULT_THROTTLE_RATES": {"auth_token": env.str("AUTH_TOKEN_THROTTLE_RATE", default="10/minute")},
     "EXCEPTION_HANDLER": "network.errors.api_exception_handler",
