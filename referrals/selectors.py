@@ -90,10 +90,11 @@ class ReferralScope:
         """The visible referrals, only those the organisation sent (``side="from_organisation"``)
         or received (``"to_organisation"``) when given.
 
-        ``in_order``: the caller walks them in list order and stops at a page (a list). Each row's
-        grant is then probed as the walk reaches it (``network.paging.ProbedExists``), where by
-        default all the organisations' grants are hashed first, as an aggregate over all of them
-        wants (the largest CitésLab's first page: 0.2 ms rather than 20).
+        ``in_order``: the caller walks them in list order and stops at a page (a list). Each
+        received row's grant is then probed as the walk reaches it (``network.paging.ProbedExists``),
+        where by default all the organisations' grants are hashed first, as an aggregate over all
+        of them wants (a partner's first page: 50 probes rather than thousands of grants hashed).
+        Sent rows test no grant (see the class).
         """
         if side not in (None, *SIDES):
             raise ValueError(f"side is one of {SIDES}")

@@ -77,7 +77,7 @@ def referral_list_page(request, template, *, side: str):
     # The page walks the list in order, the counts read every row (``ReferralScope.referrals``).
     shown, status = _status_filter(request, scope.referrals(side=side, in_order=True))
     event_id = last_event_id()
-    statuses = _status_counts(referrals, identity=(request.user.pk, request.organisation.pk, side), event_id=event_id)
+    statuses = _status_counts(referrals, identity=(scope.identity, side), event_id=event_id)
     # The rows shown are those of one status, or all: their count is already known.
     count = sum(n for code, _label, n in statuses if code == status or not status)
     context = {
