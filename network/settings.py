@@ -101,6 +101,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # select_related join of ten tables in every join order took longer than running it, where the
     # order Django writes (the listed table first, then each relation) is the right one.
     _options.setdefault("options", "-c jit=off -c join_collapse_limit=1")
+    # The statements of ``network.sql.planned_cursor`` are prepared on their n-th run on a
+    # connection (Django's own pool keeps them; a transaction pooler such as PgBouncer would need
+    # DATABASE_PREPARE_THRESHOLD=0, which prepares nothing). Django's other cursors never prepare.
+    _threshold = env.int("DATABASE_PREPARE_THRESHOLD", default=5)
+    _options.setdefault("prepare_threshold", _threshold or None)
     if env.bool("DATABASE_POOL", default=True):
         # Each daphne process borrows from a bounded pool: a burst of requests waits for a connection
         # (up to DATABASE_POOL_TIMEOUT seconds) instead of opening one per thread until PostgreSQL's
@@ -212,6 +217,10 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": ["network.api_access.BoundedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "network.api_access.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_PAGINATION_CLASS": "network.api_access.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["network.api_access.FilterBackend"],

@@ -8,6 +8,7 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from network.api_filters import IdFilter
+from network.paging import AmongIds
 from network.periods import DateFromToRangeFilter
 
 from .models import Activity, ProjectHolder, Referral
@@ -23,7 +24,7 @@ class ReferralFilter(django_filters.FilterSet):
     )
     to_organisation = IdFilter(field_name="to_organisation_id", label=_("Partenaire destinataire (id)"))
     from_organisation = IdFilter(field_name="from_organisation_id", label=_("Structure émettrice (id)"))
-    neighbourhood = IdFilter(field_name="project_holder__neighbourhood_id", label=_("Quartier (id)"))
+    neighbourhood = IdFilter(method="filter_neighbourhood", label=_("Quartier (id)"))
     created = DateFromToRangeFilter(
         field_name="created_at", label=_("Envoyée entre created_after et created_before (dates incluses)")
     )
@@ -34,6 +35,11 @@ class ReferralFilter(django_filters.FilterSet):
     class Meta:
         model = Referral
         fields = ["status", "to_organisation", "from_organisation", "neighbourhood", "created", "overdue"]
+
+    def filter_neighbourhood(self, queryset, name, value):
+        # The neighbourhood's people first, then their referrals (``AmongIds``), rather than a join
+        # tested on every referral of the list until the page is full.
+        return queryset.filter(AmongIds("project_holder_id", ProjectHolder.objects.filter(neighbourhood_id=value)))
 
     def filter_overdue(self, queryset, name, value):
         queryset = with_answer_due_at(queryset)

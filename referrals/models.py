@@ -39,6 +39,7 @@ class ProjectHolder(models.Model):
         blank=True,
         related_name="project_holders",
         verbose_name=_("quartier"),
+        db_index=False,  # holder_neighbourhood
     )
     situation = models.CharField(_("situation"), max_length=20, choices=Situation.choices, default=Situation.OTHER)
     project_summary = models.TextField(_("résumé du projet"), blank=True, max_length=TEXT_MAX_LENGTH)
@@ -76,6 +77,9 @@ class ProjectHolder(models.Model):
             models.Index(fields=["-created_at", "-id"], name="holder_newest"),
             # An organisation's own people, newest first (the activity form's choices).
             models.Index(fields=["created_by_organisation", "-created_at", "-id"], name="holder_recorded_newest"),
+            # A neighbourhood's people, their ids read from the index alone (a referral list's
+            # neighbourhood filter, ``network.paging.AmongIds``).
+            models.Index(fields=["neighbourhood", "id"], name="holder_neighbourhood"),
         ]
 
     def __str__(self):
@@ -179,7 +183,12 @@ class Referral(models.Model):
     FINAL_STATUSES = (Status.COMPLETED, Status.DECLINED, Status.CANCELLED, Status.EXPIRED)
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    project_holder = models.ForeignKey(ProjectHolder, on_delete=models.PROTECT, related_name="referrals")
+    project_holder = models.ForeignKey(
+        ProjectHolder,
+        on_delete=models.PROTECT,
+        related_name="referrals",
+        db_index=False,  # referral_holder_newest
+    )
     from_organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="sent_referrals", verbose_name=_("structure émettrice")
     )
@@ -243,6 +252,9 @@ class Referral(models.Model):
             # A sent or received list, newest first, to its deep pages.
             models.Index(fields=["from_organisation", "-created_at", "-id"], name="referral_from_newest"),
             models.Index(fields=["to_organisation", "-created_at", "-id"], name="referral_to_newest"),
+            # A person's referrals, newest first; and a neighbourhood's, read from its people's ids
+            # in this index alone.
+            models.Index(fields=["project_holder", "-created_at", "-id"], name="referral_holder_newest"),
         ]
 
     def __str__(self):

@@ -5,6 +5,8 @@ and the free texts; anyone else who may see the referral (a coordinator) gets th
 only, and a receiving partner never sees the ``previous`` link to another partner's referral.
 """
 
+import collections
+
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -176,44 +178,36 @@ def _row_user(row, prefix: str) -> dict | None:
     }
 
 
-def _from_columns(model, columns: dict):
-    """An instance of ``model`` with only ``columns`` ({attname: value}) set, built as the ORM builds
-    a row it reads (``from_db``, which takes the values in the model's field order and skips every
-    other field's default)."""
-    names = [f.attname for f in model._meta.concrete_fields if f.attname in columns]
-    return model.from_db(None, names, [columns[name] for name in names])
+_Organisation = collections.namedtuple("_Organisation", "pk")
+_Previous = collections.namedtuple("_Previous", "to_organisation_id")
 
 
-def _row_referral(row, organisations: dict) -> Referral:
-    """The referral of a row as ``lifecycle`` reads it to find the viewer's side: its status, its
-    two organisations and its ``previous`` link's receiver, the only relations a side looks at."""
-    referral = _from_columns(
-        Referral,
-        {
-            "id": row.pk,
-            "status": row.status,
-            "first_viewed_at": row.first_viewed_at,
-            "from_organisation_id": row.from_organisation__id,
-            "to_organisation_id": row.to_organisation__id,
-            "previous_id": row.previous__id,
-        },
+class _RowReferral:
+    """The referral of a row as ``lifecycle`` reads it to find the viewer's side (``sides_of``,
+    ``Side``): its id, status and first reading, its two organisations and its ``previous`` link's
+    receiver, the only attributes a side looks at. Plain attributes: model instances of them took
+    a page of 50 referrals most of a millisecond to build."""
+
+    __slots__ = (
+        "pk",
+        "status",
+        "first_viewed_at",
+        "from_organisation_id",
+        "to_organisation_id",
+        "from_organisation",
+        "to_organisation",
+        "previous",
     )
-    cache = referral._state.fields_cache
-    for prefix in ("from_organisation", "to_organisation"):
-        pk = getattr(row, f"{prefix}__id")
-        if pk not in organisations:
-            columns = {"id": pk, "name": getattr(row, f"{prefix}__name"), "kind": getattr(row, f"{prefix}__kind")}
-            organisations[pk] = _from_columns(Organisation, columns)
-        cache[prefix] = organisations[pk]
-    cache["previous"] = None
-    if row.previous__id is not None:
-        columns = {
-            "id": row.previous__id,
-            "uuid": row.previous__uuid,
-            "to_organisation_id": row.previous__to_organisation,
-        }
-        cache["previous"] = _from_columns(Referral, columns)
-    return referral
+
+    def __init__(self, row):
+        self.pk = row.pk
+        self.status = row.status
+        self.first_viewed_at = row.first_viewed_at
+        self.from_organisation_id = row.from_organisation__id
+        self.to_organisation_id = row.to_organisation__id
+        self.from_organisation = _Organisation(row.from_organisation__id)
+        self.to_organisation = _Organisation(row.to_organisation__id)
+        self.previous = None if row.previous__id is None else _Previous(row.previous__to_organisation)
 
 
 def _iso(value, zone) -> str | None:
@@ -227,9 +221,7 @@ def _iso(value, zone) -> str | None:
 
 def rows_written_out(user, rows) -> list[dict]:
     """A page of ``ROW_COLUMNS`` rows as ``ReferralSerializer`` writes each referral for ``user``."""
-    organisations = {}
-    referrals = {row.pk: _row_referral(row, organisations) for row in rows}
-    sides = sides_of(user, referrals.values())
+    sides = sides_of(user, [_RowReferral(row) for row in rows])
     zone = DATETIME.default_timezone()
     return [_row_written_out(row, sides[row.pk], zone) for row in rows]
 

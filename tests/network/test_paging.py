@@ -5,11 +5,11 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from network.paging import IdsFirstPaginator, RowsById
+from network.paging import AmongIds, IdsFirstPaginator, RowsById
 from partners.models import Neighbourhood
-from referrals.models import Referral
+from referrals.models import ProjectHolder, Referral
 from referrals.serializers.referrals import ROW_COLUMNS
-from tests.referrals.factories import ReferralFactory
+from tests.referrals.factories import ProjectHolderFactory, ReferralFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -103,3 +103,22 @@ def test_rows_by_id_are_the_orms_named_rows_from_sql_compiled_once():
     assert [row._fields for row in first] == [tuple(ROW_COLUMNS)] * 3
     assert len(queries) == 2 and queries[0]["sql"].split(" WHERE ")[0] == queries[1]["sql"].split(" WHERE ")[0]
     assert read([]) == []
+
+
+def test_among_ids_selects_what_the_in_subquery_it_replaces_selects(neighbourhoods):
+    north, south = neighbourhoods[:2]
+    for neighbourhood in (north, north, south, None):
+        ReferralFactory(holder=ProjectHolderFactory(neighbourhood=neighbourhood))
+    ReferralFactory(holder=Referral.objects.filter(project_holder__neighbourhood=north).first().project_holder)
+    people = ProjectHolder.objects.filter(neighbourhood=north)  # ordered by name: the subquery drops it
+
+    among = Referral.objects.filter(AmongIds("project_holder_id", people))
+    joined = Referral.objects.filter(project_holder__neighbourhood=north)
+
+    assert list(among.values_list("pk", flat=True)) == list(joined.values_list("pk", flat=True))
+    assert among.count() == 3
+    assert list(among.exclude(status=Referral.Status.SENT)) == []
+    assert not Referral.objects.filter(AmongIds("project_holder_id", people.none())).exists()
+    expected = "= ANY(ARRAY(SELECT" if connection.vendor == "postgresql" else " IN (SELECT"
+    assert expected in str(among.query)
+    assert str(among.query).count("ORDER BY") == 1  # the list's own
