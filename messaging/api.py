@@ -23,7 +23,7 @@ from . import payloads
 from .events import event_message
 from .models import NOTE_MAX_LENGTH, Event, Note, Notification
 from .selectors import email_preferences_of, notes_visible_to, notifications_of
-from .services import email_preferences_set, note_post, notifications_mark_read
+from .services import NOTE_REFERRAL_RELATED, email_preferences_set, note_post, notifications_mark_read
 
 REFERRAL_UUID = OpenApiParameter("uuid", OpenApiTypes.UUID, OpenApiParameter.PATH, description="Orientation")
 UNREAD = OpenApiParameter(
@@ -95,7 +95,8 @@ class ReferralNotesView(generics.ListAPIView):
 
     def _side(self):
         """The caller's side of the referral: 404 if they may not see it, 403 without a side."""
-        side = side_of(self.request.user, referral_get_visible(self.request.user, self.kwargs["uuid"]))
+        referral = referral_get_visible(self.request.user, self.kwargs["uuid"], related=NOTE_REFERRAL_RELATED)
+        side = side_of(self.request.user, referral)
         side.require_notes()
         return side
 

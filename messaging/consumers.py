@@ -28,7 +28,7 @@ from referrals.selectors import referral_get_visible
 from . import payloads
 from .events import event_message
 from .selectors import inbox_events_for, last_event_id, referral_events_for
-from .services import note_post
+from .services import NOTE_REFERRAL_RELATED, note_post
 
 logger = logging.getLogger(__name__)
 
@@ -227,7 +227,7 @@ class ReferralConsumer(EventStreamConsumer):
         try:
             # Read again: the access, the status and the assignee may have changed since connect.
             user = self.scope["user"]
-            side = side_of(user, referral_get_visible(user, self.referral.uuid))
+            side = side_of(user, referral_get_visible(user, self.referral.uuid, related=NOTE_REFERRAL_RELATED))
             side.require_notes()
             if not isinstance(client_id, str) or not client_id:
                 raise ValidationFailed(_("Chaque note envoyée porte un client_id (un UUID)."), field="client_id")

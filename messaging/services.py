@@ -18,6 +18,10 @@ from .events import event_append
 from .models import EmailOptOut, Event, Note, Notification
 from .selectors import email_preferences_of
 
+# What ``note_post`` reads of its referral beyond the row: a caller reads only these with it
+# (``referral_get_visible(..., related=NOTE_REFERRAL_RELATED)``).
+NOTE_REFERRAL_RELATED = ("project_holder", "from_organisation", "to_organisation")
+
 
 @transaction.atomic
 def note_post(

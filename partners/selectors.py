@@ -2,6 +2,8 @@
 
 from django.contrib.auth import get_user_model
 
+from network.sql import planned_cursor
+
 from .models import Membership, Organisation, Service
 
 
@@ -33,14 +35,18 @@ def active_members_of(organisation: Organisation | int):
     )
 
 
+_IS_ACTIVE_MEMBER_SQL = (
+    f"SELECT 1 FROM {Membership._meta.db_table} WHERE user_id = %s AND organisation_id = %s AND is_active LIMIT 1"
+)
+
+
 def is_active_member(user, organisation: Organisation) -> bool:
-    return (
-        user is not None
-        and user.is_authenticated
-        and user.is_active
-        and organisation.is_active
-        and Membership.objects.filter(user=user, organisation=organisation, is_active=True).exists()
-    )
+    """Every write checks it first: written as SQL, planned once per connection (``network.sql``)."""
+    if user is None or not user.is_authenticated or not user.is_active or not organisation.is_active:
+        return False
+    with planned_cursor() as cursor:
+        cursor.execute(_IS_ACTIVE_MEMBER_SQL, [user.pk, organisation.pk])
+        return cursor.fetchone() is not None
 
 
 def organisations_listed_for(user):
