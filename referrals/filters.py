@@ -12,7 +12,7 @@ from network.paging import AmongIds
 from network.periods import DateFromToRangeFilter
 
 from .models import Activity, ProjectHolder, Referral
-from .pipeline import overdue_q, with_answer_due_at
+from .pipeline import overdue_q
 from .selectors import project_holders_matching
 
 
@@ -42,7 +42,6 @@ class ReferralFilter(django_filters.FilterSet):
         return queryset.filter(AmongIds("project_holder_id", ProjectHolder.objects.filter(neighbourhood_id=value)))
 
     def filter_overdue(self, queryset, name, value):
-        queryset = with_answer_due_at(queryset)
         return queryset.filter(overdue_q()) if value else queryset.exclude(overdue_q())
 
 
