@@ -74,48 +74,51 @@ def event_recipients(event: Event, referral, *, actor=None, actor_organisation=N
 
 @dataclass
 class Delivery:
-    """Who is told of one event: the users to notify and the e-mails to send after the commit."""
+    """Who is told of one event: the users to notify, and the referral their e-mails speak of."""
 
     recipients: list
-    emails: list[EmailMessage]
+    referral: object
 
 
 def event_delivery(event: Event, *, referral, actor=None, actor_organisation=None) -> Delivery:
     """Work out who is told of ``event`` before it is saved: only reads, so event_append does them
     before it takes the stream's lock."""
-    recipients = event_recipients(event, referral, actor=actor, actor_organisation=actor_organisation)
-    if not recipients or datetime.datetime.now(datetime.UTC) - event.created_at > EMAIL_MAX_AGE:
-        return Delivery(recipients, [])
-    opted_out = set(
-        EmailOptOut.objects.filter(user__in=[u.pk for u in recipients], kind=event.kind).values_list(
-            "user_id", flat=True
-        )
-    )
-    emails = [_email(event, referral, user) for user in recipients if user.email and user.pk not in opted_out]
-    return Delivery(recipients, emails)
+    return Delivery(event_recipients(event, referral, actor=actor, actor_organisation=actor_organisation), referral)
 
 
 def event_notify(event: Event, delivery: Delivery) -> list[Notification]:
     """Write the Notification rows of the saved ``event`` and schedule its e-mails for after the commit.
 
     Must run inside the caller's transaction (event_append calls it): a rolled-back write
-    leaves no notification and sends no e-mail.
+    leaves no notification and sends no e-mail. The e-mails are also written after the commit
+    (``_email_after_commit``), once the event is published: the sockets get it sooner.
     """
     if not delivery.recipients:
         return []
     notifications = Notification.objects.bulk_create(
         [Notification(user=user, event=event, created_at=event.created_at) for user in delivery.recipients]
     )
-    if delivery.emails:
-        transaction.on_commit(lambda: _send(delivery.emails, event.id))
+    recent = datetime.datetime.now(datetime.UTC) - event.created_at <= EMAIL_MAX_AGE
+    if recent and any(user.email for user in delivery.recipients):
+        transaction.on_commit(lambda: _email_after_commit(event, delivery))
     return notifications
 
 
-def _send(messages: list[EmailMessage], event_id: int) -> None:
+def _email_after_commit(event: Event, delivery: Delivery) -> None:
+    """The e-mails of ``event`` to its recipients who did not opt out of its kind, sent; a failure
+    is logged, never raised (the write has committed)."""
     try:
-        get_connection().send_messages(messages)
+        recipients = [user for user in delivery.recipients if user.email]
+        opted_out = set(
+            EmailOptOut.objects.filter(user__in=[u.pk for u in recipients], kind=event.kind).values_list(
+                "user_id", flat=True
+            )
+        )
+        messages = [_email(event, delivery.referral, user) for user in recipients if user.pk not in opted_out]
+        if messages:
+            get_connection().send_messages(messages)
     except Exception:
-        logger.warning("E-mails of event %s not sent", event_id, exc_info=True)
+        logger.warning("E-mails of event %s not sent", event.id, exc_info=True)
 
 
 def _email(event: Event, referral, user) -> EmailMessage:
