@@ -6,7 +6,7 @@ STAMP = $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/relais_bench
-BENCH_REDIS_URL ?= redis://127.0.0.1:6379/1
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/9
 
 .PHONY: install run test quality format chromium bench
 

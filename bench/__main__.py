@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/relais_bench"
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/1"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/9"
 
 
 def arguments(argv=None):
@@ -56,6 +56,18 @@ def prepare_database(database_url: str, *, reusable, reseed: bool) -> dict | Non
             admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     return None
+
+
+def empty_redis(redis_url: str) -> None:
+    """Empty the benchmark's Redis database: groups left by an earlier run's processes would
+    otherwise hold the members of sockets long closed, and every event sent to them."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
 
 
 def _errors(results: dict) -> int:
@@ -107,6 +119,7 @@ def main(argv=None) -> int:
             seeded_at = marker_read(cursor)["seeded_at"]
         print(f"Seeded in {seconds:.0f} s.")
         seeding = {"reused": False, "seconds": round(seconds, 1), "seeded_at": seeded_at.isoformat()}
+    empty_redis(options.redis_url)
     try:
         results = run_bench(
             scale=scale,

@@ -176,6 +176,9 @@ def markdown(results: dict, data_name: str) -> str:
         f"of {method['write_concurrency']}) by {method['write_concurrency']} clients at once; each client "
         "alternates a write and the bare view. Throughput = concurrency ÷ mean write latency (Little's law).",
         "- Notification e-mails go to Django's dummy backend.",
+        "- `make bench` empties its Redis database first: channel-layer groups keep the members of "
+        "sockets whose process was stopped (for a day, channels_redis's group expiry), and an earlier "
+        "run's would grow the groups every event is sent to.",
         "",
         "## Targets",
         "",
