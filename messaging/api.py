@@ -16,8 +16,7 @@ from rest_framework.views import APIView
 
 from network.api_access import FeedPagination
 from network.errors import ValidationFailed
-from referrals.lifecycle import side_of
-from referrals.selectors import referral_get_visible
+from referrals.selectors import referral_get_with_side
 
 from . import payloads
 from .events import event_message
@@ -95,8 +94,7 @@ class ReferralNotesView(generics.ListAPIView):
 
     def _side(self):
         """The caller's side of the referral: 404 if they may not see it, 403 without a side."""
-        referral = referral_get_visible(self.request.user, self.kwargs["uuid"], related=NOTE_REFERRAL_RELATED)
-        side = side_of(self.request.user, referral)
+        _referral, side = referral_get_with_side(self.request.user, self.kwargs["uuid"], related=NOTE_REFERRAL_RELATED)
         side.require_notes()
         return side
 

@@ -24,7 +24,7 @@ from network.errors import DomainError, ValidationFailed
 from network.realtime import inbox_group, referral_group, user_group
 from partners.selectors import active_organisation_ids
 from referrals.lifecycle import side_of
-from referrals.selectors import referral_get_visible
+from referrals.selectors import referral_get_visible, referral_get_with_side
 
 from . import payloads
 from .events import event_message
@@ -241,7 +241,7 @@ class ReferralConsumer(EventStreamConsumer):
         try:
             # Read again: the access, the status and the assignee may have changed since connect.
             user = self.scope["user"]
-            side = side_of(user, referral_get_visible(user, self.referral.uuid, related=NOTE_REFERRAL_RELATED))
+            _referral, side = referral_get_with_side(user, self.referral.uuid, related=NOTE_REFERRAL_RELATED)
             side.require_notes()
             if not isinstance(client_id, str) or not client_id:
                 raise ValidationFailed(_("Chaque note envoyée porte un client_id (un UUID)."), field="client_id")

@@ -14,6 +14,7 @@ docs/decisions.md, "Real time: order and gaps").
 from django.db import connection, transaction
 
 from network.realtime import inbox_group, publish_now, referral_group
+from network.sql import planned_cursor
 from referrals.lifecycle import organisations_with_access
 
 from .models import Event
@@ -50,8 +51,17 @@ def _lock_stream() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [STREAM_LOCK_KEY])
 
 
-def _last_id(queryset) -> int:
-    return queryset.order_by("-id").values_list("id", flat=True).first() or 0
+def _last_ids(referral_id: int) -> tuple[int, int]:
+    """The stream's last event id and the referral's, in one query planned once per connection
+    (``network.sql``): every write asks them while it holds the stream's lock."""
+    table = connection.ops.quote_name(Event._meta.db_table)
+    with planned_cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT MAX(id) FROM {table}), (SELECT MAX(id) FROM {table} WHERE referral_id = %s)",
+            [referral_id],
+        )
+        stream, in_referral = cursor.fetchone()
+    return stream or 0, in_referral or 0
 
 
 def event_append(
@@ -84,8 +94,7 @@ def event_append(
     # Every read first; the lock is held from here to the commit, so only the event's own rows follow.
     delivery = event_delivery(event, referral=referral, actor=actor, actor_organisation=actor_organisation)
     _lock_stream()
-    event.stream_previous = _last_id(Event.objects.all())
-    event.stream_previous_in_referral = _last_id(Event.objects.filter(referral_id=referral.pk))
+    event.stream_previous, event.stream_previous_in_referral = _last_ids(referral.pk)
     event.save(force_insert=True)
     transaction.on_commit(lambda: event_publish(event))
     event_notify(event, delivery)

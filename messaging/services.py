@@ -19,7 +19,7 @@ from .models import EmailOptOut, Event, Note, Notification
 from .selectors import email_preferences_of
 
 # What ``note_post`` reads of its referral beyond the row: a caller reads only these with it
-# (``referral_get_visible(..., related=NOTE_REFERRAL_RELATED)``).
+# (``referral_get_with_side(..., related=NOTE_REFERRAL_RELATED)``).
 NOTE_REFERRAL_RELATED = ("project_holder", "from_organisation", "to_organisation")
 
 

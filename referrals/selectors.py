@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from network.paging import ProbedExists
 from partners.models import Membership, Neighbourhood, Organisation
 
-from .lifecycle import RECEIVER, SENDER, acting_groups, holder_visible_q, sides_of_kind
+from .lifecycle import RECEIVER, SENDER, acting_groups, holder_visible_q, side_of, sides_of_kind
 from .models import (
     Activity,
     Consent,
@@ -165,21 +165,28 @@ def referrals_visible_count(user) -> int:
     return ReferralScope(user).count()
 
 
-def referral_get_visible(user, uuid, *, related: tuple[str, ...] | None = None) -> Referral:
-    """The referral if ``user`` may see it; 404 otherwise, so its existence is not disclosed.
-
-    ``related``: the only relations read with it, for a caller that needs few (a note needs the
-    person and the two organisations): Django took longer to compile the join of all nine than
-    PostgreSQL to run it.
-    """
-    visible = referrals_visible_to(user)
-    visible = (
-        visible.select_related("previous") if related is None else visible.select_related(None).select_related(*related)
-    )
+def referral_get_visible(user, uuid) -> Referral:
+    """The referral if ``user`` may see it; 404 otherwise, so its existence is not disclosed."""
     try:
-        return visible.get(uuid=uuid)
+        return referrals_visible_to(user).select_related("previous").get(uuid=uuid)
     except (Referral.DoesNotExist, ValueError, TypeError, ValidationError) as error:
         raise Http404(_("Orientation introuvable.")) from error
+
+
+def referral_get_with_side(user, uuid, *, related: tuple[str, ...] = ()):
+    """``referral_get_visible`` and then ``side_of``, in two queries where they took three and
+    the scope's join: the referral read by its uuid (with ``related`` only), then the viewer's
+    grants on it (``lifecycle.side_of``), which decide by ``ReferralScope``'s rule whether they see
+    it: one of their Groups holds ``view_referral`` on it (they are on one of its sides) or holds
+    it globally. 404 otherwise. Every note is written through it."""
+    try:
+        referral = Referral.objects.select_related(*related).get(uuid=uuid)
+    except (Referral.DoesNotExist, ValueError, TypeError, ValidationError) as error:
+        raise Http404(_("Orientation introuvable.")) from error
+    side = side_of(user, referral)
+    if not side.is_party and not ReferralScope(user).everything:
+        raise Http404(_("Orientation introuvable."))
+    return referral, side
 
 
 def project_holders_visible_to(

@@ -1,6 +1,7 @@
 """Scoping of referral reads: the single selector, as a matrix of organisations."""
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, Group
 from django.db import connection
 from django.http import Http404
@@ -8,9 +9,11 @@ from django.http import Http404
 from network.errors import ActionForbidden
 from partners.services import membership_add
 from referrals import selectors, services
+from referrals.lifecycle import side_of
 from referrals.models import Referral
 from tests.partners.factories import NeighbourhoodFactory, OrganisationFactory, UserFactory, member_of
 from tests.referrals.factories import ProjectHolderFactory, ReferralFactory
+from tests.worlds import build_matrix_world
 
 pytestmark = pytest.mark.django_db
 
@@ -256,3 +259,29 @@ def test_the_count_read_from_the_grants_is_the_number_of_visible_referrals():
         "inactive": 0,
         "anonymous": 0,
     }
+
+
+def test_reading_one_referral_with_its_side_follows_the_scope_for_every_user_and_referral():
+    """``referral_get_with_side`` (a note's read: the referral by uuid, then the viewer's grants)
+    finds exactly what ``referral_get_visible`` (the scope's query) finds, with ``side_of``'s side,
+    for every user of the matrix (a withdrawn receiver, a coordinator who is also a partner, the
+    network administrator, anonymous) and every referral, and 404 where the scope says 404."""
+    world = build_matrix_world()
+    admin = get_user_model().objects.create_superuser("network-admin", "admin@example.org", "x")
+    users = [*world.users.values(), admin, AnonymousUser()]
+    checked = 0
+    for user in users:
+        for referral in Referral.objects.all():
+            try:
+                expected = selectors.referral_get_visible(user, referral.uuid)
+            except Http404:
+                with pytest.raises(Http404):
+                    selectors.referral_get_with_side(user, referral.uuid)
+                continue
+            found, side = selectors.referral_get_with_side(user, referral.uuid, related=("project_holder",))
+            assert found == expected
+            assert (side.name, side.permissions) == (side_of(user, expected).name, side_of(user, expected).permissions)
+            checked += 1
+    assert checked > len(users)  # most users see some referral
+    with pytest.raises(Http404):
+        selectors.referral_get_with_side(admin, "not-a-uuid")
