@@ -23,8 +23,7 @@ from network.api_filters import MAX_ID
 from network.errors import DomainError, ValidationFailed
 from network.realtime import inbox_group, referral_group, user_group
 from partners.selectors import active_organisation_ids
-from referrals.lifecycle import side_of
-from referrals.selectors import referral_get_visible, referral_get_with_side
+from referrals.selectors import referral_get_with_side
 
 from . import payloads
 from .events import event_message
@@ -215,10 +214,11 @@ class ReferralConsumer(EventStreamConsumer):
     def authorise(self) -> bool:
         user = self.scope["user"]
         try:
-            self.referral = referral_get_visible(user, self.scope["url_route"]["kwargs"]["uuid"])
+            self.referral, self.side = referral_get_with_side(
+                user, self.scope["url_route"]["kwargs"]["uuid"], related=NOTE_REFERRAL_RELATED
+            )
         except Http404:
             return False
-        self.side = side_of(user, self.referral)
         return self.side.sees_notes
 
     def stream_groups(self) -> list[str]:

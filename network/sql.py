@@ -1,8 +1,9 @@
-"""The few statements every list request runs, planned once per connection on PostgreSQL.
+"""The few statements every list and write runs, planned once per connection on PostgreSQL.
 
 A list request runs the same handful of statements each time (the acting Groups, the page's rows by
-id, the page's grants), and PostgreSQL planned each of them again every time: a join of ten tables
-took longer to plan than to run. Django binds parameters on the client, which cannot prepare; the
+id, the page's grants), a write its checks (membership, the organisations' grants, the stream's
+last ids), and PostgreSQL planned each of them again every time: a join of ten tables took longer
+to plan than to run. Django binds parameters on the client, which cannot prepare; the
 cursor of ``planned_cursor`` binds them on the server, and psycopg prepares a statement the
 ``prepare_threshold``-th time the connection runs it (settings: ``DATABASE_PREPARE_THRESHOLD``),
 after which PostgreSQL plans it once and keeps the plan. The statements' text must not change with
