@@ -658,7 +658,7 @@ class Seeder:
 
         history, notes, stream = [], [], []
         # The labels in payloads are the French source strings: no catalogue lookup per event.
-        with mock.patch("messaging.notifications.active_members_of", members_of), translation.override(None):
+        with mock.patch("messaging.notifications.active_member_list", members_of), translation.override(None):
             for plan in self.plans:
                 self._referral_traffic(plan, history, notes, stream)
         self._heavy_top_up(stream)

@@ -51,17 +51,30 @@ def _lock_stream() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [STREAM_LOCK_KEY])
 
 
-def _last_ids(referral_id: int) -> tuple[int, int]:
-    """The stream's last event id and the referral's, in one query planned once per connection
-    (``network.sql``): every write asks them while it holds the stream's lock."""
-    table = connection.ops.quote_name(Event._meta.db_table)
+def _event_insert(event: Event) -> None:
+    """Insert ``event`` and read, in the same statement, the stream's previous event id and its
+    referral's (``event.stream_previous``, ``event.stream_previous_in_referral``; 0 for none).
+
+    Asked while the stream's lock is held: no event commits in between, so the previous ids are
+    the largest below the new one. One statement, planned once per connection (``network.sql``),
+    where reading them and inserting took two.
+    """
+    quote = connection.ops.quote_name
+    table = quote(Event._meta.db_table)
+    fields = [field for field in Event._meta.concrete_fields if not field.primary_key]
+    pk, referral = quote(Event._meta.pk.column), quote(Event._meta.get_field("referral").column)
+    sql = (
+        f"INSERT INTO {table} ({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {pk}, "
+        f"(SELECT MAX(previous.{pk}) FROM {table} previous WHERE previous.{pk} < {table}.{pk}), "
+        f"(SELECT MAX(previous.{pk}) FROM {table} previous "
+        f"WHERE previous.{referral} = {table}.{referral} AND previous.{pk} < {table}.{pk})"
+    )
     with planned_cursor() as cursor:
-        cursor.execute(
-            f"SELECT (SELECT MAX(id) FROM {table}), (SELECT MAX(id) FROM {table} WHERE referral_id = %s)",
-            [referral_id],
-        )
-        stream, in_referral = cursor.fetchone()
-    return stream or 0, in_referral or 0
+        cursor.execute(sql, [field.get_db_prep_save(getattr(event, field.attname), connection) for field in fields])
+        event.pk, stream, in_referral = cursor.fetchone()
+    event._state.adding, event._state.db = False, connection.alias
+    event.stream_previous, event.stream_previous_in_referral = stream or 0, in_referral or 0
 
 
 def event_append(
@@ -73,19 +86,21 @@ def event_append(
     actor_organisation=None,
     audience_organisation=None,
     at=None,
+    grants=None,
 ) -> Event:
     """Record one event of ``referral``. Must run inside the caller's transaction.
 
     ``data`` comes from the kind's builder in messaging/payloads.py. Publishing is scheduled for
     after the commit: a rolled-back write publishes nothing. The event's notifications (rows now,
     e-mails after the commit) are made here too, for the people ``actor`` (acting for
-    ``actor_organisation``; None for the system) should tell.
+    ``actor_organisation``; None for the system) should tell. ``grants``: the referral's
+    ``lifecycle.party_grants`` when the caller read them after its last change of grants.
     """
     if kind not in SHAPES or set(data) != SHAPES[kind]:
         raise ValueError(f"{kind} data has keys {sorted(data)}, not {sorted(SHAPES.get(kind, ()))}")
     payload = {
         "referral": str(referral.uuid),
-        "organisations": organisations_with_access(referral),
+        "organisations": organisations_with_access(referral, grants=grants),
         "data": data,
     }
     event = Event(kind=kind, referral=referral, audience_organisation=audience_organisation, payload=payload)
@@ -94,8 +109,7 @@ def event_append(
     # Every read first; the lock is held from here to the commit, so only the event's own rows follow.
     delivery = event_delivery(event, referral=referral, actor=actor, actor_organisation=actor_organisation)
     _lock_stream()
-    event.stream_previous, event.stream_previous_in_referral = _last_ids(referral.pk)
-    event.save(force_insert=True)
+    _event_insert(event)
     transaction.on_commit(lambda: event_publish(event))
     event_notify(event, delivery)
     return event

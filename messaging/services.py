@@ -2,15 +2,16 @@
 
 import uuid as uuid_module
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from network.errors import ActionForbidden, ValidationFailed
+from network.sql import planned_cursor
 from network.text import clean_text
 from partners.models import Organisation
 from partners.selectors import is_active_member
-from referrals.lifecycle import CANNOT_WRITE_NOTES, organisation_side
+from referrals.lifecycle import CANNOT_WRITE_NOTES, organisation_side, party_grants
 from referrals.models import Referral
 
 from . import payloads
@@ -34,7 +35,11 @@ def note_post(
     client_id=None,
 ) -> tuple[Note, bool]:
     """Post a note; returns (note, created). The same ``client_id`` twice gives the first note back."""
-    if not is_active_member(actor, organisation) or not organisation_side(organisation, referral).can_note:
+    grants = party_grants(referral)  # the side's check, and the event's organisations
+    if (
+        not is_active_member(actor, organisation)
+        or not organisation_side(organisation, referral, grants=grants).can_note
+    ):
         raise ActionForbidden(CANNOT_WRITE_NOTES)
     if client_id is not None and not isinstance(client_id, uuid_module.UUID):
         try:
@@ -43,33 +48,31 @@ def note_post(
             raise ValidationFailed(
                 _("Identifiant client invalide : un UUID est attendu."), field="client_id"
             ) from error
-    if client_id is not None:
-        existing = Note.objects.filter(author=actor, client_id=client_id).select_related("organisation").first()
-        if existing is not None:
-            if existing.referral_id != referral.pk:
-                raise ValidationFailed(_("Cet identifiant client a déjà servi pour une autre note."), field="client_id")
-            return existing, False
-    if referral.project_holder.erased_at:
-        raise ValidationFailed(
-            _("La personne orientée a été anonymisée : cette orientation ne reçoit plus de notes."), field="body"
-        )
-    if visibility not in Note.Visibility.values:
-        raise ValidationFailed(_("Visibilité inconnue : %(v)s.") % {"v": visibility}, field="visibility")
-    body = clean_text(body, Note._meta.get_field("body"), required=_("La note est vide."))
     try:
-        with transaction.atomic():
-            note = Note.objects.create(
-                referral=referral,
-                author=actor,
-                organisation=organisation,
-                body=body,
-                visibility=visibility,
-                client_id=client_id,
-                created_at=timezone.now(),
+        if referral.project_holder.erased_at:
+            raise ValidationFailed(
+                _("La personne orientée a été anonymisée : cette orientation ne reçoit plus de notes."), field="body"
             )
-    except IntegrityError:
-        # The same client_id sent twice at once: the other request created it first.
-        return Note.objects.select_related("organisation").get(author=actor, client_id=client_id), False
+        if visibility not in Note.Visibility.values:
+            raise ValidationFailed(_("Visibilité inconnue : %(v)s.") % {"v": visibility}, field="visibility")
+        body = clean_text(body, Note._meta.get_field("body"), required=_("La note est vide."))
+    except ValidationFailed:
+        # A note sent again answers the first one, whatever changed since (an erasure).
+        if client_id is not None and (existing := _sent_before(actor, client_id, referral)) is not None:
+            return existing, False
+        raise
+    note = Note(
+        referral=referral,
+        author=actor,
+        organisation=organisation,
+        body=body,
+        visibility=visibility,
+        client_id=client_id,
+        created_at=timezone.now(),
+    )
+    if not _note_insert(note):
+        # The same client_id sent before, or twice at once (the other request's commit came first).
+        return _sent_before(actor, client_id, referral), False
     event_append(
         kind=Event.Kind.NOTE_CREATED,
         referral=referral,
@@ -78,8 +81,40 @@ def note_post(
         audience_organisation=organisation if visibility == Note.Visibility.INTERNAL else None,
         at=note.created_at,
         data=payloads.note_created(note),
+        grants=grants,
     )
     return note, True
+
+
+def _sent_before(actor, client_id, referral: Referral) -> Note | None:
+    """The note ``actor`` already sent with ``client_id``; refused if it went to another referral."""
+    existing = Note.objects.filter(author=actor, client_id=client_id).select_related("organisation").first()
+    if existing is not None and existing.referral_id != referral.pk:
+        raise ValidationFailed(_("Cet identifiant client a déjà servi pour une autre note."), field="client_id")
+    return existing
+
+
+def _note_insert(note: Note) -> bool:
+    """Insert ``note`` unless its author already sent its ``client_id``, in one statement (where a
+    lookup, then an insert in a savepoint, took four round trips); True, and ``note.pk`` set, when
+    it was inserted. A concurrent insert of the same client_id waits for the other transaction and
+    then inserts nothing."""
+    fields = [field for field in Note._meta.concrete_fields if not field.primary_key]
+    quote = connection.ops.quote_name
+    conflict = [Note._meta.get_field(name).column for name in ("author", "client_id")]
+    sql = (
+        f"INSERT INTO {quote(Note._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"ON CONFLICT ({', '.join(map(quote, conflict))}) DO NOTHING RETURNING {quote(Note._meta.pk.column)}"
+    )
+    with planned_cursor() as cursor:
+        cursor.execute(sql, [field.get_db_prep_save(getattr(note, field.attname), connection) for field in fields])
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    note.pk = row[0]
+    note._state.adding, note._state.db = False, connection.alias
+    return True
 
 
 @transaction.atomic

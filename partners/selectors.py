@@ -1,8 +1,9 @@
 """Reads of the partner network: memberships, members, the directory and the catalogue."""
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 
-from network.sql import planned_cursor
+from network.sql import fetch_models, planned_cursor
 
 from .models import Membership, Organisation, Service
 
@@ -32,6 +33,20 @@ def active_members_of(organisation: Organisation | int):
             memberships__organisation__is_active=True,
         )
         .order_by("id")
+    )
+
+
+def active_member_list(organisation_id: int) -> list:
+    """``active_members_of`` read as planned SQL: who every write tells (``messaging.notifications``)."""
+    quote = connection.ops.quote_name
+    membership, organisation = quote(Membership._meta.db_table), quote(Organisation._meta.db_table)
+    return fetch_models(
+        get_user_model(),
+        joins=f"INNER JOIN {membership} membership ON membership.user_id = t0.id "
+        f"INNER JOIN {organisation} organisation ON organisation.id = membership.organisation_id",
+        where="t0.is_active AND membership.organisation_id = %s AND membership.is_active AND organisation.is_active",
+        params=[organisation_id],
+        order_by="t0.id",
     )
 
 

@@ -321,19 +321,30 @@ def sides_of(user, referrals) -> dict[int, Side]:
     return {r.pk: _choose_side(r, grants[r.pk]) for r in referrals}
 
 
-def organisation_side(organisation: Organisation, referral: Referral) -> Side:
-    """Where one organisation stands on ``referral``: a service's actor acts for it."""
+def organisation_side(organisation: Organisation, referral: Referral, *, grants=None) -> Side:
+    """Where one organisation stands on ``referral``: a service's actor acts for it. ``grants``:
+    the referral's ``party_grants`` when the write read them already."""
     name = _side_name(referral, organisation.pk)
     if name is None or not organisation.is_active:
         return Side(referral)
-    return _choose_side(referral, _organisation_grants(referral, [organisation.pk]), side=name)
+    if grants is None:
+        grants = _organisation_grants(referral, [organisation.pk])
+    return _choose_side(referral, grants, side=name)
 
 
-def organisations_with_access(referral: Referral) -> list[int]:
-    """The referral's two organisations that still hold their grant (a withdrawal removes one)."""
+def organisations_with_access(referral: Referral, *, grants=None) -> list[int]:
+    """The referral's two organisations that still hold their grant (a withdrawal removes one).
+    ``grants``: its ``party_grants``, read in this transaction after its last change of grants."""
     party = [referral.from_organisation_id, referral.to_organisation_id]
-    grants = _organisation_grants(referral, party)
+    if grants is None:
+        grants = _organisation_grants(referral, party)
     return [organisation_id for organisation_id in party if "view_referral" in grants.get(organisation_id, ())]
+
+
+def party_grants(referral: Referral) -> dict[int, set[str]]:
+    """{organisation id: codenames} of the referral's two organisations, in one query: a write
+    that checks its actor's side and then records an event (a note) reads them once."""
+    return _organisation_grants(referral, [referral.from_organisation_id, referral.to_organisation_id])
 
 
 def _organisation_grants(referral: Referral, organisation_ids) -> dict[int, set[str]]:

@@ -7,8 +7,10 @@ referral is visible when one of the user's organisation Groups holds ``view_refe
 
 import functools
 import operator
+import uuid as uuid_module
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, Q, Value
 from django.db.models.functions import Upper
 from django.http import Http404
@@ -17,6 +19,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from network.paging import ProbedExists
+from network.sql import fetch_models
 from partners.models import Membership, Neighbourhood, Organisation
 
 from .lifecycle import RECEIVER, SENDER, acting_groups, holder_visible_q, side_of, sides_of_kind
@@ -180,9 +183,20 @@ def referral_get_with_side(user, uuid, *, related: tuple[str, ...] = ()):
     it: one of their Groups holds ``view_referral`` on it (they are on one of its sides) or holds
     it globally. 404 otherwise. Every note is written through it."""
     try:
-        referral = Referral.objects.select_related(*related).get(uuid=uuid)
-    except (Referral.DoesNotExist, ValueError, TypeError, ValidationError) as error:
+        key = uuid if isinstance(uuid, uuid_module.UUID) else uuid_module.UUID(str(uuid))
+    except ValueError as error:
         raise Http404(_("Orientation introuvable.")) from error
+    # Planned SQL rather than a queryset: every note (API and socket) reads its referral this way.
+    field = Referral._meta.get_field("uuid")
+    found = fetch_models(
+        Referral,
+        where=f"t0.{connection.ops.quote_name(field.column)} = %s",
+        params=[field.get_db_prep_value(key, connection)],
+        related=tuple(related),
+    )
+    if not found:
+        raise Http404(_("Orientation introuvable."))
+    referral = found[0]
     side = side_of(user, referral)
     if not side.is_party and not ReferralScope(user).everything:
         raise Http404(_("Orientation introuvable."))

@@ -19,6 +19,7 @@ from network.errors import ActionForbidden, ValidationFailed
 from referrals import services
 from referrals.models import Referral
 from tests.partners.factories import OrganisationFactory, member_of
+from tests.referrals.factories import ReferralFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -399,3 +400,33 @@ def test_redacted_blanks_the_person_and_the_free_texts_and_keeps_every_other_key
     assert {key: value for key, value in redacted.items() if value != ""} == {
         key: value for key, value in data.items() if key not in {"project_holder", "body", "comment"}
     }
+
+
+# --- the stream's order ---------------------------------------------------------------------------
+
+
+def test_each_published_event_names_the_previous_event_of_the_stream_and_of_its_referral(
+    network, django_capture_on_commit_callbacks
+):
+    first, second = network.send_referral(), ReferralFactory()  # another person, elsewhere
+    created = {r.pk: Event.objects.get(referral=r, kind=Event.Kind.REFERRAL_CREATED).pk for r in (first, second)}
+    published = []
+
+    def record(groups, message, *, what):
+        published.append((message["event"]["id"], message["previous"], message["previous_in_referral"]))
+
+    at = timezone.now()
+    with (
+        mock.patch("messaging.events.publish_now", side_effect=record),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        for referral in (first, second, first):
+            event_append(kind=Event.Kind.REMINDER, referral=referral, data=payloads.reminder(referral, at=at))
+
+    ids = [event_id for event_id, _, _ in published]
+    assert ids == sorted(ids) and ids[0] > created[second.pk] > created[first.pk]
+    assert published == [
+        (ids[0], created[second.pk], created[first.pk]),  # the stream's last was the second's creation
+        (ids[1], ids[0], created[second.pk]),
+        (ids[2], ids[1], ids[0]),
+    ]

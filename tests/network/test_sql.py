@@ -1,10 +1,12 @@
 """network/sql.py: the statements every list runs, planned once per connection on PostgreSQL."""
 
+import uuid
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from network.sql import ids_in, planned_cursor
+from network.sql import fetch_models, ids_in, planned_cursor
 from tests.referrals.factories import ReferralFactory
 
 on_postgresql = pytest.mark.skipif(
@@ -50,3 +52,62 @@ def test_postgresql_keeps_a_planned_statement_prepared_and_none_of_djangos_own()
         prepared = " ".join(statement for (statement,) in cursor.fetchall())
     assert "planned_statement" in prepared
     assert "client_statement" not in prepared
+
+
+@pytest.mark.django_db
+def test_fetch_models_builds_what_a_queryset_builds_with_its_relations_cached():
+    from referrals.models import Referral
+
+    referral = ReferralFactory(accepted=True)
+    related = ("project_holder", "from_organisation", "to_organisation", "service", "assigned_to")
+    expected = Referral.objects.select_related(*related).get(pk=referral.pk)
+
+    with CaptureQueriesContext(connection) as queries:
+        (read,) = fetch_models(Referral, where="t0.id = %s", params=[referral.pk], related=related)
+        # Every relation asked for is there, a null one (no service) as None, without a query.
+        assert read.project_holder.first_name == expected.project_holder.first_name
+        assert read.to_organisation.name == expected.to_organisation.name
+        assert read.from_organisation.kind == expected.from_organisation.kind
+        assert read.service is None
+    assert len(queries) == 1
+
+    for field in Referral._meta.concrete_fields:  # uuids, datetimes, booleans, texts, as Django reads them
+        assert getattr(read, field.attname) == getattr(expected, field.attname), field.name
+    assert isinstance(read.uuid, uuid.UUID) and read.created_at.tzinfo is not None
+    assert read.assigned_to == expected.assigned_to
+    assert read.project_holder.uuid == expected.project_holder.uuid
+    read.motive = "Changée"
+    read.save(update_fields=["motive"])  # a saved instance, as from a queryset
+    assert Referral.objects.get(pk=referral.pk).motive == "Changée"
+
+
+@pytest.mark.django_db
+def test_fetch_models_reads_nothing_for_no_row_and_orders_many():
+    from referrals.models import Referral
+
+    referrals = [ReferralFactory(), ReferralFactory()]
+
+    assert fetch_models(Referral, where="t0.id = %s", params=[0]) == []
+    assert [r.pk for r in fetch_models(Referral, where="t0.id > %s", params=[0], order_by="t0.id DESC")] == sorted(
+        (r.pk for r in referrals), reverse=True
+    )
+
+
+@pytest.mark.django_db
+def test_active_member_list_is_active_members_of_read_as_planned_sql():
+    from partners.models import Membership
+    from partners.selectors import active_member_list, active_members_of
+    from tests.partners.factories import MembershipFactory, OrganisationFactory, UserFactory
+
+    organisation = OrganisationFactory()
+    members = [MembershipFactory(organisation=organisation).user for _ in range(3)]
+    Membership.objects.filter(user=members[1]).update(is_active=False)
+    retired = members[2]
+    retired.is_active = False
+    retired.save()
+    MembershipFactory(organisation=OrganisationFactory(), user=UserFactory())  # elsewhere
+
+    listed = active_member_list(organisation.pk)
+
+    assert listed == list(active_members_of(organisation)) == [members[0]]
+    assert listed[0].email == members[0].email
