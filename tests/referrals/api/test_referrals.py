@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from django.utils import timezone
 
 from messaging.models import Event
 from referrals.models import Referral, ReferralEvent
@@ -93,7 +94,15 @@ def test_decline_start_complete_and_cancel(world):
 
     assert post(staff, f"/api/v1/referrals/{world.accepted.uuid}/start/").json()["status"] == "in_progress"
     completed = post(
-        staff, f"/api/v1/referrals/{world.accepted.uuid}/complete/", {"outcome": "business_created", "comment": "OK"}
+        staff,
+        f"/api/v1/referrals/{world.accepted.uuid}/complete/",
+        {
+            "outcome": "business_created",
+            "comment": "OK",
+            "business_created_on": timezone.localdate().isoformat(),
+            "business_legal_form": "sas_sasu",
+            "business_jobs_created": 3,
+        },
     ).json()
     assert (completed["status"], completed["outcome"], completed["closed_at"] is not None) == (
         "completed",

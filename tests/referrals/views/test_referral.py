@@ -4,6 +4,7 @@ import html
 import uuid
 
 import pytest
+from django.utils import timezone
 
 from messaging.models import Event, Note
 from referrals.models import Referral
@@ -182,13 +183,27 @@ def test_start_then_complete_with_an_outcome(client, bge):
     client.force_login(referral.receiver)
 
     assert client.post(url(referral, "demarrer")).status_code == 302
-    response = client.post(url(referral, "cloturer"), {"outcome": "business_created", "comment": "Immatriculée"})
+    today = timezone.localdate()
+    response = client.post(
+        url(referral, "cloturer"),
+        {
+            "outcome": "business_created",
+            "comment": "Immatriculée",
+            "business_created_on": today.isoformat(),
+            "business_legal_form": "micro",
+            "business_jobs_created": 1,
+            "business_financing_eur": 5000,
+        },
+    )
 
     assert response.status_code == 302
     referral.refresh_from_db()
     assert (referral.status, referral.outcome) == (Referral.Status.COMPLETED, "business_created")
+    assert (referral.business_created_on, referral.business_legal_form) == (today, "micro")
+    assert (referral.business_jobs_created, referral.business_financing_eur) == (1, 5000)
     page = client.get(url(referral)).content.decode()
     assert "Entreprise créée" in page
+    assert "Micro-entreprise" in page
     assert [h.to_status for h in referral.history.all()] == ["sent", "accepted", "in_progress", "completed"]
 
 
