@@ -103,6 +103,13 @@ class AttendeeWriteSerializer(serializers.Serializer):
         ),
     )
 
+    def validate(self, data):
+        # Required even in a PATCH (a partial root skips its nested fields' required check).
+        if "project_holder" not in data:
+            field = self.fields["project_holder"]
+            raise serializers.ValidationError({"project_holder": [field.error_messages["required"]]})
+        return data
+
 
 class ActivityWriteSerializer(serializers.Serializer):
     """What records or (``partial``) changes an activity. The people linked are named either as
