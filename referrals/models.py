@@ -465,7 +465,7 @@ class ActivityRevision(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     organisation = models.ForeignKey(Organisation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    at = models.DateTimeField(_("le"), default=timezone.now)
+    at = models.DateTimeField(_("date"), default=timezone.now)
     changes = models.JSONField(_("changements"), default=dict, blank=True)
 
     class Meta:

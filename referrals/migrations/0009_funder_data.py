@@ -71,7 +71,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('action', models.CharField(choices=[('created', 'Enregistrée'), ('updated', 'Modifiée'), ('deleted', 'Supprimée')], max_length=10, verbose_name='opération')),
-                ('at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='le')),
+                ('at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date')),
                 ('changes', models.JSONField(blank=True, default=dict, verbose_name='changements')),
             ],
             options={
