@@ -196,6 +196,24 @@ def test_holder_page_shows_consents_referrals_and_activities(client, advisor, ci
     assert "Actif" in page
 
 
+def test_the_holder_page_leaves_out_deleted_activities(client, advisor, citeslab):
+    from referrals.services import activity_delete, activity_record
+
+    holder = ProjectHolderFactory(organisation=citeslab, actor=advisor)
+    kept, deleted = (
+        activity_record(
+            actor=advisor, organisation=citeslab, kind=kind, date=timezone.localdate(), project_holders=[holder]
+        )
+        for kind in ("forum", "drop_in")
+    )
+    activity_delete(activity=deleted, actor=advisor, organisation=citeslab)
+
+    response = client.get(f"/porteurs/{holder.uuid}/")
+
+    assert list(response.context["activities"]) == [kept]
+    assert "Permanence" not in response.content.decode()
+
+
 def test_holder_of_another_citeslab_is_not_found(client, advisor):
     other = ProjectHolderFactory()
 
