@@ -23,6 +23,7 @@ import datetime
 import statistics
 from dataclasses import dataclass
 
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import Avg, Count, DurationField, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
@@ -109,7 +110,7 @@ def report_subject(user, *, acting: Organisation | None = None, requested: int |
         return acting
     if acting.kind == Kind.COORDINATION:
         return _citeslab_or_404(requested)
-    raise exceptions.PermissionDenied(REPORT_REFUSED)
+    raise PermissionDenied(str(REPORT_REFUSED))
 
 
 def _citeslab_or_404(requested: int | None) -> Organisation | None:
@@ -252,14 +253,17 @@ def qpv_of(qpv_code: str | None, *, known: bool = True) -> str:
     return QPV if qpv_code else OUTSIDE_QPV
 
 
-def _activities(activities: QuerySet, activity_ids: QuerySet):
+def intake_by_kind(activities: QuerySet) -> dict:
+    """The activities of ``activities`` by kind: how many, their attendees (the sum of each one's
+    count) and the people linked to them, in two queries (the report, the dashboard)."""
+    activities = _plain(activities)
     kinds = {
         row["kind"]: row
         for row in activities.values("kind").annotate(count=Count("pk"), attendees=Sum("attendee_count"))
     }
     links = {
         row["activity__kind"]: row["n"]
-        for row in Activity.project_holders.through.objects.filter(activity_id__in=activity_ids)
+        for row in Activity.project_holders.through.objects.filter(activity_id__in=activities.values("pk"))
         .values("activity__kind")
         .annotate(n=Count("pk"))
     }
@@ -273,6 +277,16 @@ def _activities(activities: QuerySet, activity_ids: QuerySet):
         }
         for code, label in Activity.Kind.choices
     ]
+    return {
+        "total": sum(row["count"] for row in by_kind),
+        "attendees": sum(row["attendees"] for row in by_kind),
+        "linked": sum(row["linked"] for row in by_kind),
+        "by_kind": by_kind,
+    }
+
+
+def _activities(activities: QuerySet, activity_ids: QuerySet):
+    summary = intake_by_kind(activities)
     partner_links = [
         (row["organisation_id"], row["activity__kind"], row["n"])
         for row in Activity.partner_organisations.through.objects.filter(activity_id__in=activity_ids)
@@ -291,12 +305,6 @@ def _activities(activities: QuerySet, activity_ids: QuerySet):
         forum_partners.setdefault(activity_id, []).append(organisation_id)
     for forum in forums:
         forum["partner_ids"] = forum_partners.get(forum["pk"], [])
-    summary = {
-        "total": sum(row["count"] for row in by_kind),
-        "attendees": sum(row["attendees"] for row in by_kind),
-        "linked": sum(row["linked"] for row in by_kind),
-        "by_kind": by_kind,
-    }
     return summary, partner_links, forums
 
 
@@ -359,7 +367,8 @@ def _referral_figures(groups: list[dict], organisations: dict) -> dict:
         "total": sum(by_status.values()),
         "by_status": [{"code": c, "label": str(labels["status"][c]), "count": n} for c, n in by_status.items()],
         "by_partner_kind": [
-            {"code": str(kind), "label": str(Kind(kind).label), "count": entry["count"]} for kind, entry in by_kind.items()
+            {"code": str(kind), "label": str(Kind(kind).label), "count": entry["count"]}
+            for kind, entry in by_kind.items()
         ],
         "by_partner": [
             {**entry, "kind": str(Kind(entry["kind"]).label)}
@@ -428,6 +437,7 @@ def _months(referrals: QuerySet, activities: QuerySet, period: Period) -> list[d
         {
             "month": month,
             "label": date_format(month, "F Y"),
+            "short_label": date_format(month, "M y" if period.start.year != period.end.year else "M"),
             "referrals": sent.get(month, 0),
             "activities": held.get(month, 0),
         }
@@ -544,11 +554,19 @@ def report_tables(report: dict) -> dict[str, Table]:
         ),
         "referrals_delays": Table(
             _("Délais de réponse des partenaires"),
-            [Column(_("Mesure"), width=30), Column(_("Valeur"), DECIMAL)],
             [
-                [_("Délai médian (jours)"), referrals["delays"]["median_days"]],
-                [_("Délai moyen (jours)"), referrals["delays"]["average_days"]],
-                [_("Réponses"), referrals["delays"]["count"]],
+                Column(_("Orientations"), width=24),
+                Column(_("Réponses"), INTEGER),
+                Column(_("Délai médian (jours)"), DECIMAL),
+                Column(_("Délai moyen (jours)"), DECIMAL),
+            ],
+            [
+                [
+                    _("Envoyées sur la période"),
+                    referrals["delays"]["count"],
+                    referrals["delays"]["median_days"],
+                    referrals["delays"]["average_days"],
+                ]
             ],
         ),
         "referrals_outcomes": Table(
@@ -613,3 +631,23 @@ def activities_to_export(user, requested: int | None = None) -> QuerySet:
     if requested is not None:
         activities = activities.filter(organisation_id=requested)
     return activities
+
+
+def intake_for_dashboard(
+    user,
+    *,
+    date_from: datetime.date | None = None,
+    date_to: datetime.date | None = None,
+    neighbourhood: Neighbourhood | None = None,
+) -> dict:
+    """The intake activity beside the dashboard's pipeline: the activities ``user`` sees
+    (``activities_visible_to``: the network's for the coordination) held between the dashboard's
+    dates (each included, open when not given) in its neighbourhood, by kind (``intake_by_kind``)."""
+    activities = activities_visible_to(user)
+    if date_from is not None:
+        activities = activities.filter(date__gte=date_from)
+    if date_to is not None:
+        activities = activities.filter(date__lte=date_to)
+    if neighbourhood is not None:
+        activities = activities.filter(neighbourhood=neighbourhood)
+    return intake_by_kind(activities)
