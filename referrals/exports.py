@@ -438,7 +438,5 @@ def write_summary_xlsx(report: dict, out: IO[bytes]) -> None:
                 [_("Établi le"), timezone.localtime().strftime("%d/%m/%Y %H:%M")],
             ],
         )
-        tables = [
-            Sheet(table.title, table.columns, table.rows) for table in report_tables(report).values() if table.export
-        ]
+        tables = [Sheet(table.sheet, table.columns, table.rows) for table in report_tables(report).values()]
         write_xlsx([about, *tables], out)

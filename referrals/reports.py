@@ -78,9 +78,9 @@ class Table:
     """One table of the report: the page shows it, ``summary.xlsx`` holds it as a sheet."""
 
     title: str
+    sheet: str  # its sheet's name: 31 characters at most
     columns: list[Column]
     rows: list[list]
-    export: bool = True
 
 
 REPORT_REFUSED = gettext_lazy("Le rapport est réservé aux conseillers d'un CitésLab et à la coordination du réseau.")
@@ -472,11 +472,13 @@ def report_tables(report: dict) -> dict[str, Table]:
     tables = {
         "people_qpv": Table(
             _("Personnes rencontrées selon la résidence en QPV"),
+            _("Personnes - QPV"),
             [Column(_("Résidence"), width=30), Column(count_header, INTEGER), Column(share_header, DECIMAL)],
             people_rows(people["by_qpv"]),
         ),
         "people_neighbourhood": Table(
             _("Personnes rencontrées par quartier"),
+            _("Personnes - quartier"),
             [
                 Column(_("Quartier"), width=30),
                 Column(_("QPV")),
@@ -491,11 +493,13 @@ def report_tables(report: dict) -> dict[str, Table]:
         ),
         "people_situation": Table(
             _("Personnes rencontrées par situation"),
+            _("Personnes - situation"),
             [Column(_("Situation"), width=30), Column(count_header, INTEGER), Column(share_header, DECIMAL)],
             people_rows(people["by_situation"]),
         ),
         "activities_kind": Table(
             _("Actions d'accueil par type"),
+            _("Actions - type"),
             [
                 Column(_("Type d'action"), width=30),
                 Column(_("Actions"), INTEGER),
@@ -507,6 +511,7 @@ def report_tables(report: dict) -> dict[str, Table]:
         ),
         "activities_partners": Table(
             _("Partenaires associés aux actions d'accueil"),
+            _("Actions - partenaires"),
             [Column(_("Partenaire"), width=30), Column(_("Type"), width=24)]
             + [Column(str(label), INTEGER) for _code, label in Activity.Kind.choices]
             + [Column(_("Total"), INTEGER)],
@@ -518,6 +523,7 @@ def report_tables(report: dict) -> dict[str, Table]:
         ),
         "forums": Table(
             _("Forums"),
+            _("Forums"),
             [
                 Column(_("Date"), DATE),
                 Column(_("Quartier"), width=24),
@@ -528,6 +534,7 @@ def report_tables(report: dict) -> dict[str, Table]:
         ),
         "referrals_partner_kind": Table(
             _("Orientations envoyées par type de partenaire"),
+            _("Orientations - type partenaire"),
             [
                 Column(_("Type de partenaire"), width=30),
                 Column(_("Orientations"), INTEGER),
@@ -540,6 +547,7 @@ def report_tables(report: dict) -> dict[str, Table]:
         ),
         "referrals_partner": Table(
             _("Orientations envoyées par partenaire"),
+            _("Orientations - partenaire"),
             [Column(_("Partenaire"), width=30), Column(_("Type"), width=24), Column(_("Total"), INTEGER)]
             + [Column(str(label), INTEGER) for _code, label in Status.choices],
             [
@@ -549,11 +557,13 @@ def report_tables(report: dict) -> dict[str, Table]:
         ),
         "referrals_status": Table(
             _("Statut des orientations envoyées"),
+            _("Orientations - statut"),
             [Column(_("Statut"), width=24), Column(_("Orientations"), INTEGER), Column(share_header, DECIMAL)],
             [[row["label"], row["count"], _share(row["count"], referrals["total"])] for row in referrals["by_status"]],
         ),
         "referrals_delays": Table(
             _("Délais de réponse des partenaires"),
+            _("Orientations - délais"),
             [
                 Column(_("Orientations"), width=24),
                 Column(_("Réponses"), INTEGER),
@@ -571,20 +581,24 @@ def report_tables(report: dict) -> dict[str, Table]:
         ),
         "referrals_outcomes": Table(
             _("Résultats des orientations terminées"),
+            _("Orientations - résultats"),
             [Column(_("Résultat"), width=30), Column(_("Orientations"), INTEGER)],
             [[row["label"], row["count"]] for row in referrals["outcomes"]],
         ),
         "referrals_declines": Table(
             _("Motifs de refus"),
+            _("Orientations - refus"),
             [Column(_("Motif"), width=30), Column(_("Orientations"), INTEGER)],
             [[row["label"], row["count"]] for row in referrals["decline_reasons"]],
         ),
         "companies": Table(
             _("Entreprises créées"),
+            _("Entreprises créées"),
             [Column(_("Mesure"), width=30), Column(_("Valeur"), INTEGER)],
             [[_("Entreprises créées"), report["companies"]["total"]]],
         ),
         "months": Table(
+            _("Mois par mois"),
             _("Mois par mois"),
             [
                 Column(_("Mois"), width=18),

@@ -16,7 +16,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.views import APIView
 
-from network.streaming import StreamedFileResponse, StreamingResponse
+from network.streaming import StreamingResponse, file_response
 
 from .. import exports
 from ..reports import ReportScope, activities_to_export, referrals_to_export, report, report_subject
@@ -42,16 +42,15 @@ def _csv_response(sheet, filename: str) -> StreamingResponse:
     return response
 
 
-def _xlsx_response(write, filename: str) -> StreamedFileResponse:
-    """``write(out)`` into a temporary file (removed when the response is closed), then sent."""
+def _xlsx_response(write, filename: str) -> StreamingResponse:
+    """``write(out)`` into a temporary file (removed once sent), then sent from it."""
     out = tempfile.TemporaryFile()
     try:
         write(out)
     except BaseException:
         out.close()
         raise
-    out.seek(0)
-    return StreamedFileResponse(out, as_attachment=True, filename=filename, content_type=XLSX)
+    return file_response(out, filename=filename, content_type=XLSX)
 
 
 class _Export(APIView):
