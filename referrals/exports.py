@@ -20,6 +20,8 @@ calls them as the API views do.
 
 import csv
 import datetime
+import hashlib
+import hmac
 import io
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -27,6 +29,7 @@ from dataclasses import dataclass
 from typing import IO
 
 import xlsxwriter
+from django.conf import settings
 from django.db.models import Aggregate, Count, OuterRef, QuerySet, Subquery, TextField, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
@@ -37,7 +40,7 @@ from network.periods import Period
 from partners.models import Organisation
 
 from .models import Activity, ProjectHolder, Referral
-from .reports import DATE, DECIMAL, INTEGER, Column, activities_in, referrals_sent_in, report_tables
+from .reports import DATE, DECIMAL, INTEGER, TEXT, Column, activities_in, referrals_sent_in, report_tables
 
 CHUNK_SIZE = 2000
 # A CSV response is sent in pieces of about this many bytes.
@@ -56,12 +59,25 @@ class Sheet:
 # --- the person -------------------------------------------------------------------------------
 
 
+PSEUDONYM_SALT = "relais.reports.person"
+
+
 def person_pseudonym(holder_id: int) -> str:
     """A stable pseudonym of a project holder: the first 16 hex digits of an HMAC-SHA256 of their
-    id keyed by ``SECRET_KEY``. The same person has the same pseudonym in every export (people
-    met twice can be counted once); it is not the uuid of the pages' addresses, and without the
-    key nobody can go back from it to the person."""
-    return salted_hmac("relais.reports.person", str(holder_id), algorithm="sha256").hexdigest()[:16]
+    id keyed by ``SECRET_KEY`` (Django's ``salted_hmac``). The same person has the same pseudonym
+    in every export (people met twice can be counted once); it is not the uuid of the pages'
+    addresses, and without the key nobody can go back from it to the person."""
+    return salted_hmac(PSEUDONYM_SALT, str(holder_id), algorithm="sha256").hexdigest()[:16]
+
+
+def _pseudonymiser():
+    """``person_pseudonym`` with its key derived once, for a hundred thousand rows."""
+    key = hashlib.sha256((PSEUDONYM_SALT + settings.SECRET_KEY).encode()).digest()
+
+    def pseudonym(holder_id: int) -> str:
+        return hmac.new(key, str(holder_id).encode(), hashlib.sha256).hexdigest()[:16]
+
+    return pseudonym
 
 
 def _qpv_labels() -> tuple[str, str]:
@@ -75,8 +91,14 @@ def _qpv_cell(labels: tuple[str, str], neighbourhood_id, qpv_code) -> str:
     return labels[0] if qpv_code else labels[1]
 
 
-def _local_date(moment: datetime.datetime | None) -> datetime.date | None:
-    return timezone.localtime(moment).date() if moment else None
+def _local_dates():
+    """A function giving the local day of a moment (None for None), the time zone read once."""
+    zone = timezone.get_current_timezone()
+
+    def local_date(moment: datetime.datetime | None) -> datetime.date | None:
+        return moment.astimezone(zone).date() if moment else None
+
+    return local_date
 
 
 def _labels(choices) -> dict[str, str]:
@@ -151,6 +173,7 @@ def referral_rows(referrals: QuerySet) -> Iterator[list]:
 
 
 def _referral_rows(rows: QuerySet, labels: dict) -> Iterator[list]:
+    pseudonym, local_date = _pseudonymiser(), _local_dates()
     for (
         holder_id,
         neighbourhood_id,
@@ -173,7 +196,7 @@ def _referral_rows(rows: QuerySet, labels: dict) -> Iterator[list]:
     ) in rows.iterator(chunk_size=CHUNK_SIZE):
         delay = round((responded_at - created_at).total_seconds() / 86400, 1) if responded_at else None
         yield [
-            person_pseudonym(holder_id),
+            pseudonym(holder_id),
             neighbourhood or "",
             _qpv_cell(labels["qpv"], neighbourhood_id, qpv_code),
             labels["situation"].get(situation, situation),
@@ -183,10 +206,10 @@ def _referral_rows(rows: QuerySet, labels: dict) -> Iterator[list]:
             labels["kind"].get(receiver_kind, receiver_kind),
             service or "",
             labels["status"].get(status, status),
-            _local_date(created_at),
-            _local_date(first_viewed_at),
-            _local_date(responded_at),
-            _local_date(closed_at),
+            local_date(created_at),
+            local_date(first_viewed_at),
+            local_date(responded_at),
+            local_date(closed_at),
             delay,
             decline_reason,
             cancel_reason,
@@ -304,17 +327,26 @@ def activities_sheet(activities: QuerySet) -> Sheet:
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _csv_cell(value, column: Column) -> str:
+def _csv_text(value) -> str:
     if value is None:
         return ""
-    if column.kind == DATE:
-        return value.strftime("%d/%m/%Y")
-    if column.kind == DECIMAL:
-        return f"{value:.1f}".replace(".", ",")
-    if column.kind == INTEGER:
-        return str(value)
     text = str(value)
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def _csv_date(value) -> str:
+    return "" if value is None else f"{value.day:02d}/{value.month:02d}/{value.year:04d}"
+
+
+def _csv_decimal(value) -> str:
+    return "" if value is None else f"{value:.1f}".replace(".", ",")
+
+
+def _csv_integer(value) -> str:
+    return "" if value is None else str(value)
+
+
+_CSV_CELLS = {TEXT: _csv_text, DATE: _csv_date, DECIMAL: _csv_decimal, INTEGER: _csv_integer}
 
 
 def csv_chunks(sheet: Sheet) -> Iterator[bytes]:
@@ -324,8 +356,9 @@ def csv_chunks(sheet: Sheet) -> Iterator[bytes]:
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     buffer.write("\ufeff")
     writer.writerow([column.header for column in sheet.columns])
+    cells = [_CSV_CELLS[column.kind] for column in sheet.columns]
     for row in sheet.rows:
-        writer.writerow([_csv_cell(value, column) for value, column in zip(row, sheet.columns, strict=True)])
+        writer.writerow([cell(value) for cell, value in zip(cells, row, strict=True)])
         if buffer.tell() >= CSV_PIECE_BYTES:
             yield buffer.getvalue().encode()
             buffer.seek(0)
