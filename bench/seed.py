@@ -45,7 +45,7 @@ from network.management.commands.demo_load import FIRST_NAMES, LAST_NAMES, PROJE
 from partners.models import Membership, Neighbourhood, Organisation, Service
 from partners.services import membership_add, organisation_create, service_create
 from referrals import permissions
-from referrals.models import Activity, Consent, ProjectHolder, Referral, ReferralEvent
+from referrals.models import Activity, ActivityAttendee, Consent, ProjectHolder, Referral, ReferralEvent
 
 from .scales import Scale
 
@@ -921,14 +921,18 @@ class Seeder:
             attendees.append(linked)
             co_organisers.append(rng.sample(self.partners, rng.randint(1, 2)) if kind == Activity.Kind.FORUM else [])
         Activity.objects.bulk_create(activities, batch_size=BATCH)
-        Activity.project_holders.through.objects.bulk_create(
-            [
-                Activity.project_holders.through(activity_id=a.pk, projectholder_id=h.pk)
-                for a, linked in zip(activities, attendees, strict=True)
-                for h in linked
-            ],
-            batch_size=BATCH,
-        )
+        # Each person is new at the first activity of their CitésLab that links them, as the
+        # services mark them (referrals.services.activities).
+        met, rows = set(), []
+        for index in sorted(range(len(activities)), key=lambda i: (activities[i].date, activities[i].pk)):
+            activity = activities[index]
+            for holder in attendees[index]:
+                key = (activity.organisation_id, holder.pk)
+                rows.append(
+                    ActivityAttendee(activity_id=activity.pk, project_holder_id=holder.pk, is_new=key not in met)
+                )
+                met.add(key)
+        ActivityAttendee.objects.bulk_create(rows, batch_size=BATCH)
         Activity.partner_organisations.through.objects.bulk_create(
             [
                 Activity.partner_organisations.through(activity_id=a.pk, organisation_id=o.pk)

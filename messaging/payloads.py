@@ -29,7 +29,18 @@ SHAPES: dict[str, frozenset[str]] = {
         }
     ),
     Kind.STATUS_CHANGED: frozenset(
-        {"from", "to", "status_label", "reason", "comment", "actor", "organisation", "organisation_id", "assigned_to"}
+        {
+            "from",
+            "to",
+            "status_label",
+            "reason",
+            "comment",
+            "actor",
+            "organisation",
+            "organisation_id",
+            "assigned_to",
+            "business",
+        }
     ),
     Kind.VIEWED: frozenset({"viewed_at", "actor", "organisation", "organisation_id"}),
     Kind.REMINDER: frozenset({"sent_at", "days_waiting", "to_organisation", "to_organisation_id"}),
@@ -79,6 +90,22 @@ def status_changed(referral, *, from_status: str, reason: str, comment: str, act
         "organisation": organisation.name if organisation else "",
         "organisation_id": organisation.pk if organisation else None,
         "assigned_to": display_name(referral.assigned_to) if referral.assigned_to_id else "",
+        "business": business_figures(referral),
+    }
+
+
+def business_figures(referral) -> dict | None:
+    """The figures of a company created (outcome ``business_created``), None without them:
+    ``created_on`` (ISO date), ``legal_form`` (code) and its ``legal_form_label``,
+    ``jobs_created``, ``financing_eur`` (None when not given)."""
+    if referral.business_created_on is None:
+        return None
+    return {
+        "created_on": referral.business_created_on.isoformat(),
+        "legal_form": str(referral.business_legal_form),
+        "legal_form_label": str(referral.get_business_legal_form_display()),
+        "jobs_created": referral.business_jobs_created,
+        "financing_eur": referral.business_financing_eur,
     }
 
 

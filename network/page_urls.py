@@ -26,6 +26,8 @@ urlpatterns = [
     path("orientations/envoyees/", advisor.sent_list, name="sent_list"),
     path("actions/", advisor.activity_list, name="activity_list"),
     path("actions/nouvelle/", advisor.activity_create, name="activity_create"),
+    path("actions/<id:pk>/modifier/", advisor.activity_update, name="activity_update"),
+    path("actions/<id:pk>/supprimer/", advisor.activity_delete, name="activity_delete"),
     # partner
     path("orientations/recues/", partner.inbox, name="inbox"),
     # both sides of a referral

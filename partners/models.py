@@ -15,6 +15,32 @@ def display_name(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
+class QpvResidence(models.TextChoices):
+    """Whether a person lives in a priority neighbourhood (QPV): derived, never stored. A person
+    without a neighbourhood, or in one without an official QPV code, is "hors QPV"."""
+
+    QPV = "qpv", _("QPV")
+    OUTSIDE = "outside_qpv", _("hors QPV")
+
+
+def qpv_q(prefix: str = "") -> models.Q:
+    """Rows whose neighbourhood (reached through ``prefix``, e.g. ``"neighbourhood__"`` from a
+    person, ``"project_holder__neighbourhood__"`` from a referral) carries an official QPV code,
+    as a filter usable in aggregates: ``Count("pk", filter=qpv_q("neighbourhood__"))``. A missing
+    neighbourhood is NULL, which the comparison leaves out: hors QPV."""
+    return models.Q(**{f"{prefix}qpv_code__gt": ""})
+
+
+def qpv_residence_case(prefix: str = "") -> models.Case:
+    """``QpvResidence``'s code of each row as a database expression, to group by:
+    ``.annotate(qpv=qpv_residence_case("neighbourhood__")).values("qpv")``."""
+    return models.Case(
+        models.When(qpv_q(prefix), then=models.Value(QpvResidence.QPV)),
+        default=models.Value(QpvResidence.OUTSIDE),
+        output_field=models.CharField(),
+    )
+
+
 class Neighbourhood(models.Model):
     """A neighbourhood of the territory, a QPV when it carries an official code."""
 
@@ -37,6 +63,15 @@ class Neighbourhood(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.commune})"
+
+    @property
+    def is_qpv(self) -> bool:
+        return bool(self.qpv_code)
+
+
+def qpv_residence_of(neighbourhood: Neighbourhood | None) -> QpvResidence:
+    """``QpvResidence`` of a person living in ``neighbourhood`` (None: hors QPV)."""
+    return QpvResidence.QPV if neighbourhood is not None and neighbourhood.is_qpv else QpvResidence.OUTSIDE
 
 
 class Organisation(models.Model):

@@ -26,6 +26,9 @@ DEFAULT_PURPOSE = _(
     "et suivi de cette orientation."
 )
 POLICY_VERSION = "2026-01"
+STATISTICS_HELP = _(
+    "Facultatif, pour les statistiques du programme CitésLab uniquement ; jamais transmis aux partenaires."
+)
 
 
 def add_domain_error(form: forms.Form, error: DomainError, field_aliases: dict | None = None) -> None:
@@ -46,6 +49,18 @@ class HolderForm(forms.Form):
     stage = forms.ChoiceField(label=_("Maturité du projet"), choices=ProjectHolder.Stage.choices)
     project_summary = forms.CharField(
         label=_("Résumé du projet"), max_length=TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    gender = forms.ChoiceField(
+        label=_("Genre"),
+        choices=[("", _("— Non renseigné —")), *ProjectHolder.Gender.choices],
+        required=False,
+        help_text=STATISTICS_HELP,
+    )
+    age_bracket = forms.ChoiceField(
+        label=_("Tranche d'âge"),
+        choices=[("", _("— Non renseignée —")), *ProjectHolder.AgeBracket.choices],
+        required=False,
+        help_text=STATISTICS_HELP,
     )
 
     def clean(self):
@@ -169,6 +184,10 @@ RECENT_HOLDER_CHOICES = 100
 
 
 class ActivityForm(forms.Form):
+    """Records an intake activity or, with ``activity``, changes one: then each person already
+    linked is marked new or already met (``new_holders``); a person added gets the default mark
+    (``services.activities``)."""
+
     kind = forms.ChoiceField(label=_("Type d'action"), choices=Activity.Kind.choices)
     date = DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     neighbourhood = IdChoiceField(
@@ -183,6 +202,15 @@ class ActivityForm(forms.Form):
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 6}),
     )
+    new_holders = forms.MultipleChoiceField(
+        label=_("Personnes accueillies pour la première fois"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Décochez une personne déjà rencontrée lors d'une action précédente de votre CitésLab. Une "
+            "personne ajoutée est marquée d'après ses actions précédentes ; vous pourrez corriger ensuite."
+        ),
+    )
     partner_organisations = IdMultipleChoiceField(
         label=_("Partenaires associés"),
         queryset=Organisation.objects.none(),
@@ -193,7 +221,17 @@ class ActivityForm(forms.Form):
         label=_("Notes"), max_length=TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
 
-    def __init__(self, *args, holders, organisation, **kwargs):
+    def __init__(self, *args, holders, organisation, activity=None, **kwargs):
+        self.attendees = []
+        if activity is not None:
+            self.attendees = list(
+                activity.attendees.select_related("project_holder").only(
+                    "is_new",
+                    "activity",
+                    *(f"project_holder__{name}" for name in ("first_name", "last_name", "erased_at")),
+                )
+            )
+            kwargs.setdefault("initial", self._initial(activity))
         super().__init__(*args, **kwargs)
         field = self.fields["project_holders"]
         field.queryset = holders  # what a submitted form may name: anyone the CitésLab follows
@@ -204,19 +242,52 @@ class ActivityForm(forms.Form):
         # years; a select of them all took a second to render), and whoever was already chosen.
         # The organisation's newest people are read on its index (their ids, stopping at the
         # limit), then kept only if ``holders`` has them: no choice names someone the user may not see.
-        chosen = [
-            int(value)
-            for value in self.data.getlist(self.add_prefix("project_holders"))
-            if value.isdigit() and int(value) < 2**31  # an id; a larger number names nobody
-        ]
+        if self.is_bound:
+            chosen = [
+                int(value)
+                for value in self.data.getlist(self.add_prefix("project_holders"))
+                if value.isdigit() and int(value) < 2**31  # an id; a larger number names nobody
+            ]
+        else:
+            chosen = list(self.initial.get("project_holders", ()))
         newest = ProjectHolder.objects.filter(created_by_organisation=organisation, erased_at=None).order_by(
             "-created_at", "-id"
         )
         offered = [*newest.values_list("pk", flat=True)[:RECENT_HOLDER_CHOICES], *chosen]
         offered = holders.filter(pk__in=offered).select_related(None).only("first_name", "last_name", "erased_at")
         field.widget.choices = [(holder.pk, str(holder)) for holder in offered.order_by("-created_at", "-id")]
+        if activity is None:
+            del self.fields["new_holders"]
+        else:
+            self.fields["new_holders"].choices = [
+                (str(attendee.project_holder_id), str(attendee.project_holder)) for attendee in self.attendees
+            ]
         self.fields["partner_organisations"].queryset = partner_organisations()
         self.fields["date"].initial = timezone.localdate()
+
+    def _initial(self, activity) -> dict:
+        return {
+            "kind": activity.kind,
+            "date": activity.date,
+            "neighbourhood": activity.neighbourhood_id,
+            "attendee_count": activity.attendee_count,
+            "project_holders": [attendee.project_holder_id for attendee in self.attendees],
+            "new_holders": [str(attendee.project_holder_id) for attendee in self.attendees if attendee.is_new],
+            "partner_organisations": list(activity.partner_organisations.values_list("pk", flat=True)),
+            "notes": activity.notes,
+        }
+
+    def service_arguments(self) -> dict:
+        """The service's keyword arguments; on a change, the marks of the people already linked."""
+        data = dict(self.cleaned_data)
+        new_holders = {int(value) for value in data.pop("new_holders", ())}
+        if self.attendees:
+            data["is_new"] = {
+                attendee.project_holder_id: attendee.project_holder_id in new_holders
+                for attendee in self.attendees
+                if attendee.project_holder_id in {holder.pk for holder in data["project_holders"]}
+            }
+        return data
 
 
 class AcceptForm(forms.Form):
@@ -244,10 +315,44 @@ class DeclineForm(forms.Form):
 
 
 class CompleteForm(forms.Form):
+    """The outcome, and the figures of a company created (the service requires them for that
+    outcome and refuses them for any other)."""
+
     outcome = forms.ChoiceField(label=_("Résultat"), choices=partial(offered_choices, Referral.Outcome))
     comment = forms.CharField(
         label=_("Commentaire"), max_length=TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
+    business_created_on = DateField(
+        label=_("Date de création de l'entreprise"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("Date d'immatriculation ou de début d'activité."),
+    )
+    business_legal_form = forms.ChoiceField(
+        label=_("Forme juridique"), choices=[("", "—"), *Referral.LegalForm.choices], required=False
+    )
+    business_jobs_created = forms.IntegerField(
+        label=_("Emplois créés"),
+        min_value=0,
+        max_value=Referral.BUSINESS_JOBS_MAX,
+        required=False,
+        help_text=_("Y compris celui de la personne qui crée."),
+    )
+    business_financing_eur = forms.IntegerField(
+        label=_("Financement obtenu (euros)"),
+        min_value=0,
+        max_value=Referral.BUSINESS_FINANCING_MAX,
+        required=False,
+        help_text=_("Facultatif : prêts, microcrédit, prêt d'honneur, subventions obtenus pour la création."),
+    )
+
+    BUSINESS_FIELDS = Referral.BUSINESS_FIELDS
+
+    def outcome_fields(self):
+        return [self[name] for name in self.fields if name not in self.BUSINESS_FIELDS]
+
+    def business_fields(self):
+        return [self[name] for name in self.BUSINESS_FIELDS]
 
 
 class CancelForm(forms.Form):

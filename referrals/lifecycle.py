@@ -10,7 +10,9 @@
   contact, the free texts, the notes, the ``previous`` link). A viewer who sees the referral
   without a side (a coordinator, the network admin) sees the pipeline facts only.
 - ``event_audience_q``, ``side_events_q``, ``note_audience_q``: the same rule as database filters.
-- ``holder_access(user, holder)``: what a requester may see and do of a person.
+- ``holder_access(user, holder)``: what a requester may see and do of a person (``holder_accesses``
+  for a page of people).
+- ``manages_activity``, ``sees_activity_notes``: who edits an intake activity, who reads its notes.
 
 Pages, API views, serializers, consumers, notes, notifications and templates ask here; no other
 module compares a status with a transition or decides a side.
@@ -202,7 +204,9 @@ class Side:
         return self.is_party and self.name == SENDER
 
     # What the side may see. Everybody who sees the referral sees its pipeline facts:
-    # organisations, service, status, dates, codes, the person's neighbourhood, situation, stage.
+    # organisations, service, status, dates, codes, the figures of a company created
+    # (``Referral.BUSINESS_FIELDS``: figures, not personal data), the person's neighbourhood,
+    # situation, stage. Never the person's gender or age bracket (``HolderAccess.sees_statistics``).
     @property
     def sees_person(self) -> bool:
         """The person's name, contact and project summary (DESIGN.md section 5)."""
@@ -419,10 +423,26 @@ def side_events_q(side: Side) -> Q:
 # --- intake activities ------------------------------------------------------------------------
 
 
+ACTIVITY_MANAGER_ONLY = _("Seul le CitésLab qui a enregistré cette action peut la modifier ou la supprimer.")
+
+
 def sees_activity_notes(organisation_ids, activity) -> bool:
     """An activity's notes (a free text that may name people) are its CitésLab's only; a
-    coordinator counts the activity without them (DESIGN.md section 5)."""
+    coordinator counts the activity without them (DESIGN.md section 5). Its history of changes
+    (who changed what) too."""
     return activity.organisation_id in organisation_ids
+
+
+def manages_activity(organisation_ids, activity) -> bool:
+    """Its CitésLab edits and deletes an activity; whoever else sees it (a coordinator) reads it."""
+    return activity.organisation_id in organisation_ids
+
+
+def require_activity_manager(organisation_ids, activity) -> Organisation:
+    """The CitésLab that edits ``activity``; 403 for anybody else who sees it."""
+    if not manages_activity(organisation_ids, activity):
+        raise ActionForbidden(ACTIVITY_MANAGER_ONLY)
+    return activity.organisation
 
 
 # --- project holders --------------------------------------------------------------------------
@@ -461,6 +481,13 @@ class HolderAccess:
             raise ActionForbidden(HOLDER_MANAGER_ONLY)
         return self.organisation
 
+    @property
+    def sees_statistics(self) -> bool:
+        """The person's gender and age bracket, asked for the programme's statistics: part of the
+        file, so never a receiving partner's (DESIGN.md section 5: a partner sees what the
+        referral needs) and never a coordinator's, who counts them in aggregates only."""
+        return self.reads_file
+
     def require_reads_file(self) -> None:
         if not self.reads_file:
             raise ActionForbidden(HOLDER_MANAGER_ONLY)
@@ -472,16 +499,30 @@ def holder_access(user, holder: ProjectHolder, *, organisation: Organisation | N
     Coordinators see people only as pipeline facts of a referral (``Side``), never here. With
     ``organisation``, only through that organisation. The network admin reads every person.
     """
+    return holder_accesses(user, [holder], organisation=organisation)[holder.pk]
+
+
+def holder_accesses(user, holders, *, organisation: Organisation | None = None) -> dict[int, HolderAccess]:
+    """``holder_access`` for each of ``holders`` (a page of a list) in one query, keyed by id."""
+    holders = list(holders)
     if user is None or not user.is_authenticated or not user.is_active:
-        return HolderAccess(holder)
+        return {holder.pk: HolderAccess(holder) for holder in holders}
     rows = ProjectHolderGroupObjectPermission.objects.filter(
-        content_object_id=holder.pk, group__user=user, group__organisation__is_active=True
+        content_object_id__in=[holder.pk for holder in holders],
+        group__user=user,
+        group__organisation__is_active=True,
     )
     if organisation is not None:
         rows = rows.filter(group_id=organisation.group_id)
-    codenames: dict[int, set[str]] = {}
-    for organisation_id, codename in rows.values_list("group__organisation__id", "permission__codename"):
-        codenames.setdefault(organisation_id, set()).add(codename)
+    codenames: dict[int, dict[int, set[str]]] = {holder.pk: {} for holder in holders}
+    for holder_id, organisation_id, codename in rows.values_list(
+        "content_object_id", "group__organisation__id", "permission__codename"
+    ):
+        codenames[holder_id].setdefault(organisation_id, set()).add(codename)
+    return {holder.pk: _holder_access(user, holder, codenames[holder.pk], organisation) for holder in holders}
+
+
+def _holder_access(user, holder: ProjectHolder, codenames: dict[int, set[str]], organisation) -> HolderAccess:
     follower = holder.created_by_organisation_id
     if "change_projectholder" in codenames.get(follower, ()):
         return HolderAccess(holder, FOLLOWS, holder.created_by_organisation)

@@ -27,6 +27,17 @@ class ProjectHolder(models.Model):
         EMERGING = "emerging", _("Projet émergent")
         STRUCTURED = "structured", _("Projet structuré")
 
+    # Optional, for the programme's statistics only (DESIGN.md section 3): never a birth date.
+    class Gender(models.TextChoices):
+        FEMALE = "female", _("Femme")
+        MALE = "male", _("Homme")
+        UNSPECIFIED = "unspecified", _("Ne souhaite pas le préciser")
+
+    class AgeBracket(models.TextChoices):
+        UNDER_26 = "under_26", _("Moins de 26 ans")
+        FROM_26_TO_44 = "26_44", _("26 à 44 ans")
+        FROM_45 = "45_plus", _("45 ans et plus")
+
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     first_name = models.CharField(_("prénom"), max_length=100, blank=True)
     last_name = models.CharField(_("nom"), max_length=100, blank=True)
@@ -44,6 +55,8 @@ class ProjectHolder(models.Model):
     situation = models.CharField(_("situation"), max_length=20, choices=Situation.choices, default=Situation.OTHER)
     project_summary = models.TextField(_("résumé du projet"), blank=True, max_length=TEXT_MAX_LENGTH)
     stage = models.CharField(_("maturité du projet"), max_length=20, choices=Stage.choices, default=Stage.IDEA)
+    gender = models.CharField(_("genre"), max_length=20, choices=Gender.choices, blank=True)
+    age_bracket = models.CharField(_("tranche d'âge"), max_length=20, choices=AgeBracket.choices, blank=True)
     created_by_organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="project_holders", verbose_name=_("créé par (structure)")
     )
@@ -173,6 +186,16 @@ class Referral(models.Model):
         ABANDONED = "abandoned", _("Abandon")
         UNREACHABLE = "unreachable", _("Personne injoignable")
 
+    class LegalForm(models.TextChoices):
+        """The legal form of a company created (outcome ``business_created``)."""
+
+        MICRO = "micro", _("Micro-entreprise")
+        EI = "ei", _("Entreprise individuelle (EI)")
+        SARL_EURL = "sarl_eurl", _("SARL ou EURL")
+        SAS_SASU = "sas_sasu", _("SAS ou SASU")
+        ASSOCIATION_SCOP = "association_scop", _("Association, SCOP ou SCIC")
+        OTHER = "other", _("Autre forme")
+
     class CancelReason(models.TextChoices):
         CONSENT_WITHDRAWN = "consent_withdrawn", _("Consentement retiré")
         PROJECT_HOLDER_REQUEST = "project_holder_request", _("À la demande du porteur")
@@ -181,6 +204,12 @@ class Referral(models.Model):
 
     OPEN_STATUSES = (Status.SENT, Status.ACCEPTED, Status.IN_PROGRESS)
     FINAL_STATUSES = (Status.COMPLETED, Status.DECLINED, Status.CANCELLED, Status.EXPIRED)
+    # The figures of a company created (outcome ``business_created``), and their bounds: beyond
+    # them a number is a typing error (a CitésLab's companies employ a few people, and are
+    # financed in thousands of euros, not billions).
+    BUSINESS_FIELDS = ("business_created_on", "business_legal_form", "business_jobs_created", "business_financing_eur")
+    BUSINESS_JOBS_MAX = 1_000
+    BUSINESS_FINANCING_MAX = 100_000_000
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     project_holder = models.ForeignKey(
@@ -217,6 +246,10 @@ class Referral(models.Model):
     cancel_reason = models.CharField(_("motif d'annulation"), max_length=30, choices=CancelReason.choices, blank=True)
     outcome = models.CharField(_("résultat"), max_length=30, choices=Outcome.choices, blank=True)
     outcome_comment = models.TextField(_("commentaire sur le résultat"), blank=True, max_length=TEXT_MAX_LENGTH)
+    business_created_on = models.DateField(_("date de création de l'entreprise"), null=True, blank=True)
+    business_legal_form = models.CharField(_("forme juridique"), max_length=20, choices=LegalForm.choices, blank=True)
+    business_jobs_created = models.PositiveIntegerField(_("emplois créés"), null=True, blank=True)
+    business_financing_eur = models.PositiveIntegerField(_("financement obtenu (euros)"), null=True, blank=True)
     previous = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,
@@ -255,6 +288,20 @@ class Referral(models.Model):
             # A person's referrals, newest first; and a neighbourhood's, read from its people's ids
             # in this index alone.
             models.Index(fields=["project_holder", "-created_at", "-id"], name="referral_holder_newest"),
+        ]
+        constraints = [
+            # The figures belong to a company created; required for it by the service only, as
+            # referrals completed with that outcome before they existed have none.
+            models.CheckConstraint(
+                condition=models.Q(outcome="business_created")
+                | models.Q(
+                    business_created_on=None,
+                    business_legal_form="",
+                    business_jobs_created=None,
+                    business_financing_eur=None,
+                ),
+                name="referral_business_figures_with_outcome",
+            ),
         ]
 
     def __str__(self):
@@ -306,7 +353,9 @@ class ReferralEvent(models.Model):
 
 
 class Activity(models.Model):
-    """Intake work of a CitésLab, counted in funder reports."""
+    """Intake work of a CitésLab, counted in funder reports. Edited and deleted by its CitésLab
+    (``services.activity_update``, ``activity_delete``); a deletion is soft (``deleted_at``) so
+    that its history (``ActivityRevision``) stays, and every list and count leaves it out."""
 
     class Kind(models.TextChoices):
         INDIVIDUAL_INTERVIEW = "individual_interview", _("Entretien individuel")
@@ -330,7 +379,11 @@ class Activity(models.Model):
     )
     attendee_count = models.PositiveIntegerField(_("nombre de participants"), default=1)
     project_holders = models.ManyToManyField(
-        ProjectHolder, blank=True, related_name="activities", verbose_name=_("porteurs de projet")
+        ProjectHolder,
+        blank=True,
+        through="ActivityAttendee",
+        related_name="activities",
+        verbose_name=_("porteurs de projet"),
     )
     partner_organisations = models.ManyToManyField(
         Organisation, blank=True, related_name="co_organised_activities", verbose_name=_("partenaires associés")
@@ -338,6 +391,15 @@ class Activity(models.Model):
     notes = models.TextField(_("notes"), blank=True, max_length=TEXT_MAX_LENGTH)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    deleted_at = models.DateTimeField(_("supprimée le"), null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("supprimée par"),
+    )
 
     class Meta:
         ordering = ["-date", "-id"]
@@ -349,3 +411,73 @@ class Activity(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} · {self.date:%d/%m/%Y}"
+
+
+class ActivityAttendee(models.Model):
+    """A person linked to an intake activity, met there for the first time (``is_new``) or
+    already met. ``is_new`` is computed when the person is linked (no earlier activity of the
+    CitésLab, not deleted, links them: ``services.activities``) and may be corrected."""
+
+    activity = models.ForeignKey(
+        Activity,
+        on_delete=models.CASCADE,
+        related_name="attendees",
+        db_index=False,  # activity_attendee_unique
+    )
+    project_holder = models.ForeignKey(
+        ProjectHolder,
+        on_delete=models.CASCADE,
+        related_name="attendances",
+        db_index=False,  # attendee_holder
+    )
+    is_new = models.BooleanField(_("nouvelle personne"), default=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("participant à une action")
+        verbose_name_plural = _("participants aux actions")
+        constraints = [
+            models.UniqueConstraint(fields=["activity", "project_holder"], name="activity_attendee_unique"),
+        ]
+        indexes = [
+            # A person's earlier activities (whether they are new at the next one), and retention.
+            models.Index(fields=["project_holder", "activity"], name="attendee_holder"),
+        ]
+
+    def __str__(self):
+        return f"{self.activity_id} · {self.project_holder_id}"
+
+
+class ActivityRevision(models.Model):
+    """Append-only history of an intake activity: one row per recording, change and deletion,
+    with who, when and what changed (``changes``: {field: {"old": …, "new": …}}, people by their
+    public uuid). The notes' text is never copied here (a free text that may name people, blanked
+    by an erasure): a change to them is recorded as ``{"notes": {"changed": true}}``."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("Enregistrée")
+        UPDATED = "updated", _("Modifiée")
+        DELETED = "deleted", _("Supprimée")
+
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="revisions")
+    action = models.CharField(_("opération"), max_length=10, choices=Action.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    organisation = models.ForeignKey(Organisation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    at = models.DateTimeField(_("date"), default=timezone.now)
+    changes = models.JSONField(_("changements"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("historique d'une action d'accueil")
+        verbose_name_plural = _("historique des actions d'accueil")
+
+    def __str__(self):
+        return f"{self.activity_id}: {self.action}"
+
+    @property
+    def changed_labels(self) -> list[str]:
+        """The names of the fields that changed, as the form labels them."""
+        names = {"attendees": "project_holders"}
+        return [str(Activity._meta.get_field(names.get(name, name)).verbose_name) for name in self.changes]

@@ -22,6 +22,8 @@ from partners.models import Membership, Neighbourhood, Organisation
 from .lifecycle import RECEIVER, SENDER, acting_groups, holder_visible_q, side_of, sides_of_kind
 from .models import (
     Activity,
+    ActivityAttendee,
+    ActivityRevision,
     Consent,
     ProjectHolder,
     Referral,
@@ -234,10 +236,20 @@ def consent_get_visible(user, pk) -> Consent:
 
 
 def activities_visible_to(user):
-    """Intake work of the user's organisations; every organisation's for coordinators and the network admin."""
-    activities = Activity.objects.select_related("organisation", "neighbourhood").prefetch_related(
-        Prefetch("project_holders", queryset=ProjectHolder.objects.only("id", "uuid")),
-        Prefetch("partner_organisations", queryset=Organisation.objects.order_by("name")),
+    """Intake work of the user's organisations; every organisation's for coordinators and the
+    network admin. A deleted activity is nobody's (its history stays in the database)."""
+    activities = (
+        Activity.objects.filter(deleted_at=None)
+        .select_related("organisation", "neighbourhood")
+        .prefetch_related(
+            Prefetch(
+                "attendees",
+                queryset=ActivityAttendee.objects.select_related("project_holder").only(
+                    "activity", "is_new", "project_holder__uuid"
+                ),
+            ),
+            Prefetch("partner_organisations", queryset=Organisation.objects.order_by("name")),
+        )
     )
     if user.is_superuser:
         return activities
@@ -245,6 +257,23 @@ def activities_visible_to(user):
     coordinator = memberships.filter(organisation__kind=Organisation.Kind.COORDINATION)
     own = memberships.filter(organisation_id=OuterRef("organisation_id"))
     return activities.filter(Exists(coordinator) | Exists(own))
+
+
+def activity_get_visible(user, pk, *, organisation: Organisation | None = None) -> Activity:
+    """An activity ``user`` may see (only ``organisation``'s, when given); 404 otherwise, a
+    deleted one included."""
+    activities = activities_visible_to(user)
+    if organisation is not None:
+        activities = activities.filter(organisation=organisation)
+    try:
+        return activities.get(pk=pk)
+    except (Activity.DoesNotExist, ValueError, TypeError) as error:
+        raise Http404(_("Action d'accueil introuvable.")) from error
+
+
+def activity_revisions(activity: Activity):
+    """The history of an activity, oldest first, with who made each change."""
+    return ActivityRevision.objects.filter(activity=activity).select_related("actor", "organisation")
 
 
 def consents_of(holder: ProjectHolder):
@@ -260,7 +289,7 @@ def project_holders_inactive_since(cutoff):
     """
     recent_step = ReferralEvent.objects.filter(referral__project_holder=OuterRef("pk"), at__gte=cutoff)
     open_referral = Referral.objects.filter(project_holder=OuterRef("pk"), status__in=Referral.OPEN_STATUSES)
-    recent_activity = Activity.objects.filter(project_holders=OuterRef("pk"), date__gte=cutoff.date())
+    recent_activity = Activity.objects.filter(project_holders=OuterRef("pk"), date__gte=cutoff.date(), deleted_at=None)
     return ProjectHolder.objects.filter(erased_at=None, updated_at__lt=cutoff, created_at__lt=cutoff).exclude(
         Exists(recent_step) | Exists(open_referral) | Exists(recent_activity)
     )

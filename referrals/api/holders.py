@@ -52,7 +52,7 @@ class ProjectHolderList(generics.ListAPIView):
             request.user, fields.pop("organisation", None), kinds=(Organisation.Kind.CITESLAB,)
         )
         holder = services.project_holder_create(actor=request.user, organisation=organisation, **fields)
-        return Response(ProjectHolderSerializer(holder).data, status=status.HTTP_201_CREATED)
+        return Response(_holder_data(request, holder), status=status.HTTP_201_CREATED)
 
 
 @extend_schema_view(
@@ -67,17 +67,23 @@ class ProjectHolderList(generics.ListAPIView):
 )
 class ProjectHolderDetail(APIView):
     def get(self, request, uuid):
-        return Response(ProjectHolderSerializer(project_holder_get_visible(request.user, uuid)).data)
+        return Response(_holder_data(request, project_holder_get_visible(request.user, uuid)))
 
     def patch(self, request, uuid):
         holder = project_holder_get_visible(request.user, uuid)
-        organisation = holder_access(request.user, holder).require_manages()
+        access = holder_access(request.user, holder)
+        organisation = access.require_manages()
         serializer = ProjectHolderUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         holder = services.project_holder_update(
             holder=holder, actor=request.user, organisation=organisation, **serializer.validated_data
         )
-        return Response(ProjectHolderSerializer(holder).data)
+        return Response(ProjectHolderSerializer(holder, context={"access": access}).data)
+
+
+def _holder_data(request, holder) -> dict:
+    """The person as the caller may open them (``HolderAccess``: the statistics fields or not)."""
+    return ProjectHolderSerializer(holder, context={"access": holder_access(request.user, holder)}).data
 
 
 class ProjectHolderErase(APIView):
@@ -90,9 +96,10 @@ class ProjectHolderErase(APIView):
     )
     def post(self, request, uuid):
         holder = project_holder_get_visible(request.user, uuid)
-        organisation = holder_access(request.user, holder).require_manages()
+        access = holder_access(request.user, holder)
+        organisation = access.require_manages()
         holder = services.project_holder_erase(holder=holder, actor=request.user, organisation=organisation)
-        return Response(ProjectHolderSerializer(holder).data)
+        return Response(ProjectHolderSerializer(holder, context={"access": access}).data)
 
 
 @extend_schema_view(

@@ -1,6 +1,7 @@
 """Project holders and their consents in the API."""
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from network.api_fields import IdRelatedField
@@ -8,6 +9,7 @@ from network.periods import ApiDateTimeField
 from partners.models import PARTNER_KIND_CHOICES, Neighbourhood, Organisation
 from partners.serializers import NeighbourhoodSerializer, OrganisationSummarySerializer
 
+from ..lifecycle import holder_accesses
 from ..models import Consent, ProjectHolder
 from .fields import TEXT_MAX_LENGTH, acting_organisation_field
 
@@ -15,6 +17,13 @@ IDENTITY_FIELDS = ("first_name", "last_name", "email", "phone")
 # Blanked for anyone who sees a referral without a side of it (lifecycle.Side.sees_person).
 PERSONAL_HOLDER_FIELDS = (*IDENTITY_FIELDS, "project_summary")
 PROFILE_FIELDS = (*IDENTITY_FIELDS, "neighbourhood", "situation", "stage", "project_summary")
+# Asked for the programme's statistics only: part of the person's file (``HolderAccess.sees_statistics``),
+# never in a referral's payload.
+STATISTICS_FIELDS = ("gender", "age_bracket")
+STATISTICS_HELP = _(
+    "Facultatif : demandé pour les statistiques du programme CitésLab (part des femmes, des moins de "
+    "26 ans…), jamais transmis aux partenaires."
+)
 
 # The written-out representations format with these (DRF's own rules: time zone, ISO 8601).
 DATETIME = serializers.DateTimeField()
@@ -48,17 +57,39 @@ class ReferralHolderSerializer(serializers.ModelSerializer):
         }
 
 
+class HolderAccessListSerializer(serializers.ListSerializer):
+    """Works out what the viewer may open of every person of a page in one query."""
+
+    def to_representation(self, data):
+        holders = list(data.all() if hasattr(data, "all") else data)
+        self.child.context["accesses"] = holder_accesses(self.context["request"].user, holders)
+        return [self.child.to_representation(holder) for holder in holders]
+
+
 class ProjectHolderSerializer(ReferralHolderSerializer):
-    """The person as ``lifecycle.holder_access`` lets the caller open them."""
+    """The person as ``lifecycle.holder_access`` lets the caller open them: the statistics
+    fields only for who reads the person's file (``HolderAccess.sees_statistics``), given in the
+    context as ``access`` (one person) or ``accesses`` (a page, by id); blank without it."""
 
     created_by_organisation = OrganisationSummarySerializer(read_only=True)
 
     class Meta(ReferralHolderSerializer.Meta):
-        fields = [*ReferralHolderSerializer.Meta.fields, "created_by_organisation", "created_at", "erased_at"]
+        list_serializer_class = HolderAccessListSerializer
+        fields = [
+            *ReferralHolderSerializer.Meta.fields,
+            *STATISTICS_FIELDS,
+            "created_by_organisation",
+            "created_at",
+            "erased_at",
+        ]
 
     def to_representation(self, holder):
+        access = self.context.get("access") or self.context.get("accesses", {}).get(holder.pk)
+        sees_statistics = access is not None and access.sees_statistics
         return {
             **super().to_representation(holder),
+            "gender": holder.gender if sees_statistics else "",
+            "age_bracket": holder.age_bracket if sees_statistics else "",
             "created_by_organisation": ORGANISATION.to_representation(holder.created_by_organisation),
             "created_at": DATETIME.to_representation(holder.created_at),
             "erased_at": DATETIME.to_representation(holder.erased_at),
@@ -70,8 +101,11 @@ class ProjectHolderUpdateSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ProjectHolder
-        fields = list(PROFILE_FIELDS)
-        extra_kwargs = {"project_summary": {"max_length": TEXT_MAX_LENGTH}}
+        fields = [*PROFILE_FIELDS, *STATISTICS_FIELDS]
+        extra_kwargs = {
+            "project_summary": {"max_length": TEXT_MAX_LENGTH},
+            **{name: {"help_text": STATISTICS_HELP} for name in STATISTICS_FIELDS},
+        }
 
 
 class ProjectHolderWriteSerializer(ProjectHolderUpdateSerializer):

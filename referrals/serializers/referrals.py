@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from network.api_fields import IdRelatedField
+from network.periods import ApiDateField
 from partners.models import Organisation, Service
 from partners.serializers import OrganisationSummarySerializer, UserSummarySerializer
 
@@ -85,6 +86,7 @@ class ReferralSerializer(serializers.ModelSerializer):
             "cancel_reason",
             "outcome",
             "outcome_comment",
+            *Referral.BUSINESS_FIELDS,
             "previous",
             "created_at",
             "first_viewed_at",
@@ -108,6 +110,7 @@ class ReferralSerializer(serializers.ModelSerializer):
     # every column of their nine joined rows parsed 5,700 values, two thirds of them unread).
     READS = (
         *("uuid", "status", *FREE_TEXT_FIELDS, "decline_reason", "cancel_reason", "outcome", *DATES),
+        *Referral.BUSINESS_FIELDS,
         *(f"project_holder__{name}" for name in ("uuid", *PERSONAL_HOLDER_FIELDS, "situation", "stage")),
         *(f"project_holder__neighbourhood__{name}" for name in ("name", "commune", "qpv_code")),
         *(
@@ -142,6 +145,7 @@ class ReferralSerializer(serializers.ModelSerializer):
             "cancel_reason": r.cancel_reason,
             "outcome": r.outcome,
             "outcome_comment": r.outcome_comment,
+            **_business(r.business_created_on, r),
             "previous": None if previous is None else previous.uuid,
             **{name: DATETIME.to_representation(getattr(r, name)) for name in DATES},
         }
@@ -153,6 +157,7 @@ class ReferralSerializer(serializers.ModelSerializer):
 ROW_COLUMNS = (
     "pk",
     *("uuid", "status", *FREE_TEXT_FIELDS, "decline_reason", "cancel_reason", "outcome", *DATES),
+    *Referral.BUSINESS_FIELDS,
     *(f"project_holder__{name}" for name in ("uuid", *PERSONAL_HOLDER_FIELDS, "situation", "stage")),
     *(f"project_holder__neighbourhood__{name}" for name in ("id", "name", "commune", "qpv_code")),
     *(f"{side}__{name}" for side in ("from_organisation", "to_organisation") for name in ("id", "name", "kind")),
@@ -175,6 +180,17 @@ def _row_user(row, prefix: str) -> dict | None:
         "last_name": last_name,
         "full_name": f"{first_name} {last_name}".strip() or username,  # User.get_full_name()
         "email": getattr(row, f"{prefix}__email"),
+    }
+
+
+def _business(created_on, r) -> dict:
+    """The figures of a company created, as DRF writes them (a date in ISO 8601), from a referral
+    or a row: everybody who sees the referral sees them (``lifecycle.Side``: pipeline facts)."""
+    return {
+        "business_created_on": None if created_on is None else created_on.isoformat(),
+        "business_legal_form": r.business_legal_form,
+        "business_jobs_created": r.business_jobs_created,
+        "business_financing_eur": r.business_financing_eur,
     }
 
 
@@ -268,6 +284,7 @@ def _row_written_out(r, side, zone) -> dict:
         "cancel_reason": r.cancel_reason,
         "outcome": r.outcome,
         "outcome_comment": r.outcome_comment if sees_free_texts else "",
+        **_business(r.business_created_on, r),
         "previous": r.previous__uuid if side.sees_previous else None,
         **{name: _iso(getattr(r, name), zone) for name in DATES},
     }
@@ -304,6 +321,32 @@ class DeclineSerializer(serializers.Serializer):
 class CompleteSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=offered_choices(Referral.Outcome))
     comment = serializers.CharField(max_length=TEXT_MAX_LENGTH, required=False, allow_blank=True, default="")
+    # The figures of a company created: required with outcome business_created, refused with any other.
+    business_created_on = ApiDateField(
+        required=False,
+        allow_null=True,
+        help_text=_("Date de création (business_created) : ni future, ni avant l'envoi."),
+    )
+    business_legal_form = serializers.ChoiceField(
+        choices=Referral.LegalForm.choices,
+        required=False,
+        allow_blank=True,
+        help_text=_("Forme juridique (obligatoire pour business_created)."),
+    )
+    business_jobs_created = serializers.IntegerField(
+        min_value=0,
+        max_value=Referral.BUSINESS_JOBS_MAX,
+        required=False,
+        allow_null=True,
+        help_text=_("Emplois créés, y compris celui de la personne qui crée (obligatoire pour business_created)."),
+    )
+    business_financing_eur = serializers.IntegerField(
+        min_value=0,
+        max_value=Referral.BUSINESS_FINANCING_MAX,
+        required=False,
+        allow_null=True,
+        help_text=_("Financement obtenu en euros (facultatif)."),
+    )
 
 
 class CancelSerializer(serializers.Serializer):

@@ -5,7 +5,7 @@ with a ``network.errors`` exception that leaves the database untouched. Callers 
 here: ``from referrals import services``; ``services.referral_accept(...)``.
 """
 
-from .activities import activity_record
+from .activities import activity_delete, activity_record, activity_update
 from .consents import consent_record, consent_withdraw
 from .holders import project_holder_create, project_holder_erase, project_holder_update
 from .referrals import (
@@ -21,7 +21,9 @@ from .referrals import (
 )
 
 __all__ = [
+    "activity_delete",
     "activity_record",
+    "activity_update",
     "consent_record",
     "consent_withdraw",
     "project_holder_create",

@@ -24,6 +24,8 @@ HOLDER_FIELDS = (
     "situation",
     "project_summary",
     "stage",
+    "gender",
+    "age_bracket",
 )
 
 
@@ -35,6 +37,11 @@ def _clean_holder_fields(fields: dict) -> dict:
         raise ValidationFailed(_("Situation inconnue : %(v)s.") % {"v": fields["situation"]}, field="situation")
     if "stage" in fields and fields["stage"] not in ProjectHolder.Stage.values:
         raise ValidationFailed(_("Maturité du projet inconnue : %(v)s.") % {"v": fields["stage"]}, field="stage")
+    # Optional, for the programme's statistics: blank means not asked or not answered.
+    if "gender" in fields and fields["gender"] not in ("", *ProjectHolder.Gender.values):
+        raise ValidationFailed(_("Genre inconnu : %(v)s.") % {"v": fields["gender"]}, field="gender")
+    if "age_bracket" in fields and fields["age_bracket"] not in ("", *ProjectHolder.AgeBracket.values):
+        raise ValidationFailed(_("Tranche d'âge inconnue : %(v)s.") % {"v": fields["age_bracket"]}, field="age_bracket")
     if "neighbourhood" in fields and fields["neighbourhood"] is not None:
         if not isinstance(fields["neighbourhood"], Neighbourhood):
             raise ValidationFailed(_("Quartier inconnu."), field="neighbourhood")
@@ -83,7 +90,8 @@ def project_holder_update(*, holder: ProjectHolder, actor, organisation: Organis
 def project_holder_erase(
     *, holder: ProjectHolder, actor=None, organisation: Organisation | None = None
 ) -> ProjectHolder:
-    """Right to be forgotten: blank personal fields, redact notes, keep statistics.
+    """Right to be forgotten: blank personal fields, redact notes, keep statistics (the
+    neighbourhood, situation, stage, gender and age bracket, the counts, statuses and dates).
 
     Every active consent is withdrawn first, which cancels the open referrals and removes the
     partners' access. ``actor`` None is the retention command acting for the network.

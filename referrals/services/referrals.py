@@ -1,8 +1,11 @@
 """Writes of referrals: send one, move it along the lifecycle (referrals.lifecycle's transitions),
 remind, mark it read. Every transition writes one ReferralEvent (history) and one stream Event."""
 
+import datetime
+
 from django.db import DatabaseError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 
 from messaging import payloads
@@ -235,11 +238,33 @@ def referral_start(*, referral: Referral, actor, organisation: Organisation) -> 
 
 @transaction.atomic
 def referral_complete(
-    *, referral: Referral, actor, organisation: Organisation, outcome: str, comment: str = ""
+    *,
+    referral: Referral,
+    actor,
+    organisation: Organisation,
+    outcome: str,
+    comment: str = "",
+    business_created_on: datetime.date | None = None,
+    business_legal_form: str = "",
+    business_jobs_created: int | None = None,
+    business_financing_eur: int | None = None,
 ) -> Referral:
+    """Close the referral with its outcome. With ``business_created``, the company's figures:
+    its creation date, legal form and jobs created are required, the financing obtained
+    (euros) optional; with any other outcome none may be given."""
     if not is_offered(Referral.Outcome, outcome):
         raise ValidationFailed(_("Résultat inconnu : %(o)s.") % {"o": outcome}, field="outcome")
     comment = clean_text(comment, Referral._meta.get_field("outcome_comment"), field="comment")
+    figures = _business_figures(
+        referral,
+        outcome,
+        {
+            "business_created_on": business_created_on,
+            "business_legal_form": business_legal_form,
+            "business_jobs_created": business_jobs_created,
+            "business_financing_eur": business_financing_eur,
+        },
+    )
     return _transition(
         referral,
         COMPLETE,
@@ -247,8 +272,74 @@ def referral_complete(
         organisation=organisation,
         reason_code=outcome,
         comment=comment,
-        updates={"outcome": outcome, "outcome_comment": comment},
+        updates={"outcome": outcome, "outcome_comment": comment, **figures},
     )
+
+
+def _business_figures(referral: Referral, outcome: str, given: dict) -> dict:
+    """The figures of a company created, checked: each field's value to store."""
+    if outcome != Referral.Outcome.BUSINESS_CREATED:
+        for name, value in given.items():
+            if value not in (None, ""):
+                raise ValidationFailed(
+                    _("« %(field)s » ne se renseigne que pour le résultat « %(outcome)s ».")
+                    % {
+                        "field": Referral._meta.get_field(name).verbose_name,
+                        "outcome": Referral.Outcome.BUSINESS_CREATED.label,
+                    },
+                    field=name,
+                )
+        return {"business_created_on": None, "business_legal_form": "", **dict.fromkeys(_COUNTS)}
+    created_on = given["business_created_on"]
+    if created_on is None:
+        raise ValidationFailed(_("Indiquez la date de création de l'entreprise."), field="business_created_on")
+    if not isinstance(created_on, datetime.date) or isinstance(created_on, datetime.datetime):
+        raise ValidationFailed(_("Une date est attendue."), field="business_created_on")
+    if created_on > timezone.localdate():
+        raise ValidationFailed(
+            _("La date de création de l'entreprise ne peut pas être dans le futur."), field="business_created_on"
+        )
+    sent_on = timezone.localdate(referral.created_at)
+    if created_on < sent_on:
+        raise ValidationFailed(
+            _("L'entreprise ne peut pas avoir été créée avant l'orientation (le %(date)s).")
+            % {"date": date_format(sent_on, "SHORT_DATE_FORMAT")},
+            field="business_created_on",
+        )
+    legal_form = given["business_legal_form"]
+    if not legal_form:
+        raise ValidationFailed(_("Indiquez la forme juridique de l'entreprise."), field="business_legal_form")
+    if legal_form not in Referral.LegalForm.values:
+        raise ValidationFailed(_("Forme juridique inconnue : %(v)s.") % {"v": legal_form}, field="business_legal_form")
+    jobs = given["business_jobs_created"]
+    if jobs is None:
+        raise ValidationFailed(
+            _("Indiquez le nombre d'emplois créés, y compris celui de la personne qui crée."),
+            field="business_jobs_created",
+        )
+    _check_count(jobs, Referral.BUSINESS_JOBS_MAX, field="business_jobs_created")
+    financing = given["business_financing_eur"]
+    if financing is not None:
+        _check_count(financing, Referral.BUSINESS_FINANCING_MAX, field="business_financing_eur")
+    return {
+        "business_created_on": created_on,
+        "business_legal_form": legal_form,
+        "business_jobs_created": jobs,
+        "business_financing_eur": financing,
+    }
+
+
+_COUNTS = ("business_jobs_created", "business_financing_eur")
+
+
+def _check_count(value, maximum: int, *, field: str) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValidationFailed(_("Un nombre entier positif ou nul est attendu."), field=field)
+    if value > maximum:
+        raise ValidationFailed(
+            _("Ce nombre ne peut pas dépasser %(max)s.") % {"max": number_format(maximum, force_grouping=True)},
+            field=field,
+        )
 
 
 @transaction.atomic

@@ -105,6 +105,10 @@ API = [
     # Intake activities: their CitésLab's with their notes; the coordinators' without them (a free text).
     Row("GET", "activities/", None, (401, PERSON, NOTHING, NOTHING, NOTHING, FACTS, FACTS, NOTHING, NOTHING), watch="activity"),
     Row("POST", "activities/", "new_activity", (401, 201, 403, 403, 403, 403, 403, 403, 403)),
+    # One activity: its CitésLab changes and deletes it; a coordinator reads it (403 to change it).
+    Row("GET", "activities/{activity}/", None, (401, PERSON, 404, 404, 404, FACTS, FACTS, 404, 404), watch="activity"),
+    Row("PATCH", "activities/{activity}/", "activity_change", (401, 200, 404, 404, 404, 403, 403, 404, 404)),
+    Row("DELETE", "activities/{activity}/", None, (401, 204, 404, 404, 404, 403, 403, 404, 404)),
     Row("GET", "pipeline/", None, (401, NOTHING, NOTHING, NOTHING, NOTHING, NOTHING, NOTHING, NOTHING, NOTHING), watch="referral"),
     # Funders' exports: the referrals like the lists (a partner its received ones), the intake
     # activities and the report's tables for a CitésLab and the coordination only. What a file
@@ -143,6 +147,10 @@ PAGES = [
     Row("POST", "/actions/", None, (LOGIN, 405, 403, 403, 403, 403, 403, 403, 403)),
     Row("GET", "/actions/nouvelle/", None, (LOGIN, 200, 403, 403, 403, 403, 403, 403, 403)),
     Row("POST", "/actions/nouvelle/", "activity", (LOGIN, 302, 403, 403, 403, 403, 403, 403, 403)),
+    Row("GET", "/actions/{activity}/modifier/", None, (LOGIN, 200, 403, 403, 403, 403, 403, 403, 403)),
+    Row("POST", "/actions/{activity}/modifier/", "activity", (LOGIN, 302, 403, 403, 403, 403, 403, 403, 403)),
+    Row("GET", "/actions/{activity}/supprimer/", None, (LOGIN, 200, 403, 403, 403, 403, 403, 403, 403)),
+    Row("POST", "/actions/{activity}/supprimer/", None, (LOGIN, 302, 403, 403, 403, 403, 403, 403, 403)),
     # The partner's inbox: coordinator_partner's pages act for the partner until it switches.
     Row("GET", "/orientations/recues/", None, (LOGIN, 403, PERSON, NOTHING, PERSON, 403, PERSON, NOTHING, NOTHING), watch="referral"),
     Row("GET", "/orientations/recues/", None, (LOGIN, 403, NOTHING, NOTHING, NOTHING, 403, NOTHING, NOTHING, NOTHING), watch="withdrawn"),
@@ -193,10 +201,17 @@ def api_bodies(world, role) -> dict:
             "motive": "Projet de traiteur à structurer",
         },
         "decline": {"reason": "no_capacity"},
-        "complete": {"outcome": "business_created", "comment": "Immatriculée"},
+        "complete": {
+            "outcome": "business_created",
+            "comment": "Immatriculée",
+            "business_created_on": datetime.date.today().isoformat(),
+            "business_legal_form": "micro",
+            "business_jobs_created": 1,
+        },
         "cancel": {"reason": "sent_by_mistake"},
         "note": {"body": "Bonjour"},
         "new_activity": {"kind": "forum", "date": datetime.date.today().isoformat(), "attendee_count": 12},
+        "activity_change": {"attendee_count": 14},
         "read_all": {"all": True},
         "preferences": {"note.created": False},
     }

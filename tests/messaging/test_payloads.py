@@ -88,6 +88,7 @@ def test_accepting_publishes_the_change_by_the_partner_with_its_assignee(network
         "organisation": "BGE Champagne",
         "organisation_id": network.partner.pk,
         "assigned_to": "Paul Partenaire",
+        "business": None,
     }
     assert sorted(event.groups) == shared_groups(referral, network.citeslab, network.partner)
 
@@ -128,7 +129,7 @@ def test_starting_publishes_the_move_to_in_progress(network, capture_events):
     assert sorted(event.groups) == shared_groups(referral, network.citeslab, network.partner)
 
 
-def test_completing_publishes_the_outcome_and_its_comment(network, capture_events):
+def test_completing_publishes_the_outcome_its_comment_and_the_companys_figures(network, capture_events):
     referral = network.send_referral(in_progress=True)
 
     with capture_events(expected=1) as events:
@@ -138,6 +139,10 @@ def test_completing_publishes_the_outcome_and_its_comment(network, capture_event
             organisation=network.partner,
             outcome=Referral.Outcome.BUSINESS_CREATED,
             comment="SARL immatriculée",
+            business_created_on=timezone.localdate(),
+            business_legal_form=Referral.LegalForm.SARL_EURL,
+            business_jobs_created=2,
+            business_financing_eur=15000,
         )
 
     (event,) = events
@@ -149,7 +154,25 @@ def test_completing_publishes_the_outcome_and_its_comment(network, capture_event
         "Terminée",
     )
     assert (event.data["reason"], event.data["comment"]) == ("business_created", "SARL immatriculée")
+    assert event.data["business"] == {
+        "created_on": timezone.localdate().isoformat(),
+        "legal_form": "sarl_eurl",
+        "legal_form_label": "SARL ou EURL",
+        "jobs_created": 2,
+        "financing_eur": 15000,
+    }
     assert sorted(event.groups) == shared_groups(referral, network.citeslab, network.partner)
+
+
+def test_completing_with_another_outcome_publishes_no_figures(network, capture_events):
+    referral = network.send_referral(accepted=True)
+
+    with capture_events(expected=1) as events:
+        services.referral_complete(
+            referral=referral, actor=network.receiver, organisation=network.partner, outcome=Referral.Outcome.JOB
+        )
+
+    assert events[0].data["business"] is None
 
 
 def test_cancelling_publishes_the_change_by_the_sending_citeslab(network, capture_events):

@@ -55,14 +55,16 @@ def add_rows(world, count):
 # also reads the stream's last event id (its count is kept until the stream moves: one query less
 # on the next page, test_referral_list_counts_once_until_the_stream_moves) and the viewer's side of
 # every referral of the page, in one query (without a filter it counts on the grants, with the
-# Groups it read once), and an activity list the caller's organisations (whose activities' notes
-# they read).
+# Groups it read once), a holder list what the viewer may open of every person of the page, in
+# one query (``lifecycle.holder_accesses``: only who reads the file sees the gender and age
+# bracket), and an activity list the caller's organisations (whose activities' notes they read).
 LISTS = [
     ("coordinator", "/api/v1/referrals/", 7),
     ("advisor", "/api/v1/referrals/", 7),
     ("advisor", "/api/v1/referrals/?status=accepted&overdue=false", 7),
     ("receiver_staff", "/api/v1/referrals/?to_organisation={partner}", 7),
-    ("advisor", "/api/v1/project-holders/", 5),
+    ("advisor", "/api/v1/project-holders/", 6),
+    ("receiver_staff", "/api/v1/project-holders/", 6),
     ("advisor", "/api/v1/project-holders/{holder}/consents/", 8),
     ("coordinator", "/api/v1/referrals/{referral}/events/", 7),
     ("advisor", "/api/v1/activities/", 7),
@@ -194,7 +196,7 @@ def test_activities_are_seen_by_their_organisation_and_the_coordinator(world):
     [
         ("coordinator", "/api/v1/referrals/", 7),
         ("advisor", "/api/v1/referrals/", 7),
-        ("advisor", "/api/v1/project-holders/", 5),
+        ("advisor", "/api/v1/project-holders/", 6),
         ("advisor", "/api/v1/activities/", 7),
         ("advisor", "/api/v1/services/", 5),
     ],

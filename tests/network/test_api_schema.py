@@ -31,6 +31,7 @@ DESIGN_PATHS = {
     "/api/v1/referrals/{uuid}/cancel/": {"post"},
     "/api/v1/referrals/{uuid}/events/": {"get"},
     "/api/v1/activities/": {"get", "post"},
+    "/api/v1/activities/{id}/": {"get", "patch", "delete"},
     "/api/v1/pipeline/": {"get"},
 }
 
@@ -89,6 +90,28 @@ def test_request_bodies_name_their_codes(schema):
         "page_size",
     } <= referral_filters
     assert schema["components"]["securitySchemes"]["tokenAuth"]["in"] == "header"
+
+
+def test_the_funder_fields_are_described_with_their_codes(schema):
+    components = schema["components"]["schemas"]
+    complete = components["CompleteRequest"]["properties"]
+    assert set(complete) >= {
+        "business_created_on",
+        "business_legal_form",
+        "business_jobs_created",
+        "business_financing_eur",
+    }
+    legal_forms = next(
+        component["enum"]
+        for component in components.values()
+        if set(component.get("enum", ())) >= {"micro", "sas_sasu", "association_scop"}
+    )
+    assert set(legal_forms) - {"", None} == {"micro", "ei", "sarl_eurl", "sas_sasu", "association_scop", "other"}
+    holder = components["ProjectHolder"]["properties"]
+    assert {"gender", "age_bracket"} <= set(holder)
+    assert "gender" not in components["ReferralHolder"]["properties"]
+    attendee = components["Attendee"]["properties"]
+    assert set(attendee) == {"project_holder", "is_new"}
 
 
 def test_swagger_ui_is_served_from_the_project_without_a_cdn():

@@ -56,6 +56,7 @@ def test_a_user_without_a_name_is_shown_by_username(world):
 @pytest.mark.parametrize("erased", [True, False])
 def test_holders_are_the_generic_shapes(world, with_neighbourhood, erased):
     holder = world.holder
+    holder.gender, holder.age_bracket = "", ""  # shown only with the reader's access: below
     if not with_neighbourhood:
         holder.neighbourhood = None
     holder.erased_at = timezone.now() if erased else None
@@ -64,6 +65,18 @@ def test_holders_are_the_generic_shapes(world, with_neighbourhood, erased):
         assert fast == slow, serializer_class.__name__
         assert list(fast) == list(serializer_class.Meta.fields)
     assert (fast["erased_at"] is None) is not erased
+
+
+def test_a_holder_with_statistics_is_the_generic_shape_for_who_reads_the_file(world):
+    from referrals.lifecycle import holder_access
+
+    holder = world.holder
+    holder.gender, holder.age_bracket = "male", "26_44"
+    serializer = ProjectHolderSerializer(context={"access": holder_access(world.users["advisor"], holder)})
+
+    assert serializer.to_representation(holder) == generic(serializer, holder)
+    partner = ProjectHolderSerializer(context={"access": holder_access(world.users["receiver_staff"], holder)})
+    assert partner.to_representation(holder) == generic(serializer, holder) | {"gender": "", "age_bracket": ""}
 
 
 def test_a_referral_with_every_field_set_is_the_generic_shape(world):
@@ -75,11 +88,15 @@ def test_a_referral_with_every_field_set_is_the_generic_shape(world):
     for name in ("first_viewed_at", "responded_at", "closed_at", "last_reminder_at"):
         setattr(referral, name, moment)
     referral.motive, referral.outcome_comment = "Projet de boulangerie", "Suivi"
+    referral.outcome, referral.business_created_on = Referral.Outcome.BUSINESS_CREATED, datetime.date(2026, 3, 2)
+    referral.business_legal_form, referral.business_jobs_created = Referral.LegalForm.SAS_SASU, 2
+    referral.business_financing_eur = 15000
     written = ReferralSerializer.written_out(referral)
     assert written == generic(ReferralSerializer(), referral)
     assert list(written) == ReferralSerializer.Meta.fields
     assert written["previous"] == world.referral.uuid
     assert written["closed_at"] == "2026-03-29T03:30:00+02:00"
+    assert (written["business_created_on"], written["business_financing_eur"]) == ("2026-03-02", 15000)
 
 
 def test_a_referral_with_its_optional_links_empty_is_the_generic_shape(world):

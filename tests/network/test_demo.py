@@ -1,6 +1,7 @@
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.utils import timezone
 
 from messaging.models import Note
 from partners.models import Organisation
@@ -39,3 +40,30 @@ def test_demo_people_have_distinct_names():
 
     names = list(ProjectHolder.objects.values_list("first_name", "last_name"))
     assert len(set(names)) == len(names) == 40
+
+
+def test_demo_fills_the_funder_data():
+    from partners.models import QpvResidence, qpv_residence_case
+    from referrals.models import ActivityAttendee, ActivityRevision
+
+    call_command("demo_load")
+
+    genders = set(ProjectHolder.objects.values_list("gender", flat=True))
+    assert {"female", "male"} <= genders and "" in genders
+    assert {"under_26", "26_44", "45_plus"} <= set(ProjectHolder.objects.values_list("age_bracket", flat=True))
+    residences = set(
+        ProjectHolder.objects.annotate(qpv=qpv_residence_case("neighbourhood__")).values_list("qpv", flat=True)
+    )
+    assert residences == {QpvResidence.QPV, QpvResidence.OUTSIDE}
+    created = Referral.objects.filter(outcome=Referral.Outcome.BUSINESS_CREATED)
+    assert created.count() >= 3
+    for referral in created:
+        assert referral.business_created_on and referral.business_legal_form
+        assert referral.business_jobs_created >= 1
+        sent_on, closed_on = timezone.localdate(referral.created_at), timezone.localdate(referral.closed_at)
+        assert sent_on <= referral.business_created_on <= closed_on
+    assert not Referral.objects.exclude(outcome=Referral.Outcome.BUSINESS_CREATED).exclude(business_created_on=None)
+    marks = set(ActivityAttendee.objects.values_list("is_new", flat=True))
+    assert marks == {True, False}
+    assert {"created", "updated", "deleted"} <= set(ActivityRevision.objects.values_list("action", flat=True))
+    assert Activity.objects.exclude(deleted_at=None).count() == 1

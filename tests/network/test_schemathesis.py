@@ -78,16 +78,33 @@ def known_path_parameters(case, world) -> dict:
         known["organisation_id"] = world.partner.pk
     if "{id}" in path:
         ids = {
-            "consents": world.consent.pk,
-            "members": world.membership("receiver_staff").pk,
-            "organisations": world.partner.pk,
-            "services": world.service.pk,
-            "neighbourhoods": world.neighbourhood.pk,
+            "activities": lambda: _activity(world).pk,
+            "consents": lambda: world.consent.pk,
+            "members": lambda: world.membership("receiver_staff").pk,
+            "organisations": lambda: world.partner.pk,
+            "services": lambda: world.service.pk,
+            "neighbourhoods": lambda: world.neighbourhood.pk,
         }
         found = [value for key, value in ids.items() if f"/{key}/{{id}}" in path]
         if found:
-            known["id"] = found[0]
+            known["id"] = found[0]()
     return known
+
+
+def _activity(world):
+    """The world's one intake activity, recorded when first asked for."""
+    from referrals import services
+    from referrals.models import Activity
+
+    activity = Activity.objects.filter(organisation=world.citeslab, deleted_at=None).first()
+    return activity or services.activity_record(
+        actor=world.users["advisor"],
+        organisation=world.citeslab,
+        kind="forum",
+        date=world.holder.created_at.date(),
+        attendee_count=5,
+        project_holders=[world.holder],
+    )
 
 
 @pytest.mark.django_db

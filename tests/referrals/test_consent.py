@@ -273,3 +273,43 @@ def test_only_the_holders_citeslab_may_erase():
             holder=referral.project_holder, actor=referral.receiver, organisation=referral.to_organisation
         )
     assert ProjectHolder.objects.get(pk=referral.project_holder.pk).erased_at is None
+
+
+def test_erasure_keeps_the_statistics_the_funders_count():
+    """Gender, age bracket and neighbourhood of the person, a company's figures and the marks of
+    the activities: statistics, not personal data (DESIGN.md section 5)."""
+    holder = ProjectHolderFactory(gender="male", age_bracket="45_plus")
+    advisor, citeslab = holder.created_by, holder.created_by_organisation
+    referral = ReferralFactory(holder=holder, accepted=True)
+    services.referral_complete(
+        referral=referral,
+        actor=referral.receiver,
+        organisation=referral.to_organisation,
+        outcome="business_created",
+        comment="Salon ouvert rue de la Paix",
+        business_created_on=timezone.localdate(),
+        business_legal_form="ei",
+        business_jobs_created=2,
+        business_financing_eur=6000,
+    )
+    activity = services.activity_record(
+        actor=advisor,
+        organisation=citeslab,
+        kind="individual_interview",
+        date=timezone.localdate(),
+        project_holders=[holder],
+    )
+
+    services.project_holder_erase(holder=holder, actor=advisor, organisation=citeslab)
+
+    holder.refresh_from_db()
+    referral.refresh_from_db()
+    assert (holder.last_name, holder.gender, holder.age_bracket) == ("", "male", "45_plus")
+    assert holder.neighbourhood is not None
+    assert referral.outcome_comment == ""
+    assert (referral.business_legal_form, referral.business_jobs_created, referral.business_financing_eur) == (
+        "ei",
+        2,
+        6000,
+    )
+    assert list(activity.attendees.values_list("project_holder_id", "is_new")) == [(holder.pk, True)]

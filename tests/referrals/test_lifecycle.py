@@ -1,6 +1,7 @@
 """The lifecycle of DESIGN.md section 4: every transition, allowed and refused, for each role."""
 
 import pytest
+from django.utils import timezone
 
 from messaging.models import Event
 from network.errors import ActionForbidden, Conflict, InvalidTransition
@@ -185,6 +186,9 @@ def test_completion_closes_the_referral_with_its_outcome():
         organisation=referral.to_organisation,
         outcome=Referral.Outcome.BUSINESS_CREATED,
         comment="Micro-entreprise immatriculée",
+        business_created_on=timezone.localdate(),
+        business_legal_form=Referral.LegalForm.MICRO,
+        business_jobs_created=1,
     )
 
     referral.refresh_from_db()

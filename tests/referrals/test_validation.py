@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from messaging.models import Event
@@ -214,3 +215,97 @@ def test_activity_record_validates_kind_date_and_attendees():
         kind="collective_session", date=today, attendee_count=12, project_holders=[holder], **kwargs
     )
     assert list(activity.project_holders.all()) == [holder]
+
+
+# --- the figures of a company created --------------------------------------------------------
+
+
+def figures(**overrides):
+    return {
+        "outcome": Referral.Outcome.BUSINESS_CREATED,
+        "business_created_on": timezone.localdate(),
+        "business_legal_form": Referral.LegalForm.SAS_SASU,
+        "business_jobs_created": 2,
+        **overrides,
+    }
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"business_created_on": timezone.now()}, "business_created_on"),  # a moment is not a date
+        ({"business_created_on": "2026-01-01"}, "business_created_on"),
+        ({"business_jobs_created": True}, "business_jobs_created"),
+        ({"business_jobs_created": 2.5}, "business_jobs_created"),
+        ({"business_jobs_created": Referral.BUSINESS_JOBS_MAX + 1}, "business_jobs_created"),
+        ({"business_financing_eur": "8000"}, "business_financing_eur"),
+        ({"business_financing_eur": Referral.BUSINESS_FINANCING_MAX + 1}, "business_financing_eur"),
+        (
+            {"outcome": Referral.Outcome.JOB, "business_created_on": None, "business_jobs_created": None},
+            "business_legal_form",
+        ),
+        (
+            {"outcome": Referral.Outcome.REORIENTED, "business_legal_form": "", "business_jobs_created": None},
+            "business_created_on",
+        ),
+        (
+            {
+                "outcome": Referral.Outcome.UNREACHABLE,
+                "business_created_on": None,
+                "business_legal_form": "",
+                "business_jobs_created": None,
+                "business_financing_eur": 0,
+            },
+            "business_financing_eur",
+        ),  # fmt: skip
+    ],
+)
+def test_complete_refuses_figures_of_the_wrong_type_bound_or_outcome(overrides, field):
+    referral = ReferralFactory(in_progress=True)
+    before = state(referral)
+
+    with pytest.raises(ValidationFailed) as refused:
+        services.referral_complete(**as_receiver(referral), **figures(**overrides))
+
+    assert refused.value.field == field
+    assert state(referral) == before
+
+
+def test_a_company_may_be_created_on_the_day_the_referral_was_sent_not_before():
+    sent = timezone.make_aware(datetime.datetime(2026, 3, 10, 8, 30))
+    with time_machine.travel(sent, tick=False):
+        referral = ReferralFactory(accepted=True)
+    day_before = sent.date() - datetime.timedelta(days=1)
+
+    with pytest.raises(ValidationFailed, match="avant l'orientation"):
+        services.referral_complete(**as_receiver(referral), **figures(business_created_on=day_before))
+    services.referral_complete(**as_receiver(referral), **figures(business_created_on=sent.date()))
+
+    referral.refresh_from_db()
+    assert (referral.status, referral.business_created_on) == (Referral.Status.COMPLETED, sent.date())
+
+
+def test_the_database_refuses_figures_without_the_outcome():
+    """The check constraint behind the service: figures belong to a company created."""
+    from django.db import IntegrityError, transaction
+
+    referral = ReferralFactory(accepted=True)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Referral.objects.filter(pk=referral.pk).update(outcome=Referral.Outcome.JOB, business_jobs_created=1)
+
+
+# --- gender and age bracket ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("field", "value"), [("gender", "f"), ("age_bracket", "30"), ("gender", None)])
+def test_holder_statistics_fields_take_their_codes_or_nothing(field, value):
+    holder = ProjectHolderFactory()
+
+    with pytest.raises(ValidationFailed) as refused:
+        services.project_holder_update(
+            holder=holder, actor=holder.created_by, organisation=holder.created_by_organisation, **{field: value}
+        )
+
+    assert refused.value.field == field
+    holder.refresh_from_db()
+    assert getattr(holder, field) == ""

@@ -55,11 +55,14 @@ ACCOUNTS = [
 ]
 LISTED_ACCOUNTS = ["conseiller", "bge", "bge-admin", "adie", "france-travail", "coordination", "admin"]
 
+# name, commune, QPV code. The four priority neighbourhoods carry codes in the official format
+# (QP, the department, a number): placeholders for the demo, not checked against the official list.
 NEIGHBOURHOODS = [
-    ("Les Chartreux", "Troyes"),
-    ("Jules Guesde", "Troyes"),
-    ("Point du Jour", "Troyes"),
-    ("Chantereigne – Montvilliers", "La Chapelle-Saint-Luc"),
+    ("Les Chartreux", "Troyes", "QP010001"),
+    ("Jules Guesde", "Troyes", "QP010002"),
+    ("Point du Jour", "Troyes", "QP010003"),
+    ("Chantereigne – Montvilliers", "La Chapelle-Saint-Luc", "QP010004"),
+    ("Centre-ville", "Troyes", ""),
 ]
 
 SERVICES = [
@@ -144,6 +147,27 @@ PATHS = (
     + [("cancel",)] * 4
     + [("expire",)] * 5
 )
+AGE_BRACKETS = [*ProjectHolder.AgeBracket.values, ""]  # "": not asked
+
+
+def demo_gender(index: int) -> str:
+    """As the first name of ``FIRST_NAMES`` suggests (women at even places), with a few people
+    who preferred not to say or were not asked."""
+    if index % 13 == 5:
+        return ""
+    if index % 17 == 3:
+        return ProjectHolder.Gender.UNSPECIFIED
+    return ProjectHolder.Gender.FEMALE if index % 2 == 0 else ProjectHolder.Gender.MALE
+
+
+# (legal form, weight): mostly micro-enterprises, as the partners of a CitésLab see them.
+LEGAL_FORMS = [
+    (Referral.LegalForm.MICRO, 6),
+    (Referral.LegalForm.EI, 1),
+    (Referral.LegalForm.SAS_SASU, 2),
+    (Referral.LegalForm.SARL_EURL, 1),
+    (Referral.LegalForm.ASSOCIATION_SCOP, 1),
+]
 OUTCOMES = [
     Referral.Outcome.BUSINESS_CREATED,
     Referral.Outcome.PROJECT_VALIDATED,
@@ -158,6 +182,20 @@ DECLINES = [
     (Referral.DeclineReason.NO_CAPACITY, ""),
     (Referral.DeclineReason.WRONG_PARTNER, "Le projet relève plutôt de l'artisanat : à orienter vers la CMA."),
 ]
+
+
+def business_figures(rng, referral, moment, outcome) -> dict:
+    """The figures of a company created a few days before its referral is closed, after it was sent."""
+    if outcome != Referral.Outcome.BUSINESS_CREATED:
+        return {}
+    sent_on, closed_on = timezone.localdate(referral.created_at), timezone.localdate(moment)
+    forms, weights = zip(*LEGAL_FORMS, strict=True)
+    return {
+        "business_created_on": max(sent_on, closed_on - datetime.timedelta(days=rng.randint(0, 10))),
+        "business_legal_form": rng.choices(forms, weights=weights)[0],
+        "business_jobs_created": rng.choice([1, 1, 1, 2, 3]),
+        "business_financing_eur": rng.choice([None, 3_000, 5_000, 8_000, 12_000, 25_000]),
+    }
 
 
 @contextmanager
@@ -204,7 +242,8 @@ class Command(BaseCommand):
                 users[username] = user
             User.objects.create_superuser("admin", "admin@relais.example", DEMO_PASSWORD)
             neighbourhoods = [
-                Neighbourhood.objects.create(name=name, commune=commune) for name, commune in NEIGHBOURHOODS
+                Neighbourhood.objects.create(name=name, commune=commune, qpv_code=code)
+                for name, commune, code in NEIGHBOURHOODS
             ]
             catalogue = {}
             for org_name, name, category in SERVICES:
@@ -235,10 +274,13 @@ class Command(BaseCommand):
                     last_name=LAST_NAMES[(index * 7 + index // len(FIRST_NAMES)) % len(LAST_NAMES)],
                     email=f"porteur{index + 1}@exemple.fr",
                     phone=f"06 00 00 {index // 10:02d} {index % 100:02d}",
-                    neighbourhood=neighbourhoods[index % len(neighbourhoods)],
+                    # One person in ten gave no neighbourhood (hors QPV).
+                    neighbourhood=None if index % 10 == 9 else neighbourhoods[index % len(neighbourhoods)],
                     situation=rng.choice(ProjectHolder.Situation.values),
                     project_summary=PROJECTS[index % len(PROJECTS)],
                     stage=rng.choice(ProjectHolder.Stage.values),
+                    gender=demo_gender(index),
+                    age_bracket=rng.choices(AGE_BRACKETS, weights=[25, 50, 20, 5])[0],
                 )
                 services.consent_record(
                     holder=holder,
@@ -290,10 +332,13 @@ class Command(BaseCommand):
                     elif step == "start":
                         services.referral_start(referral=referral, **acting)
                     elif step == "complete":
+                        # Every third completion is a company created, so that the report has a few.
+                        outcome = Referral.Outcome.BUSINESS_CREATED if index % 3 == 0 else rng.choice(OUTCOMES)
                         services.referral_complete(
                             referral=referral,
-                            outcome=rng.choice(OUTCOMES),
+                            outcome=outcome,
                             comment="Bilan transmis au CitésLab.",
+                            **business_figures(rng, referral, moment, outcome),
                             **acting,
                         )
                     elif step == "decline":
@@ -328,6 +373,7 @@ class Command(BaseCommand):
                         body="La personne est disponible plutôt le matin.",
                     )
 
+        recorded, linked_before = [], []
         for index in range(24):
             day = (start + datetime.timedelta(days=index * 11)).date()
             kind = [
@@ -337,15 +383,33 @@ class Command(BaseCommand):
                 Activity.Kind.FORUM,
             ][index % 4]
             linked = [h for h, met_at in holders if abs((met_at.date() - day).days) <= 6][:3]
+            # Someone met a few weeks before comes back: already met (the services mark them so).
+            if index >= 4 and linked_before[index - 4] and linked_before[index - 4][0] not in linked:
+                linked.append(linked_before[index - 4][0])
+            linked_before.append(linked)
             with clock(timezone.make_aware(datetime.datetime.combine(day, datetime.time(17)))):
-                services.activity_record(
-                    actor=advisor,
-                    organisation=citeslab,
-                    kind=kind,
-                    date=day,
-                    neighbourhood=neighbourhoods[index % len(neighbourhoods)],
-                    attendee_count=max(len(linked), 1 if kind == Activity.Kind.INDIVIDUAL_INTERVIEW else 8 + index % 7),
-                    project_holders=linked,
-                    partner_organisations=[organisations["ADIE Aube"]] if kind == Activity.Kind.FORUM else [],
-                    notes="",
+                recorded.append(
+                    services.activity_record(
+                        actor=advisor,
+                        organisation=citeslab,
+                        kind=kind,
+                        date=day,
+                        neighbourhood=neighbourhoods[index % len(neighbourhoods)],
+                        attendee_count=max(
+                            len(linked), 1 if kind == Activity.Kind.INDIVIDUAL_INTERVIEW else 8 + index % 7
+                        ),
+                        project_holders=linked,
+                        partner_organisations=[organisations["ADIE Aube"]] if kind == Activity.Kind.FORUM else [],
+                        notes="",
+                    )
                 )
+        # A correction and a deletion, so that the activities have a history to show.
+        session = next(a for a in reversed(recorded) if a.kind == Activity.Kind.COLLECTIVE_SESSION)
+        with clock(timezone.make_aware(datetime.datetime.combine(session.date, datetime.time(18)))):
+            services.activity_update(
+                activity=session, actor=advisor, organisation=citeslab, attendee_count=session.attendee_count + 2
+            )
+            duplicate = services.activity_record(
+                actor=advisor, organisation=citeslab, kind=session.kind, date=session.date, attendee_count=3
+            )
+            services.activity_delete(activity=duplicate, actor=advisor, organisation=citeslab)

@@ -134,6 +134,35 @@ def test_new_holder_without_consent(client, advisor):
     assert not ProjectHolder.objects.get().consents.exists()
 
 
+def test_new_holder_form_asks_gender_and_age_bracket_optionally_and_says_why(client, advisor):
+    form_page = client.get("/porteurs/nouveau/").content.decode()
+    assert "Genre" in form_page and "Tranche d&#x27;âge" in form_page
+    assert "statistiques du programme CitésLab" in form_page and "Facultatif" in form_page
+    assert "naissance" not in form_page
+
+    amina = holder_data(gender="female", age_bracket="under_26")
+    client.post("/porteurs/nouveau/", amina)
+    client.post(
+        "/porteurs/nouveau/",
+        amina | {"first_name": "Karim", "email": "karim@example.org", "gender": "", "age_bracket": ""},
+    )
+
+    recorded = dict(ProjectHolder.objects.values_list("first_name", "gender"))
+    assert recorded == {"Amina": "female", "Karim": ""}
+    amina = ProjectHolder.objects.get(first_name="Amina")
+    assert amina.age_bracket == "under_26"
+    page = client.get(f"/porteurs/{amina.uuid}/").content.decode()
+    assert "Femme" in page and "Moins de 26 ans" in page
+
+
+def test_new_holder_with_an_unknown_gender_is_refused(client, advisor):
+    response = client.post("/porteurs/nouveau/", holder_data(gender="x"))
+
+    assert response.status_code == 400
+    assert "Sélectionnez un choix valide" in response.content.decode()
+    assert not ProjectHolder.objects.exists()
+
+
 def test_partner_staff_cannot_record_holders(client):
     client.force_login(member_of(OrganisationFactory()))
 
@@ -165,6 +194,24 @@ def test_holder_page_shows_consents_referrals_and_activities(client, advisor, ci
     assert "non lu" in page
     assert "Forum" in page
     assert "Actif" in page
+
+
+def test_the_holder_page_leaves_out_deleted_activities(client, advisor, citeslab):
+    from referrals.services import activity_delete, activity_record
+
+    holder = ProjectHolderFactory(organisation=citeslab, actor=advisor)
+    kept, deleted = (
+        activity_record(
+            actor=advisor, organisation=citeslab, kind=kind, date=timezone.localdate(), project_holders=[holder]
+        )
+        for kind in ("forum", "drop_in")
+    )
+    activity_delete(activity=deleted, actor=advisor, organisation=citeslab)
+
+    response = client.get(f"/porteurs/{holder.uuid}/")
+
+    assert list(response.context["activities"]) == [kept]
+    assert "Permanence" not in response.content.decode()
 
 
 def test_holder_of_another_citeslab_is_not_found(client, advisor):
@@ -436,6 +483,7 @@ def test_activity_list_query_count_does_not_grow_with_rows(
             kind="forum",
             date=timezone.localdate(),
             attendee_count=2,
+            project_holders=[ProjectHolderFactory(organisation=citeslab, actor=advisor)],
             partner_organisations=[partner],
         )
 
@@ -497,3 +545,153 @@ def test_holder_page_query_count_does_not_grow_with_referrals(
         response = client.get(f"/porteurs/{holder.uuid}/")
 
     assert len(response.context["referrals"]) == 6
+
+
+# --- changing and deleting an activity -----------------------------------------------------------
+
+
+def _activity(advisor, citeslab, **kwargs):
+    from referrals.services import activity_record
+
+    kwargs.setdefault("attendee_count", 10)
+    return activity_record(
+        actor=advisor, organisation=citeslab, kind="collective_session", date=timezone.localdate(), **kwargs
+    )
+
+
+def test_the_list_offers_to_change_or_delete_each_activity_and_counts_new_people(client, advisor, citeslab):
+    people = [ProjectHolderFactory(organisation=citeslab, actor=advisor) for _ in range(3)]
+    _activity(advisor, citeslab, project_holders=people[:1])
+    activity = _activity(advisor, citeslab, project_holders=people)
+
+    html = client.get("/actions/").content.decode()
+
+    assert f'href="/actions/{activity.pk}/modifier/"' in html and f'href="/actions/{activity.pk}/supprimer/"' in html
+    assert '<td data-label="Porteurs liés">3</td>' in html
+    assert '<td data-label="dont nouveaux">2</td>' in html  # the first person was met before
+
+
+def test_changing_an_activity_shows_its_values_and_its_marks_then_records_the_change(client, advisor, citeslab):
+    people = [ProjectHolderFactory(organisation=citeslab, actor=advisor) for _ in range(2)]
+    activity = _activity(advisor, citeslab, project_holders=people, notes="Avant")
+
+    form = client.get(f"/actions/{activity.pk}/modifier/").context["form"]
+    assert form["attendee_count"].value() == 10 and form["notes"].value() == "Avant"
+    assert sorted(form["project_holders"].value()) == sorted(p.pk for p in people)
+    assert sorted(form["new_holders"].value()) == sorted(str(p.pk) for p in people)
+
+    response = client.post(
+        f"/actions/{activity.pk}/modifier/",
+        {
+            "kind": "collective_session",
+            "date": timezone.localdate().isoformat(),
+            "attendee_count": 12,
+            "project_holders": [p.pk for p in people],
+            "new_holders": [people[1].pk],  # the first one was met before Relais
+            "notes": "Après",
+        },
+    )
+
+    assert response.status_code == 302 and response["Location"] == "/actions/"
+    activity.refresh_from_db()
+    assert (activity.attendee_count, activity.notes) == (12, "Après")
+    marks = dict(activity.attendees.values_list("project_holder_id", "is_new"))
+    assert marks == {people[0].pk: False, people[1].pk: True}
+    page = client.get(f"/actions/{activity.pk}/modifier/").content.decode()
+    assert "Historique des modifications" in page and "Modifiée" in page
+    assert "nombre de participants" in page and "porteurs de projet" in page
+
+
+def test_a_refused_change_keeps_what_was_typed_and_changes_nothing(client, advisor, citeslab):
+    activity = _activity(advisor, citeslab)
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+
+    response = client.post(
+        f"/actions/{activity.pk}/modifier/",
+        {"kind": "forum", "date": tomorrow.isoformat(), "attendee_count": 4, "notes": "Mes notes"},
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "ne peut pas être datée dans le futur" in page and "Mes notes" in page
+    activity.refresh_from_db()
+    assert (activity.kind, activity.attendee_count, activity.revisions.count()) == ("collective_session", 10, 1)
+
+
+def test_an_erased_person_already_linked_stays_offered_on_the_change_form(client, advisor, citeslab):
+    from referrals.services import project_holder_erase
+
+    person = ProjectHolderFactory(organisation=citeslab, actor=advisor)
+    activity = _activity(advisor, citeslab, project_holders=[person])
+    project_holder_erase(holder=person, actor=advisor, organisation=citeslab)
+
+    form = client.get(f"/actions/{activity.pk}/modifier/").context["form"]
+    assert [c.data["label"] for c in form["project_holders"].subwidgets] == ["Porteur anonymisé"]
+    response = client.post(
+        f"/actions/{activity.pk}/modifier/",
+        {
+            "kind": "collective_session",
+            "date": timezone.localdate().isoformat(),
+            "attendee_count": 11,
+            "project_holders": [person.pk],
+            "new_holders": [person.pk],
+        },
+    )
+
+    assert response.status_code == 302
+    assert list(activity.project_holders.all()) == [person]
+
+
+def test_deleting_asks_for_confirmation_then_removes_the_activity_from_the_list(client, advisor, citeslab):
+    activity = _activity(advisor, citeslab)
+
+    confirmation = client.get(f"/actions/{activity.pk}/supprimer/")
+    assert confirmation.status_code == 200
+    assert "son historique est conservé" in confirmation.content.decode()
+    Activity.objects.get(pk=activity.pk, deleted_at=None)
+
+    response = client.post(f"/actions/{activity.pk}/supprimer/")
+
+    assert response.status_code == 302 and response["Location"] == "/actions/"
+    listed = client.get("/actions/")
+    assert list(listed.context["page"]) == []
+    assert "L&#x27;action d&#x27;accueil est supprimée." in listed.content.decode()
+    assert Activity.objects.get(pk=activity.pk).deleted_at is not None
+    assert client.get(f"/actions/{activity.pk}/modifier/").status_code == 404
+    assert client.post(f"/actions/{activity.pk}/supprimer/").status_code == 404
+
+
+def test_another_citeslabs_activity_is_not_found(client, advisor):
+    elsewhere = OrganisationFactory(citeslab=True)
+    activity = _activity(member_of(elsewhere), elsewhere)
+
+    for url in (f"/actions/{activity.pk}/modifier/", f"/actions/{activity.pk}/supprimer/"):
+        assert client.get(url).status_code == 404
+        assert client.post(url, {"kind": "forum"}).status_code == 404
+    activity.refresh_from_db()
+    assert (activity.deleted_at, activity.kind) == (None, "collective_session")
+
+
+def test_the_change_form_query_count_does_not_grow_with_people_or_history(
+    client, advisor, citeslab, count_queries, django_assert_num_queries
+):
+    from referrals.services import activity_update
+
+    people = [ProjectHolderFactory(organisation=citeslab, actor=advisor) for _ in range(10)]
+    activity = _activity(advisor, citeslab, project_holders=people[:2], partner_organisations=[OrganisationFactory()])
+    few = count_queries(client, f"/actions/{activity.pk}/modifier/")
+    activity_update(
+        activity=activity,
+        actor=advisor,
+        organisation=citeslab,
+        project_holders=people,
+        partner_organisations=[OrganisationFactory(), OrganisationFactory()],
+    )
+    for count in (11, 12, 13):
+        activity_update(activity=activity, actor=advisor, organisation=citeslab, attendee_count=count)
+
+    with django_assert_num_queries(few):
+        response = client.get(f"/actions/{activity.pk}/modifier/")
+
+    assert len(response.context["form"]["new_holders"].subwidgets) == 10
+    assert len(response.context["revisions"]) == 5

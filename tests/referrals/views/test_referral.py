@@ -1,9 +1,11 @@
 """A referral's page: what each side sees, its transitions, its notes' plain-HTML form."""
 
 import html
+import re
 import uuid
 
 import pytest
+from django.utils import timezone
 
 from messaging.models import Event, Note
 from referrals.models import Referral
@@ -182,14 +184,84 @@ def test_start_then_complete_with_an_outcome(client, bge):
     client.force_login(referral.receiver)
 
     assert client.post(url(referral, "demarrer")).status_code == 302
-    response = client.post(url(referral, "cloturer"), {"outcome": "business_created", "comment": "Immatriculée"})
+    today = timezone.localdate()
+    response = client.post(
+        url(referral, "cloturer"),
+        {
+            "outcome": "business_created",
+            "comment": "Immatriculée",
+            "business_created_on": today.isoformat(),
+            "business_legal_form": "micro",
+            "business_jobs_created": 1,
+            "business_financing_eur": 5000,
+        },
+    )
 
     assert response.status_code == 302
     referral.refresh_from_db()
     assert (referral.status, referral.outcome) == (Referral.Status.COMPLETED, "business_created")
+    assert (referral.business_created_on, referral.business_legal_form) == (today, "micro")
+    assert (referral.business_jobs_created, referral.business_financing_eur) == (1, 5000)
     page = client.get(url(referral)).content.decode()
     assert "Entreprise créée" in page
+    assert "Micro-entreprise" in page
     assert [h.to_status for h in referral.history.all()] == ["sent", "accepted", "in_progress", "completed"]
+
+
+def test_a_company_created_without_its_figures_is_explained_on_the_field_and_nothing_changes(client, bge):
+    referral = ReferralFactory(to_organisation=bge, accepted=True)
+    client.force_login(referral.receiver)
+
+    response = client.post(url(referral, "cloturer"), {"outcome": "business_created", "business_legal_form": "ei"})
+
+    page = html.unescape(response.content.decode())
+    assert response.status_code == 400
+    assert "Indiquez la date de création de l'entreprise." in page
+    assert 'value="ei" selected' in page  # what was typed is kept, the form open
+    referral.refresh_from_db()
+    assert (referral.status, referral.business_legal_form) == (Referral.Status.ACCEPTED, "")
+
+
+def test_figures_with_another_outcome_are_refused(client, bge):
+    referral = ReferralFactory(to_organisation=bge, accepted=True)
+    client.force_login(referral.receiver)
+
+    response = client.post(url(referral, "cloturer"), {"outcome": "job", "business_jobs_created": 2})
+
+    assert response.status_code == 400
+    assert "ne se renseigne que pour le résultat « Entreprise créée »" in html.unescape(response.content.decode())
+    referral.refresh_from_db()
+    assert (referral.status, referral.business_jobs_created) == (Referral.Status.ACCEPTED, None)
+
+
+@pytest.mark.parametrize("viewer", ["sender", "receiver", "coordinator"])
+def test_the_figures_of_a_company_created_show_to_both_sides_and_the_coordinator(client, bge, viewer):
+    from referrals import services
+
+    referral = ReferralFactory(to_organisation=bge, accepted=True)
+    services.referral_complete(
+        referral=referral,
+        actor=referral.receiver,
+        organisation=bge,
+        outcome="business_created",
+        business_created_on=timezone.localdate(),
+        business_legal_form="sas_sasu",
+        business_jobs_created=3,
+        business_financing_eur=12500,
+    )
+    users = {
+        "sender": referral.project_holder.created_by,
+        "receiver": referral.receiver,
+        "coordinator": member_of(OrganisationFactory(coordination=True)),
+    }
+    client.force_login(users[viewer])
+
+    page = html.unescape(client.get(url(referral)).content.decode())
+
+    assert "Entreprise créée le" in page and "SAS ou SASU" in page
+    assert "Emplois créés</dt><dd>3</dd>" in page
+    financing = re.search(r"Financement obtenu</dt><dd>(.*?)</dd>", page).group(1)
+    assert financing.replace("\u202f", " ").replace("\xa0", " ") == "12 500 €", ascii(financing)
 
 
 def test_invalid_transition_is_a_409_with_the_reason(client, referral):
