@@ -37,10 +37,20 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from network.periods import Period
-from partners.models import Organisation
+from partners.models import Organisation, QpvResidence
 
-from .models import Activity, ProjectHolder, Referral
-from .reports import DATE, DECIMAL, INTEGER, TEXT, Column, activities_in, referrals_sent_in, report_tables
+from .models import Activity, ActivityAttendee, ProjectHolder, Referral
+from .reports import (
+    DATE,
+    DECIMAL,
+    INTEGER,
+    TEXT,
+    Column,
+    activities_in,
+    qpv_residence,
+    referrals_sent_in,
+    report_tables,
+)
 
 CHUNK_SIZE = 2000
 # A CSV response is sent in pieces of about this many bytes.
@@ -80,15 +90,14 @@ def _pseudonymiser():
     return pseudonym
 
 
-def _qpv_labels() -> tuple[str, str]:
-    return _("oui"), _("non")
+def _qpv_labels() -> dict[str, str]:
+    return _labels(QpvResidence.choices)
 
 
-def _qpv_cell(labels: tuple[str, str], neighbourhood_id, qpv_code) -> str:
-    """ "oui" for a neighbourhood with an official QPV code, "non" for another, "" when unknown."""
-    if neighbourhood_id is None:
-        return ""
-    return labels[0] if qpv_code else labels[1]
+def _qpv_cell(labels: dict[str, str], qpv_code) -> str:
+    """ "QPV" for a neighbourhood with an official QPV code, "hors QPV" otherwise (another
+    neighbourhood, or none: ``reports.qpv_residence``)."""
+    return labels[qpv_residence(qpv_code)]
 
 
 def _local_dates():
@@ -114,6 +123,8 @@ def referral_columns() -> list[Column]:
         Column(_("Personne (pseudonyme)"), width=18),
         Column(_("Quartier"), width=22),
         Column(_("QPV")),
+        Column(_("Genre")),
+        Column(_("Tranche d'âge")),
         Column(_("Situation")),
         Column(_("Maturité du projet")),
         Column(_("Structure émettrice"), width=28),
@@ -129,14 +140,19 @@ def referral_columns() -> list[Column]:
         Column(_("Motif de refus (code)")),
         Column(_("Motif d'annulation (code)")),
         Column(_("Résultat (code)")),
+        Column(_("Entreprise créée le"), DATE),
+        Column(_("Forme juridique"), width=24),
+        Column(_("Emplois créés"), INTEGER),
+        Column(_("Financement obtenu (€)"), INTEGER),
     ]
 
 
 _REFERRAL_VALUES = (
     "project_holder_id",
-    "project_holder__neighbourhood_id",
     "project_holder__neighbourhood__name",
     "project_holder__neighbourhood__qpv_code",
+    "project_holder__gender",
+    "project_holder__age_bracket",
     "project_holder__situation",
     "project_holder__stage",
     "from_organisation__name",
@@ -151,6 +167,10 @@ _REFERRAL_VALUES = (
     "decline_reason",
     "cancel_reason",
     "outcome",
+    "business_created_on",
+    "business_legal_form",
+    "business_jobs_created",
+    "business_financing_eur",
 )
 
 
@@ -163,6 +183,9 @@ def referral_rows(referrals: QuerySet) -> Iterator[list]:
     """One row of typed values per referral of ``referrals`` (``referral_columns``), in one query
     read as the rows are consumed. Labels are those of the active language, resolved now."""
     labels = {
+        "gender": _labels(ProjectHolder.Gender.choices),
+        "age": _labels(ProjectHolder.AgeBracket.choices),
+        "legal_form": _labels(Referral.LegalForm.choices),
         "situation": _labels(ProjectHolder.Situation.choices),
         "stage": _labels(ProjectHolder.Stage.choices),
         "status": _labels(Referral.Status.choices),
@@ -176,9 +199,10 @@ def _referral_rows(rows: QuerySet, labels: dict) -> Iterator[list]:
     pseudonym, local_date = _pseudonymiser(), _local_dates()
     for (
         holder_id,
-        neighbourhood_id,
         neighbourhood,
         qpv_code,
+        gender,
+        age_bracket,
         situation,
         stage,
         sender,
@@ -193,12 +217,18 @@ def _referral_rows(rows: QuerySet, labels: dict) -> Iterator[list]:
         decline_reason,
         cancel_reason,
         outcome,
+        business_created_on,
+        legal_form,
+        jobs,
+        financing,
     ) in rows.iterator(chunk_size=CHUNK_SIZE):
         delay = round((responded_at - created_at).total_seconds() / 86400, 1) if responded_at else None
         yield [
             pseudonym(holder_id),
             neighbourhood or "",
-            _qpv_cell(labels["qpv"], neighbourhood_id, qpv_code),
+            _qpv_cell(labels["qpv"], qpv_code),
+            labels["gender"].get(gender, gender),
+            labels["age"].get(age_bracket, age_bracket),
             labels["situation"].get(situation, situation),
             labels["stage"].get(stage, stage),
             sender,
@@ -214,6 +244,10 @@ def _referral_rows(rows: QuerySet, labels: dict) -> Iterator[list]:
             decline_reason,
             cancel_reason,
             outcome,
+            business_created_on,
+            labels["legal_form"].get(legal_form, legal_form),
+            jobs,
+            financing,
         ]
 
 
@@ -250,13 +284,15 @@ def activity_columns() -> list[Column]:
         Column(_("QPV")),
         Column(_("Participants"), INTEGER),
         Column(_("Porteurs liés"), INTEGER),
+        Column(_("Dont nouveaux"), INTEGER),
+        Column(_("Dont déjà rencontrés"), INTEGER),
         Column(_("Partenaires associés"), width=40),
     ]
 
 
 def activities_for_export(activities: QuerySet, period: Period) -> QuerySet:
     """``activities`` held in ``period``, oldest first, with what each row counts."""
-    links = Activity.project_holders.through.objects.filter(activity_id=OuterRef("pk")).order_by()
+    attendees = ActivityAttendee.objects.filter(activity_id=OuterRef("pk")).order_by().values("activity_id")
     partners = Activity.partner_organisations.through.objects.filter(activity_id=OuterRef("pk")).order_by()
     return (
         activities_in(activities, period)
@@ -264,7 +300,8 @@ def activities_for_export(activities: QuerySet, period: Period) -> QuerySet:
         .prefetch_related(None)
         .order_by("date", "pk")
         .annotate(
-            linked=Coalesce(Subquery(links.values("activity_id").annotate(n=Count("pk")).values("n")), 0),
+            new=Coalesce(Subquery(attendees.filter(is_new=True).annotate(n=Count("pk")).values("n")), 0),
+            returning=Coalesce(Subquery(attendees.filter(is_new=False).annotate(n=Count("pk")).values("n")), 0),
             partner_names=Subquery(
                 partners.values("activity_id").annotate(names=JoinedNames("organisation__name")).values("names")
             ),
@@ -276,11 +313,11 @@ _ACTIVITY_VALUES = (
     "date",
     "kind",
     "organisation__name",
-    "neighbourhood_id",
     "neighbourhood__name",
     "neighbourhood__qpv_code",
     "attendee_count",
-    "linked",
+    "new",
+    "returning",
     "partner_names",
 )
 
@@ -297,11 +334,11 @@ def _activity_rows(rows: QuerySet, labels: dict) -> Iterator[list]:
         day,
         kind,
         citeslab,
-        neighbourhood_id,
         neighbourhood,
         qpv_code,
         attendees,
-        linked,
+        new,
+        returning,
         partner_names,
     ) in rows.iterator(chunk_size=CHUNK_SIZE):
         partners = sorted(partner_names.split(NAME_SEPARATOR)) if partner_names else []
@@ -310,9 +347,11 @@ def _activity_rows(rows: QuerySet, labels: dict) -> Iterator[list]:
             labels["kind"].get(kind, kind),
             citeslab,
             neighbourhood or "",
-            _qpv_cell(labels["qpv"], neighbourhood_id, qpv_code),
+            _qpv_cell(labels["qpv"], qpv_code),
             attendees,
-            linked,
+            new + returning,
+            new,
+            returning,
             ", ".join(partners),
         ]
 

@@ -36,10 +36,10 @@ from rest_framework import exceptions
 
 from network.periods import Period
 from partners.acting import acting_organisation
-from partners.models import Neighbourhood, Organisation
+from partners.models import Neighbourhood, Organisation, QpvResidence
 from partners.selectors import active_memberships_of
 
-from .models import Activity, ProjectHolder, Referral
+from .models import Activity, ActivityAttendee, ProjectHolder, Referral
 from .pipeline import PercentileCont, response_delay
 from .selectors import ReferralScope, activities_visible_to
 
@@ -50,14 +50,6 @@ Kind = Organisation.Kind
 REPORT_QUERIES = 13
 
 NOT_GIVEN = gettext_lazy("Non renseigné")
-QPV = "qpv"
-OUTSIDE_QPV = "outside"
-UNKNOWN = ""
-QPV_LABELS = {
-    QPV: gettext_lazy("Quartier prioritaire (QPV)"),
-    OUTSIDE_QPV: gettext_lazy("Hors QPV"),
-    UNKNOWN: gettext_lazy("Quartier non renseigné"),
-}
 TEXT = "text"
 DATE = "date"
 INTEGER = "integer"
@@ -210,21 +202,30 @@ def report(scope: ReportScope, period: Period) -> dict:
 
 
 def _people(referrals: QuerySet, activity_ids: QuerySet, neighbourhoods: dict) -> dict:
-    links = Activity.project_holders.through.objects.filter(activity_id__in=activity_ids)
+    attendees = ActivityAttendee.objects.filter(activity_id__in=activity_ids)
     met = ProjectHolder.objects.filter(
-        Q(pk__in=referrals.values("project_holder_id")) | Q(pk__in=links.values("projectholder_id"))
+        Q(pk__in=referrals.values("project_holder_id")) | Q(pk__in=attendees.values("project_holder_id"))
     )
-    groups = list(met.order_by().values("neighbourhood_id", "situation").annotate(n=Count("pk")))
+    groups = list(
+        met.order_by().values("neighbourhood_id", "gender", "age_bracket", "situation").annotate(n=Count("pk"))
+    )
     total = sum(row["n"] for row in groups)
 
     by_neighbourhood: dict = {}
-    by_qpv = {QPV: 0, OUTSIDE_QPV: 0, UNKNOWN: 0}
+    by_qpv = {code: 0 for code in QpvResidence.values}
+    by_gender = {code: 0 for code in (*ProjectHolder.Gender.values, "")}
+    by_age = {code: 0 for code in (*ProjectHolder.AgeBracket.values, "")}
     by_situation = {code: 0 for code in ProjectHolder.Situation.values}
     for row in groups:
         neighbourhood = neighbourhoods.get(row["neighbourhood_id"])
         by_neighbourhood[row["neighbourhood_id"]] = by_neighbourhood.get(row["neighbourhood_id"], 0) + row["n"]
-        by_qpv[qpv_of(neighbourhood and neighbourhood[1], known=neighbourhood is not None)] += row["n"]
-        by_situation[row["situation"]] = by_situation.get(row["situation"], 0) + row["n"]
+        by_qpv[qpv_residence(neighbourhood and neighbourhood[1])] += row["n"]
+        for counts, code in (
+            (by_gender, row["gender"]),
+            (by_age, row["age_bracket"]),
+            (by_situation, row["situation"]),
+        ):
+            counts[code] = counts.get(code, 0) + row["n"]
     named = sorted(
         (
             {"label": neighbourhoods[pk][0], "qpv": bool(neighbourhoods[pk][1]), "count": n}
@@ -234,55 +235,61 @@ def _people(referrals: QuerySet, activity_ids: QuerySet, neighbourhoods: dict) -
         key=lambda row: (-row["count"], row["label"]),
     )
     if None in by_neighbourhood:
-        named.append({"label": str(NOT_GIVEN), "qpv": None, "count": by_neighbourhood[None]})
-    situations = dict(ProjectHolder.Situation.choices)
+        named.append({"label": str(NOT_GIVEN), "qpv": False, "count": by_neighbourhood[None]})
     return {
         "total": total,
         "by_neighbourhood": named,
-        "by_qpv": [{"code": code, "label": str(QPV_LABELS[code]), "count": n} for code, n in by_qpv.items()],
-        "by_situation": [
-            {"code": code, "label": str(situations.get(code, code)), "count": n} for code, n in by_situation.items()
-        ],
+        "by_qpv": _labelled(by_qpv, QpvResidence.choices),
+        "by_gender": _labelled(by_gender, ProjectHolder.Gender.choices),
+        "by_age": _labelled(by_age, ProjectHolder.AgeBracket.choices),
+        "by_situation": _labelled(by_situation, ProjectHolder.Situation.choices),
     }
 
 
-def qpv_of(qpv_code: str | None, *, known: bool = True) -> str:
-    """``QPV``, ``OUTSIDE_QPV``, or ``UNKNOWN`` when the neighbourhood is not known."""
-    if not known:
-        return UNKNOWN
-    return QPV if qpv_code else OUTSIDE_QPV
+def _labelled(counts: dict[str, int], choices) -> list[dict]:
+    """``counts`` by code as rows in the choices' order, "" (not given) as "Non renseigné"."""
+    labels = {**dict(choices), "": NOT_GIVEN}
+    return [{"code": code, "label": str(labels.get(code, code)), "count": n} for code, n in counts.items()]
+
+
+def qpv_residence(qpv_code: str | None) -> str:
+    """``QpvResidence``'s code for a neighbourhood's QPV code (None: no neighbourhood, hors QPV),
+    as ``partners.models.qpv_residence_of`` decides it for a neighbourhood."""
+    return QpvResidence.QPV if qpv_code else QpvResidence.OUTSIDE
 
 
 def intake_by_kind(activities: QuerySet) -> dict:
     """The activities of ``activities`` by kind: how many, their attendees (the sum of each one's
-    count) and the people linked to them, in two queries (the report, the dashboard)."""
+    count) and the people linked to them, new or already met, in two queries (the report, the
+    dashboard)."""
     activities = _plain(activities)
     kinds = {
         row["kind"]: row
         for row in activities.values("kind").annotate(count=Count("pk"), attendees=Sum("attendee_count"))
     }
-    links = {
-        row["activity__kind"]: row["n"]
-        for row in Activity.project_holders.through.objects.filter(activity_id__in=activities.values("pk"))
-        .values("activity__kind")
+    links: dict[tuple[str, bool], int] = {
+        (row["activity__kind"], row["is_new"]): row["n"]
+        for row in ActivityAttendee.objects.filter(activity_id__in=activities.values("pk"))
+        .values("activity__kind", "is_new")
         .annotate(n=Count("pk"))
     }
-    by_kind = [
-        {
-            "kind": code,
-            "label": str(label),
-            "count": kinds.get(code, {}).get("count", 0),
-            "attendees": kinds.get(code, {}).get("attendees") or 0,
-            "linked": links.get(code, 0),
-        }
-        for code, label in Activity.Kind.choices
-    ]
+    by_kind = []
+    for code, label in Activity.Kind.choices:
+        new, returning = links.get((code, True), 0), links.get((code, False), 0)
+        by_kind.append(
+            {
+                "kind": code,
+                "label": str(label),
+                "count": kinds.get(code, {}).get("count", 0),
+                "attendees": kinds.get(code, {}).get("attendees") or 0,
+                "linked": new + returning,
+                "new": new,
+                "returning": returning,
+            }
+        )
     return {
-        "total": sum(row["count"] for row in by_kind),
-        "attendees": sum(row["attendees"] for row in by_kind),
-        "linked": sum(row["linked"] for row in by_kind),
-        "by_kind": by_kind,
-    }
+        name: sum(row[name] for row in by_kind) for name in ("count", "attendees", "linked", "new", "returning")
+    } | {"total": sum(row["count"] for row in by_kind), "by_kind": by_kind}
 
 
 def _activities(activities: QuerySet, activity_ids: QuerySet):
@@ -411,14 +418,45 @@ def _response_delays(referrals: QuerySet) -> dict:
 
 
 def _companies(referrals: QuerySet, period: Period) -> dict:
-    """Completions with outcome ``business_created`` closed in ``period``, whenever sent."""
+    """Completions with outcome ``business_created`` closed in ``period``, whenever sent, by legal
+    form: how many, the jobs created, the financing obtained and how many said it."""
     created = _plain(referrals).filter(
         status=Status.COMPLETED,
         outcome=Referral.Outcome.BUSINESS_CREATED,
         closed_at__gte=period.starts_at,
         closed_at__lt=period.ends_before,
     )
-    return {"total": created.count()}
+    rows = {
+        row["business_legal_form"]: row
+        for row in created.values("business_legal_form").annotate(
+            count=Count("pk"),
+            jobs=Sum("business_jobs_created"),
+            financing=Sum("business_financing_eur"),
+            financed=Count("business_financing_eur"),
+        )
+    }
+    labels = {**dict(Referral.LegalForm.choices), "": NOT_GIVEN}
+    by_legal_form = [
+        {
+            "code": code,
+            "label": str(labels[code]),
+            "count": rows.get(code, {}).get("count", 0),
+            "jobs": rows.get(code, {}).get("jobs") or 0,
+            "financing": rows.get(code, {}).get("financing") or 0,
+            "financed": rows.get(code, {}).get("financed", 0),
+        }
+        for code in (*Referral.LegalForm.values, "")
+        if code or code in rows
+    ]
+    total = sum(row["count"] for row in by_legal_form)
+    return {
+        "total": total,
+        "count": total,
+        "jobs": sum(row["jobs"] for row in by_legal_form),
+        "financing": sum(row["financing"] for row in by_legal_form),
+        "financed": sum(row["financed"] for row in by_legal_form),
+        "by_legal_form": by_legal_form,
+    }
 
 
 def _months(referrals: QuerySet, activities: QuerySet, period: Period) -> list[dict]:
@@ -486,10 +524,22 @@ def report_tables(report: dict) -> dict[str, Table]:
                 Column(share_header, DECIMAL),
             ],
             [
-                [row["label"], "" if row["qpv"] is None else (_("oui") if row["qpv"] else _("non")), row["count"]]
-                + [_share(row["count"], total)]
+                [row["label"], str(QpvResidence.QPV.label if row["qpv"] else QpvResidence.OUTSIDE.label)]
+                + [row["count"], _share(row["count"], total)]
                 for row in people["by_neighbourhood"]
             ],
+        ),
+        "people_gender": Table(
+            _("Personnes rencontrées par genre"),
+            _("Personnes - genre"),
+            [Column(_("Genre"), width=30), Column(count_header, INTEGER), Column(share_header, DECIMAL)],
+            people_rows(people["by_gender"]),
+        ),
+        "people_age": Table(
+            _("Personnes rencontrées par tranche d'âge"),
+            _("Personnes - âge"),
+            [Column(_("Tranche d'âge"), width=30), Column(count_header, INTEGER), Column(share_header, DECIMAL)],
+            people_rows(people["by_age"]),
         ),
         "people_situation": Table(
             _("Personnes rencontrées par situation"),
@@ -505,9 +555,13 @@ def report_tables(report: dict) -> dict[str, Table]:
                 Column(_("Actions"), INTEGER),
                 Column(_("Participants"), INTEGER),
                 Column(_("Porteurs liés"), INTEGER),
+                Column(_("Dont nouveaux"), INTEGER),
+                Column(_("Dont déjà rencontrés"), INTEGER),
             ],
-            [[row["label"], row["count"], row["attendees"], row["linked"]] for row in activities["by_kind"]]
-            + [[_("Total"), activities["total"], activities["attendees"], activities["linked"]]],
+            [
+                [row["label"], row["count"], row["attendees"], row["linked"], row["new"], row["returning"]]
+                for row in [*activities["by_kind"], {**activities, "label": _("Total")}]
+            ],
         ),
         "activities_partners": Table(
             _("Partenaires associés aux actions d'accueil"),
@@ -594,8 +648,17 @@ def report_tables(report: dict) -> dict[str, Table]:
         "companies": Table(
             _("Entreprises créées"),
             _("Entreprises créées"),
-            [Column(_("Mesure"), width=30), Column(_("Valeur"), INTEGER)],
-            [[_("Entreprises créées"), report["companies"]["total"]]],
+            [
+                Column(_("Forme juridique"), width=30),
+                Column(_("Entreprises"), INTEGER),
+                Column(_("Emplois créés"), INTEGER),
+                Column(_("Financement obtenu (€)"), INTEGER, width=20),
+                Column(_("Dont financement renseigné"), INTEGER, width=20),
+            ],
+            [
+                [row["label"], row["count"], row["jobs"], row["financing"], row["financed"]]
+                for row in [*report["companies"]["by_legal_form"], {**report["companies"], "label": _("Total")}]
+            ],
         ),
         "months": Table(
             _("Mois par mois"),

@@ -78,6 +78,8 @@ def report_page(request):
         "bar_height": charts.BAR_HEIGHT,
         "charts": {
             "qpv": charts.bars(people["by_qpv"]),
+            "gender": charts.bars(people["by_gender"]),
+            "age": charts.bars(people["by_age"]),
             "situation": charts.bars(people["by_situation"]),
             "activities": charts.bars(activities["by_kind"]),
             "partner_kind": charts.bars(referrals["by_partner_kind"]),

@@ -37,9 +37,11 @@ class Year:
     people: dict
 
 
-def send(year, holder, to, sent_at, *, answer=None, answered_at=None, closed_at=None, outcome=None, reason=None):
+def send(
+    year, holder, to, sent_at, *, answer=None, answered_at=None, closed_at=None, outcome=None, reason=None, company=None
+):
     """A referral sent at ``sent_at``, then accepted or declined at ``answered_at`` and completed
-    with ``outcome`` at ``closed_at``."""
+    with ``outcome`` at ``closed_at`` (and the ``company``'s figures)."""
     receiver = member_of(to)
     with time_machine.travel(sent_at, tick=False):
         referral = ReferralFactory(holder=holder, to_organisation=to, receiver=receiver)
@@ -53,7 +55,7 @@ def send(year, holder, to, sent_at, *, answer=None, answered_at=None, closed_at=
     if outcome:
         with time_machine.travel(closed_at, tick=False):
             referral.refresh_from_db()
-            services.referral_complete(referral=referral, outcome=outcome, comment="Fin", **side)
+            services.referral_complete(referral=referral, outcome=outcome, comment="Fin", **(company or {}), **side)
     referral.refresh_from_db()
     return referral
 
@@ -91,7 +93,7 @@ def year() -> Year:
     centre = NeighbourhoodFactory(name="Centre-ville")
     Situation = ProjectHolder.Situation
 
-    def person(name, neighbourhood, situation, organisation=citeslab):
+    def person(name, neighbourhood, situation, gender="", age="", organisation=citeslab):
         recorder = advisor if organisation == citeslab else member_of(organisation)
         with time_machine.travel(at(2024, 11, 1, 9), tick=False):
             return ProjectHolderFactory(
@@ -99,18 +101,20 @@ def year() -> Year:
                 actor=recorder,
                 neighbourhood=neighbourhood,
                 situation=situation,
+                gender=gender,
+                age_bracket=age,
                 last_name=name,
                 first_name="Prénom" + name,
             )
 
     people = {
-        "h1": person("Aubry", qpv, Situation.JOB_SEEKER),
-        "h2": person("Bastide", centre, Situation.STUDENT),
-        "h3": person("Carrel", None, Situation.EMPLOYED),
-        "h4": person("Dumas", qpv, Situation.INACTIVE),
-        "h5": person("Etienne", centre, Situation.JOB_SEEKER),
+        "h1": person("Aubry", qpv, Situation.JOB_SEEKER, "female", "under_26"),
+        "h2": person("Bastide", centre, Situation.STUDENT, "male", "under_26"),
+        "h3": person("Carrel", None, Situation.EMPLOYED, "female", "45_plus"),
+        "h4": person("Dumas", qpv, Situation.INACTIVE, "male", "26_44"),
+        "h5": person("Etienne", None, Situation.JOB_SEEKER, "female", "26_44"),
         "h6": person("Fabre", centre, Situation.JOB_SEEKER),
-        "other": person("Garnier", qpv, Situation.JOB_SEEKER, organisation=other),
+        "other": person("Garnier", qpv, Situation.JOB_SEEKER, "female", "under_26", organisation=other),
     }
     year = Year(
         citeslab=citeslab,
@@ -132,6 +136,12 @@ def year() -> Year:
         answered_at=at(2025, 3, 11, 10),
         outcome=Outcome.BUSINESS_CREATED,
         closed_at=at(2025, 6, 1, 10),
+        company={
+            "business_created_on": datetime.date(2025, 5, 20),
+            "business_legal_form": Referral.LegalForm.MICRO,
+            "business_jobs_created": 1,
+            "business_financing_eur": 8000,
+        },
     )
     send(
         year,
@@ -151,6 +161,11 @@ def year() -> Year:
         answered_at=at(2025, 1, 2, 10),
         outcome=Outcome.BUSINESS_CREATED,
         closed_at=at(2025, 2, 1, 10),
+        company={
+            "business_created_on": datetime.date(2025, 1, 15),
+            "business_legal_form": Referral.LegalForm.SAS_SASU,
+            "business_jobs_created": 3,
+        },
     )
     send(year, people["h4"], year.bge, at(2026, 1, 1, 0, 30))
     send(year, people["h6"], year.adie, at(2025, 5, 1, 9), answer="accept", answered_at=at(2025, 5, 11, 9))
@@ -194,12 +209,16 @@ def test_people_met_twice_count_once_and_only_in_the_period(year):
     # h1 (referred, two activities), h2 (sent 31/12 23:30), h5 (the forum), h6 (referred);
     # not h3 (sent in 2024), h4 (sent 1 January 2026, met 31 December 2024) nor the other CitésLab's.
     assert people["total"] == 4
-    assert counts(people["by_qpv"], "code") == {"qpv": 1, "outside": 3, "": 0}
-    assert counts(people["by_neighbourhood"]) == {"Centre-ville": 3, "Chantereigne": 1}
+    # Without a neighbourhood (h5) is hors QPV, as the programme counts.
+    assert counts(people["by_qpv"], "code") == {"qpv": 1, "outside_qpv": 3}
+    assert counts(people["by_neighbourhood"]) == {"Centre-ville": 2, "Chantereigne": 1, "Non renseigné": 1}
     assert {row["label"]: row["qpv"] for row in people["by_neighbourhood"]} == {
         "Centre-ville": False,
         "Chantereigne": True,
+        "Non renseigné": False,
     }
+    assert counts(people["by_gender"], "code") == {"female": 2, "male": 1, "unspecified": 0, "": 1}
+    assert counts(people["by_age"], "code") == {"under_26": 2, "26_44": 1, "45_plus": 0, "": 1}
     assert counts(people["by_situation"], "code") == {
         "job_seeker": 3,
         "employed": 0,
@@ -207,18 +226,27 @@ def test_people_met_twice_count_once_and_only_in_the_period(year):
         "inactive": 0,
         "other": 0,
     }
+    assert counts(people["by_gender"])["Non renseigné"] == 1
 
 
 def test_activities_by_kind_with_attendees_partners_and_forums(year):
     activities = citeslab_report(year)["activities"]
 
-    assert {row["kind"]: (row["count"], row["attendees"], row["linked"]) for row in activities["by_kind"]} == {
+    by_kind = {row["kind"]: row for row in activities["by_kind"]}
+    assert {kind: (row["count"], row["attendees"], row["linked"]) for kind, row in by_kind.items()} == {
         "individual_interview": (1, 1, 1),
         "collective_session": (1, 8, 1),
         "forum": (1, 40, 1),
         "drop_in": (0, 0, 0),
     }
+    # h1 is new at the interview, already met at the session; h5 new at the forum.
+    assert {kind: (row["new"], row["returning"]) for kind, row in by_kind.items() if row["count"]} == {
+        "individual_interview": (1, 0),
+        "collective_session": (0, 1),
+        "forum": (1, 0),
+    }
     assert (activities["total"], activities["attendees"], activities["linked"]) == (3, 49, 3)
+    assert (activities["new"], activities["returning"]) == (2, 1)
     assert [(p["organisation"], p["total"], p["by_kind"]["forum"]) for p in activities["partners"]] == [
         ("ADIE Aube", 1, 1),
         ("BGE Champagne", 1, 0),
@@ -258,6 +286,16 @@ def test_companies_count_completions_closed_in_the_period_whenever_sent(year):
     companies = citeslab_report(year)["companies"]
 
     assert companies["total"] == 2  # h1's, and h3's sent on 31 December 2024, completed in February
+    assert (companies["jobs"], companies["financing"], companies["financed"]) == (4, 8000, 1)
+    by_form = {row["code"]: (row["count"], row["jobs"], row["financing"]) for row in companies["by_legal_form"]}
+    assert by_form == {
+        "micro": (1, 1, 8000),
+        "ei": (0, 0, 0),
+        "sarl_eurl": (0, 0, 0),
+        "sas_sasu": (1, 3, 0),
+        "association_scop": (0, 0, 0),
+        "other": (0, 0, 0),
+    }
 
 
 def test_month_by_month(year):
@@ -293,15 +331,13 @@ def test_the_edges_of_the_period_are_local_days(year):
 def test_every_figure_is_in_a_table(year):
     tables = report_tables(citeslab_report(year))
 
-    assert tables["people_qpv"].rows == [
-        ["Quartier prioritaire (QPV)", 1, 25.0],
-        ["Hors QPV", 3, 75.0],
-        ["Quartier non renseigné", 0, 0.0],
-    ]
-    assert tables["activities_kind"].rows[-1] == ["Total", 3, 49, 3]
+    assert tables["people_qpv"].rows == [["QPV", 1, 25.0], ["hors QPV", 3, 75.0]]
+    assert tables["people_gender"].rows[-1] == ["Non renseigné", 1, 25.0]
+    assert tables["activities_kind"].rows[-1] == ["Total", 3, 49, 3, 2, 1]
     assert tables["forums"].rows == [[datetime.date(2025, 9, 15), "Chantereigne", 40, "ADIE Aube"]]
     assert tables["referrals_delays"].rows == [["Envoyées sur la période", 3, 4.0, 5.0]]
-    assert tables["companies"].rows == [["Entreprises créées", 2]]
+    assert tables["companies"].rows[0] == ["Micro-entreprise", 1, 1, 8000, 1]
+    assert tables["companies"].rows[-1] == ["Total", 2, 4, 8000, 1]
     assert [row[1:] for row in tables["months"].rows if row[1] or row[2]] == [
         [0, 1],
         [1, 0],
@@ -320,7 +356,8 @@ def test_an_empty_period_has_every_table(year):
     assert figures["people"]["total"] == figures["referrals"]["total"] == figures["activities"]["total"] == 0
     assert figures["referrals"]["delays"] == {"median_days": None, "average_days": None, "count": 0}
     assert len(figures["months"]) == 3
-    assert report_tables(figures)["people_qpv"].rows[0] == ["Quartier prioritaire (QPV)", 0, None]
+    assert report_tables(figures)["people_qpv"].rows[0] == ["QPV", 0, None]
+    assert figures["companies"]["total"] == 0
 
 
 def test_the_report_runs_a_fixed_number_of_queries(year, django_assert_num_queries):
@@ -363,3 +400,15 @@ def test_a_missing_date_is_completed_by_its_calendar_year(start, end, expected):
         period = Period.of(start, end)
 
     assert (period.start, period.end) == expected
+
+
+def test_a_deleted_activity_counts_nowhere(year):
+    forum = Activity.objects.get(organisation=year.citeslab, kind=Activity.Kind.FORUM)
+    with time_machine.travel(RECORDED, tick=False):
+        services.activity_delete(activity=forum, actor=year.advisor, organisation=year.citeslab)
+
+    figures = citeslab_report(year)
+
+    assert figures["activities"]["total"] == 2
+    assert figures["activities"]["forums"] == []
+    assert figures["people"]["total"] == 3  # h5 was met at the forum only

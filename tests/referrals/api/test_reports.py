@@ -32,6 +32,8 @@ REFERRAL_HEADER = [
     "Personne (pseudonyme)",
     "Quartier",
     "QPV",
+    "Genre",
+    "Tranche d'âge",
     "Situation",
     "Maturité du projet",
     "Structure émettrice",
@@ -47,6 +49,10 @@ REFERRAL_HEADER = [
     "Motif de refus (code)",
     "Motif d'annulation (code)",
     "Résultat (code)",
+    "Entreprise créée le",
+    "Forme juridique",
+    "Emplois créés",
+    "Financement obtenu (€)",
 ]
 ACTIVITY_HEADER = [
     "Date",
@@ -56,6 +62,8 @@ ACTIVITY_HEADER = [
     "QPV",
     "Participants",
     "Porteurs liés",
+    "Dont nouveaux",
+    "Dont déjà rencontrés",
     "Partenaires associés",
 ]
 EXPORTS = ("referrals.csv", "referrals.xlsx", "activity.csv", "activity.xlsx", "summary.xlsx")
@@ -114,6 +122,8 @@ def world() -> Exports:
                 organisation=organisation,
                 actor=actor,
                 neighbourhood=neighbourhood,
+                gender="female",
+                age_bracket="under_26",
                 first_name=f"Prénom{key}",
                 last_name=f"Nom{key}",
                 email=f"{key}@exemple.fr",
@@ -139,6 +149,10 @@ def world() -> Exports:
             organisation=bge,
             outcome=Referral.Outcome.BUSINESS_CREATED,
             comment="Commentaire de clôture privé",
+            business_created_on=datetime.date(2025, 5, 20),
+            business_legal_form=Referral.LegalForm.SARL_EURL,
+            business_jobs_created=2,
+            business_financing_eur=12000,
         )
     with time_machine.travel(at(2025, 4, 1, 10), tick=False):
         a_adie = ReferralFactory(holder=holders["a2"], to_organisation=adie, receiver=adie_staff, motive=motive)
@@ -330,7 +344,9 @@ def test_a_referral_row_in_csv(world):
     assert completed == [
         person_pseudonym(world.holders["a1"].pk),
         "Chantereigne",
-        "oui",
+        "QPV",
+        "Femme",
+        "Moins de 26 ans",
         "Demandeur d'emploi",
         "Idée",
         "CitésLab Grand Troyes",
@@ -346,10 +362,15 @@ def test_a_referral_row_in_csv(world):
         "",
         "",
         "business_created",
+        "20/05/2025",
+        "SARL ou EURL",
+        "2",
+        "12000",
     ]
     declined = by_person[person_pseudonym(world.holders["a2"].pk)]
-    assert declined[1:3] == ["", ""]  # no neighbourhood: neither in nor out of a QPV
-    assert declined[12:16] == ["03/04/2025", "03/04/2025", "2,5", "other"]
+    assert declined[1:3] == ["", "hors QPV"]  # no neighbourhood: hors QPV, as the programme counts
+    assert declined[14:18] == ["03/04/2025", "03/04/2025", "2,5", "other"]
+    assert declined[20:] == ["", "", "", ""]
 
 
 def test_a_referral_row_in_xlsx_is_typed_and_its_header_frozen(world):
@@ -359,22 +380,23 @@ def test_a_referral_row_in_xlsx_is_typed_and_its_header_frozen(world):
 
     assert sheet.freeze_panes == "A2"
     assert sheet.title == "Orientations"
-    assert completed[10] == datetime.datetime(2025, 3, 10)
-    assert completed[11] is None
-    assert completed[13] == datetime.datetime(2025, 6, 1)
-    assert completed[14] == 2.0
-    assert sheet.cell(row=2, column=11).number_format == "dd/mm/yyyy"
+    assert completed[12] == datetime.datetime(2025, 3, 10)
+    assert completed[13] is None
+    assert completed[15] == datetime.datetime(2025, 6, 1)
+    assert completed[16] == 2.0
+    assert completed[20:] == [datetime.datetime(2025, 5, 20), "SARL ou EURL", 2, 12000]
+    assert sheet.cell(row=2, column=13).number_format == "dd/mm/yyyy"
 
 
 def test_an_activity_row(world):
     csv_row = csv_rows(get(world, "advisor", "activity.csv"))[1]
     xlsx_row = sheet_rows(workbook(get(world, "advisor", "activity.xlsx")).active)[1]
 
-    assert csv_row == ["15/09/2025", "Forum", "CitésLab Grand Troyes", "Chantereigne", "oui", "40", "2"] + [
+    assert csv_row == ["15/09/2025", "Forum", "CitésLab Grand Troyes", "Chantereigne", "QPV", "40", "2", "2", "0"] + [
         "ADIE Aube, BGE Champagne"
     ]
     assert xlsx_row[0] == datetime.datetime(2025, 9, 15)
-    assert xlsx_row[5:7] == [40, 2]
+    assert xlsx_row[5:9] == [40, 2, 2, 0]
 
 
 def test_the_summary_has_a_sheet_per_table(world):
@@ -504,3 +526,13 @@ def test_an_exports_queries_do_not_grow_with_its_rows(world, export):
             )
 
     assert {role: _queries(world, role, export) for role in ("advisor", "coordinator")} == before
+
+
+def test_a_deleted_activity_is_not_exported(world):
+    with time_machine.travel(NOW, tick=False):
+        services.activity_delete(
+            activity=world.activities["forum"], actor=world.users["advisor"], organisation=world.citeslab
+        )
+
+    assert csv_rows(get(world, "advisor", "activity.csv"))[1:] == []
+    assert [row[1] for row in csv_rows(get(world, "coordinator", "activity.csv"))[1:]] == ["Entretien individuel"]
