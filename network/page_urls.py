@@ -3,7 +3,7 @@ from django.urls import path
 
 from messaging import views as messaging_views
 from partners import views as partner_views
-from referrals.views import advisor, coordinator, partner, referral
+from referrals.views import advisor, coordinator, partner, referral, reports
 
 from . import converters  # noqa: F401  registers <id:…>
 
@@ -50,4 +50,6 @@ urlpatterns = [
     path("orientations/<uuid:uuid>/notes/", messaging_views.note_create, name="note_create"),
     # coordinator
     path("pilotage/", coordinator.dashboard, name="dashboard"),
+    # the advisor's CitésLab, the coordination's network
+    path("rapport/", reports.report_page, name="report"),
 ]

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from network.errors import DomainError
 from network.form_fields import IdChoiceField, IdMultipleChoiceField
-from network.periods import DateField, validate_period
+from network.periods import DateField, validate_period, validate_report_period
 from partners.models import PARTNER_KIND_CHOICES, TEXT_MAX_LENGTH, Neighbourhood, Organisation, display_name
 from partners.selectors import partner_organisations
 
@@ -387,4 +387,29 @@ class DashboardFilterForm(forms.Form):
         error = validate_period(data.get("date_from"), data.get("date_to"))
         if error:
             self.add_error("date_to", error)
+        return data
+
+
+class ReportForm(forms.Form):
+    """The report's period and, for the coordination, the CitésLab (all of them by default)."""
+
+    start = DateField(label=_("Du"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    end = DateField(label=_("Au"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    organisation = IdChoiceField(
+        label=_("CitésLab"),
+        queryset=Organisation.objects.filter(kind=Organisation.Kind.CITESLAB).order_by("name"),
+        required=False,
+        empty_label=_("Tout le réseau"),
+    )
+
+    def __init__(self, *args, network: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not network:
+            del self.fields["organisation"]
+
+    def clean(self):
+        data = super().clean()
+        error = validate_report_period(data.get("start"), data.get("end"))
+        if error:
+            self.add_error("end", error)
         return data

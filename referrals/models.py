@@ -288,6 +288,13 @@ class Referral(models.Model):
             # A person's referrals, newest first; and a neighbourhood's, read from its people's ids
             # in this index alone.
             models.Index(fields=["project_holder", "-created_at", "-id"], name="referral_holder_newest"),
+            # The companies created in a report's period: the few completions with that outcome,
+            # by closing date (referrals.reports), rather than every referral of the network.
+            models.Index(
+                fields=["closed_at"],
+                condition=models.Q(outcome="business_created"),
+                name="referral_business_closed",
+            ),
         ]
         constraints = [
             # The figures belong to a company created; required for it by the service only, as

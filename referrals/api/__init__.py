@@ -6,6 +6,12 @@ is read), validate the body, and call referrals.services, whose refusals network
 into 400/403/409 with a ``code``. Shared conventions are in network/api_access.py.
 """
 
-from . import activities, holders, pipeline, referrals
+from . import activities, holders, pipeline, referrals, reports
 
-urlpatterns = [*holders.urlpatterns, *referrals.urlpatterns, *activities.urlpatterns, *pipeline.urlpatterns]
+urlpatterns = [
+    *holders.urlpatterns,
+    *referrals.urlpatterns,
+    *activities.urlpatterns,
+    *pipeline.urlpatterns,
+    *reports.urlpatterns,
+]

@@ -1,5 +1,7 @@
 """The coordinator's pipeline dashboard."""
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.shortcuts import render
 from django.urls import reverse
@@ -16,6 +18,7 @@ from .. import charts
 from ..forms import DashboardFilterForm
 from ..models import Referral
 from ..pipeline import expected_response_days, pipeline_stats_as_of_last_event
+from ..reports import intake_for_dashboard
 
 
 def _integer(number: int) -> str:
@@ -65,6 +68,16 @@ def _overdue_page_link(request, page: int) -> str:
     return "?" + query.urlencode()
 
 
+def _report_link(filters: dict) -> str:
+    """The report of the dashboard's period (the current year when it has no dates)."""
+    query = {}
+    if filters.get("date_from"):
+        query["start"] = filters["date_from"].isoformat()
+    if filters.get("date_to"):
+        query["end"] = filters["date_to"].isoformat()
+    return reverse("report") + ("?" + urlencode(query) if query else "")
+
+
 @organisation_page(Organisation.Kind.COORDINATION)
 def dashboard(request):
     form = DashboardFilterForm(request.GET or None)
@@ -77,6 +90,10 @@ def dashboard(request):
             "neighbourhood": data["neighbourhood"],
             "partner_kind": data["partner_kind"] or None,
         }
+    # Recording an activity writes no stream event: the intake figures are read on every load.
+    intake = intake_for_dashboard(
+        request.user, **{name: filters.get(name) for name in ("date_from", "date_to", "neighbourhood")}
+    )
     stats = pipeline_stats_as_of_last_event(
         request.user, organisation=request.organisation, overdue_page=_overdue_page(request), **filters
     )
@@ -86,6 +103,8 @@ def dashboard(request):
     context = {
         "form": form,
         "stats": stats,
+        "intake": intake,
+        "report_link": _report_link(filters),
         "status_columns": list(Referral.Status.choices),
         "status_counts": [(status_labels[code], count) for code, count in stats["by_status"].items()],
         "funnel": charts.funnel(stats["by_status"], stats["total"]),

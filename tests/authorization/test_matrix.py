@@ -110,6 +110,14 @@ API = [
     Row("PATCH", "activities/{activity}/", "activity_change", (401, 200, 404, 404, 404, 403, 403, 404, 404)),
     Row("DELETE", "activities/{activity}/", None, (401, 204, 404, 404, 404, 403, 403, 404, 404)),
     Row("GET", "pipeline/", None, (401, NOTHING, NOTHING, NOTHING, NOTHING, NOTHING, NOTHING, NOTHING, NOTHING), watch="referral"),
+    # Funders' exports: the referrals like the lists (a partner its received ones), the intake
+    # activities and the report's tables for a CitésLab and the coordination only. What a file
+    # holds is tested in tests/referrals/api/test_reports.py.
+    Row("GET", "reports/referrals.csv", None, (401, 200, 200, 200, 200, 200, 200, 200, 200)),
+    Row("GET", "reports/referrals.xlsx", None, (401, 200, 200, 200, 200, 200, 200, 200, 200)),
+    Row("GET", "reports/activity.csv", None, (401, 200, 403, 403, 403, 200, 200, 403, 403)),
+    Row("GET", "reports/activity.xlsx", None, (401, 200, 403, 403, 403, 200, 200, 403, 403)),
+    Row("GET", "reports/summary.xlsx", None, (401, 200, 403, 403, 403, 200, 200, 403, 403)),
     Row("GET", "notifications/", None, (401, PERSON, NOTHING, NOTHING, NOTHING, NOTHING, NOTHING, NOTHING, NOTHING), watch="withdrawn"),
     Row("GET", "notifications/", None, (401, NOTHING, NOTHING, NOTHING, NOTHING, NOTHING, NOTHING, NOTHING, NOTHING), watch="withdrawn_elsewhere"),
     Row("POST", "notifications/read/", "read_all", (401, 200, 200, 200, 200, 200, 200, 200, 200)),
@@ -161,6 +169,9 @@ PAGES = [
     Row("GET", "/orientations/{withdrawn_elsewhere}/", None, (LOGIN, PERSON, 404, 404, 404, FACTS, FACTS, 404, 404), watch="withdrawn_elsewhere"),
     # The coordinator's dashboard: counts, never a person.
     Row("GET", "/pilotage/", None, (LOGIN, 403, 403, 403, 403, NOTHING, 403, 403, 403), watch="referral"),
+    # The report: a CitésLab's own, the coordination's network; figures, never a person nor a note.
+    Row("GET", "/rapport/", None, (LOGIN, NOTHING, 403, 403, 403, NOTHING, 403, 403, 403), watch="referral"),
+    Row("GET", "/rapport/", None, (LOGIN, NOTHING, 403, 403, 403, NOTHING, 403, 403, 403), watch="activity"),
 ]
 # fmt: on
 
@@ -284,9 +295,11 @@ def test_api(matrix_world, entry, role, expected):
             entry.method, path, data=json.dumps(body) if body is not None else "", content_type="application/json"
         )
         answer = answer_of(matrix_world, entry, response)
+        if response.streaming:  # a file, read (and so closed) as a client reads it
+            b"".join(response.streaming_content)
         transaction.set_rollback(True)
 
-    assert answer == expected, response.content[:300]
+    assert answer == expected, getattr(response, "content", b"")[:300]
 
 
 @pytest.mark.parametrize(("entry", "role", "expected"), cells(PAGES))

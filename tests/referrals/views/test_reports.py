@@ -1,0 +1,162 @@
+"""The report page (referrals/views/reports.py) and the dashboard's intake activity."""
+
+import datetime
+import zoneinfo
+
+import pytest
+import time_machine
+from django.contrib.staticfiles import finders
+
+from referrals import services
+from referrals.models import Activity
+from tests.partners.factories import NeighbourhoodFactory, OrganisationFactory, UserFactory, member_of
+from tests.referrals.factories import ProjectHolderFactory, ReferralFactory
+
+pytestmark = pytest.mark.django_db
+
+PARIS = zoneinfo.ZoneInfo("Europe/Paris")
+NOW = datetime.datetime(2026, 3, 2, 10, 0, tzinfo=PARIS)
+
+
+@pytest.fixture
+def network():
+    citeslab = OrganisationFactory(citeslab=True, name="CitésLab Grand Troyes")
+    other = OrganisationFactory(citeslab=True, name="CitésLab Romilly")
+    advisor = member_of(citeslab)
+    bge = OrganisationFactory(name="BGE Champagne")
+    return {
+        "citeslab": citeslab,
+        "other": other,
+        "advisor": advisor,
+        "other_advisor": member_of(other),
+        "bge": bge,
+        "coordinator": member_of(OrganisationFactory(coordination=True)),
+    }
+
+
+def add_year(network, count, *, citeslab=None):
+    """``count`` people of ``citeslab`` each referred to BGE and met at a session in 2026."""
+    citeslab = citeslab or network["citeslab"]
+    actor = network["advisor"] if citeslab == network["citeslab"] else network["other_advisor"]
+    neighbourhood = NeighbourhoodFactory(qpv_code=f"QN{NeighbourhoodFactory._meta.model.objects.count():06d}")
+    with time_machine.travel(NOW, tick=False):
+        for _ in range(count):
+            holder = ProjectHolderFactory(organisation=citeslab, actor=actor, neighbourhood=neighbourhood)
+            ReferralFactory(holder=holder, to_organisation=network["bge"], path=("accept",))
+            services.activity_record(
+                actor=actor,
+                organisation=citeslab,
+                kind=Activity.Kind.COLLECTIVE_SESSION,
+                date=datetime.date(2026, 2, 1),
+                attendee_count=6,
+                project_holders=[holder],
+                partner_organisations=[network["bge"]],
+                neighbourhood=neighbourhood,
+                notes="Notes de séance privées",
+            )
+
+
+def test_the_advisor_reads_their_citeslabs_report(client, network):
+    add_year(network, 2)
+    add_year(network, 3, citeslab=network["other"])
+    client.force_login(network["advisor"])
+
+    with time_machine.travel(NOW, tick=False):
+        response = client.get("/rapport/")
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert response.context["report"]["people"]["total"] == 2
+    assert response.context["report"]["referrals"]["total"] == 2
+    assert "Rapport d'activité — CitésLab Grand Troyes" in page
+    assert "Du 1 janvier 2026 au 31 décembre 2026." in page
+    assert "Notes de séance" not in page
+    assert 'role="img"' in page and "<caption>Personnes rencontrées par quartier</caption>" in page
+    assert '<th scope="col" class="number">Personnes</th>' in page
+    assert "/api/v1/reports/summary.xlsx?start=2026-01-01&amp;end=2026-12-31&amp;organisation=" in page
+    assert "/api/v1/reports/referrals.csv?start=2026-01-01&amp;end=2026-12-31" in page
+    assert 'href="/rapport/" aria-current="page"' in page
+
+
+def test_the_coordinator_reads_the_network_or_one_citeslab(client, network):
+    add_year(network, 2)
+    add_year(network, 3, citeslab=network["other"])
+    client.force_login(network["coordinator"])
+
+    with time_machine.travel(NOW, tick=False):
+        whole = client.get("/rapport/")
+        one = client.get("/rapport/", {"organisation": network["other"].pk})
+
+    assert whole.context["report"]["people"]["total"] == 5
+    assert "Rapport d'activité — tout le réseau" in whole.content.decode()
+    assert one.context["report"]["people"]["total"] == 3
+    assert f"organisation={network['other'].pk}" in one.context["exports"]["summary"]
+    assert client.get("/rapport/", {"organisation": network["bge"].pk}).status_code == 400
+
+
+def test_a_period_is_chosen_and_checked(client, network):
+    add_year(network, 1)
+    client.force_login(network["advisor"])
+
+    last_year = client.get("/rapport/", {"start": "2025-01-01", "end": "2025-12-31"})
+    backwards = client.get("/rapport/", {"start": "2026-05-01", "end": "2026-04-01"})
+
+    assert last_year.context["report"]["people"]["total"] == 0
+    assert backwards.status_code == 400
+    assert "La fin de la période doit suivre son début." in backwards.content.decode()
+
+
+@pytest.mark.parametrize("who", ["partner", "nobody"])
+def test_nobody_else_reads_a_report(client, network, who):
+    user = member_of(network["bge"]) if who == "partner" else UserFactory()
+    client.force_login(user)
+
+    assert client.get("/rapport/").status_code == 403
+
+
+def test_an_anonymous_visitor_is_asked_to_log_in(client):
+    response = client.get("/rapport/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+
+
+def test_the_page_runs_a_fixed_number_of_queries(client, network, count_queries):
+    client.force_login(network["coordinator"])
+    add_year(network, 1)
+    with time_machine.travel(NOW, tick=False):
+        few = count_queries(client, "/rapport/")
+    add_year(network, 4)
+    add_year(network, 3, citeslab=network["other"])
+    with time_machine.travel(NOW, tick=False):
+        assert count_queries(client, "/rapport/") == few
+
+
+def test_the_report_prints_without_navigation_nor_buttons():
+    with open(finders.find("relais/relais.css"), encoding="utf-8") as css:
+        stylesheet = css.read()
+    printed = stylesheet[stylesheet.index("@media print") :]
+
+    assert ".site-header" in printed and ".no-print" in printed and ".button" in printed
+    assert "break-before: page" in printed
+
+
+def test_the_dashboard_shows_the_periods_intake_activity(client, network, count_queries):
+    add_year(network, 2)
+    client.force_login(network["coordinator"])
+
+    with time_machine.travel(NOW, tick=False):
+        response = client.get("/pilotage/", {"date_from": "2026-01-01", "date_to": "2026-12-31"})
+        earlier = client.get("/pilotage/", {"date_to": "2025-12-31"})
+
+    intake = {row["kind"]: (row["count"], row["attendees"]) for row in response.context["intake"]["by_kind"]}
+    assert intake["collective_session"] == (2, 12)
+    assert earlier.context["intake"]["total"] == 0
+    page = response.content.decode()
+    assert "Actions d'accueil sur la période" in page
+    assert 'href="/rapport/?start=2026-01-01&amp;end=2026-12-31"' in page
+
+    with time_machine.travel(NOW, tick=False):
+        few = count_queries(client, "/pilotage/")
+        add_year(network, 3, citeslab=network["other"])
+        assert count_queries(client, "/pilotage/") == few
