@@ -71,7 +71,7 @@ def empty_redis(redis_url: str) -> None:
 
 
 def _errors(results: dict) -> int:
-    figures = results["reads"] + results["writes"] + results["realtime"]["fanout"]
+    figures = results["reads"] + results["writes"] + results["realtime"]["fanout"] + results["exports"]
     return sum(f["errors"] for f in figures) + results["concurrency"]["errors"]
 
 

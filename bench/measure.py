@@ -12,6 +12,7 @@ import statistics
 import time
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 from django.db import connection
@@ -20,6 +21,7 @@ from django.test import Client
 from referrals.models import Referral
 
 from .scales import Scale
+from .servers import status_kb
 from .world import Actor, World, fresh_holders, recent_period
 
 BARE = "/bench/bare/"
@@ -187,6 +189,8 @@ def read_figures(world: World) -> list[Figure]:
         ("referral page", "coordinator", f"/orientations/{referral}/"),
         ("dashboard page", "coordinator", "/pilotage/"),
         ("dashboard page, 90 days", "coordinator", f"/pilotage/?date_from={date_from}&date_to={date_to}"),
+        ("report page (this year)", "advisor", "/rapport/"),
+        ("report page (this year)", "coordinator", "/rapport/"),
     ]
     figures += [Figure(name, role, path, page=True) for name, role, path in pages]
     return figures
@@ -434,3 +438,80 @@ def measure_burst(server, world: World, scale: Scale, *, role: str = "partner", 
         "wall_ms": round(wall, 1),
         **summary(latencies),
     }
+
+
+# --- exports ----------------------------------------------------------------------------------
+
+EXPORT_RUNS = 3
+
+
+def _reset_peak(pid: int) -> bool:
+    """Start the process's peak resident memory (VmHWM) again from now (Linux's clear_refs 5)."""
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def export_figures(world: World) -> list[tuple[str, str, str]]:
+    """(name, role, path) of the funders' exports of every referral and activity of the seed: the
+    period runs from the first one to today."""
+    from django.db.models import Min  # noqa: PLC0415
+    from django.utils import timezone  # noqa: PLC0415
+
+    first = Referral.objects.aggregate(first=Min("created_at"))["first"]
+    start = timezone.localtime(first).date() if first else timezone.localdate()
+    period = f"start={start}&end={timezone.localdate()}"
+    return [
+        ("referrals CSV", "coordinator", f"/api/v1/reports/referrals.csv?{period}"),
+        ("referrals XLSX", "coordinator", f"/api/v1/reports/referrals.xlsx?{period}"),
+        ("activities XLSX", "coordinator", f"/api/v1/reports/activity.xlsx?{period}"),
+        ("summary XLSX", "coordinator", f"/api/v1/reports/summary.xlsx?{period}"),
+    ]
+
+
+def measure_exports(server, world: World, log) -> list[dict]:
+    """Each export downloaded whole from the daphne process, ``EXPORT_RUNS`` times: its time, its
+    size, the process's peak resident memory above what it held before (memory must stay flat
+    however many rows), and its queries (the same request in this process, its body read)."""
+    results = []
+    for name, role, path in export_figures(world):
+        actor = world.actors[role]
+        client = test_client(actor, page=False)
+        with QueryCount() as queries:
+            response = client.get(path)
+            body = b"".join(response.streaming_content) if response.streaming else response.content
+        rows = body.count(b"\n") - 1 if path.split("?")[0].endswith(".csv") else None
+        durations, peaks, sizes, errors = [], [], [], 0 if response.status_code == 200 else 1
+        with httpx.Client(base_url=server.http, headers=actor.api_headers, timeout=TIMEOUT) as http:
+            for _ in range(EXPORT_RUNS):
+                resting = status_kb(server.process.pid, "VmRSS")
+                measured_peak = _reset_peak(server.process.pid)
+                started, size = time.perf_counter(), 0
+                with http.stream("GET", path) as streamed:
+                    for chunk in streamed.iter_bytes():
+                        size += len(chunk)
+                    errors += streamed.status_code != 200
+                durations.append((time.perf_counter() - started) * 1000)
+                sizes.append(size)
+                if measured_peak:
+                    peaks.append((status_kb(server.process.pid, "VmHWM") - resting) / 1024)
+        result = {
+            "name": name,
+            "role": role,
+            "path": path,
+            "runs": EXPORT_RUNS,
+            **summary(durations),
+            "bytes": max(sizes),
+            "rows": rows,
+            "peak_mb_above_resting": round(max(peaks), 1) if peaks else None,
+            "queries": queries.count,
+            "errors": errors,
+        }
+        log(
+            f"  {name}: {result['median_ms']} ms, {result['bytes'] / 1e6:.1f} MB, peak +{result['peak_mb_above_resting']} MB, "
+            f"{result['queries']} queries"
+        )
+        results.append(result)
+    return results

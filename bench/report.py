@@ -265,6 +265,27 @@ def markdown(results: dict, data_name: str) -> str:
         + (f" (closed with code {idle['closed_code']})" if idle["closed_code"] else "")
         + ".",
         "",
+        "## Exports",
+        "",
+        "The funders' exports (issue 11) of every referral and activity of the seed, the coordinator's (the "
+        "whole network), each downloaded whole from the first daphne process "
+        f"{results['exports'][0]['runs'] if results['exports'] else 0} times: the time to the last byte, the "
+        "size, and the process's peak resident memory above what it held just before the request (Linux's "
+        "`VmHWM`, reset before each download): what a large export costs in memory.",
+        "",
+        "| export | role | median ms | p95 ms | MB | rows | peak memory above resting, MB | queries |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for e in results["exports"]:
+        errors = f" ({e['errors']} errors)" if e["errors"] else ""
+        rows = f"{e['rows']:,}" if e["rows"] is not None else "—"
+        peak = e["peak_mb_above_resting"] if e["peak_mb_above_resting"] is not None else "—"
+        lines.append(
+            f"| {e['name']}{errors} | {e['role']} | {_ms(e['median_ms'])} | {_ms(e['p95_ms'])} "
+            f"| {e['bytes'] / 1e6:.1f} | {rows} | {peak} | {e['queries']} |"
+        )
+    lines += [
+        "",
         "## Commands",
         "",
         "`call_command` in the harness process, on the same database, run several times in a row: the first run "

@@ -120,6 +120,8 @@ def run_bench(
             )
             replay["role"] = "partner"
             log(f"  inbox replay of {replay_count} events: {replay['median_ms']} ms")
+            section("exports")
+            exports = measure.measure_exports(first, world, log)
             section("commands")
             commands = [measure_command("referrals_tick"), measure_command("referrals_retention")]
             for command in commands:
@@ -150,6 +152,7 @@ def run_bench(
         "writes": writes,
         "concurrency": burst,
         "realtime": {"fanout": fanout, "memory": memory, "replay": replay, "idle_socket": idle_result},
+        "exports": exports,
         "commands": commands,
         "sections_seconds": sections,
     }

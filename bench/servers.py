@@ -36,12 +36,17 @@ def database_url_of(settings_dict: dict) -> str:
     return f"postgres://{credentials}@{host}:{port}/{settings_dict['NAME']}"
 
 
+def status_kb(pid: int, key: str) -> int:
+    """One line of a process's /proc status in kB (Linux): ``VmRSS`` resident now, ``VmHWM`` its peak."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no {key} for process {pid}")
+
+
 def rss_mb(pid: int) -> float:
     """Resident memory of a process, from /proc (Linux)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for process {pid}")
+    return status_kb(pid, "VmRSS") / 1024
 
 
 class Daphne:

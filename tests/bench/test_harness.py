@@ -14,6 +14,7 @@ from bench.run import run_bench
 from bench.scales import TINY
 from bench.seed import seed_network
 from bench.servers import database_url_of
+from referrals.models import Referral
 
 pytestmark = [
     pytest.mark.skipif(
@@ -104,6 +105,17 @@ def test_the_tiny_run_measures_every_figure_against_its_floor_and_writes_the_rep
     for command in results["commands"]:
         assert all(isinstance(q, int) and q > 0 for q in command["queries"])
 
+    exports = {e["name"]: e for e in results["exports"]}
+    assert set(exports) == {"referrals CSV", "referrals XLSX", "activities XLSX", "summary XLSX"}
+    for export in exports.values():
+        assert export["errors"] == 0 and export["bytes"] > 0, export
+        assert export["peak_mb_above_resting"] is not None and export["peak_mb_above_resting"] >= 0
+        assert isinstance(export["queries"], int) and export["queries"] > 0
+    # Every referral is in the export (its period runs from the first one to today): the seed's and
+    # those the writes sent before it.
+    assert counts["referrals"] < exports["referrals CSV"]["rows"] == Referral.objects.count()
+
     markdown = (tmp_path / "benchmarks.md").read_text()
+    assert "| referrals CSV | coordinator |" in markdown
     assert "| referrals | coordinator | `/api/v1/referrals/` |" in markdown
     assert json.loads((tmp_path / "benchmarks.json").read_text())["scale"]["name"] == "tiny"

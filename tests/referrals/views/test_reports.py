@@ -1,6 +1,7 @@
 """The report page (referrals/views/reports.py) and the dashboard's intake activity."""
 
 import datetime
+import re
 import zoneinfo
 
 import pytest
@@ -76,6 +77,9 @@ def test_the_advisor_reads_their_citeslabs_report(client, network):
     assert "/api/v1/reports/summary.xlsx?start=2026-01-01&amp;end=2026-12-31&amp;organisation=" in page
     assert "/api/v1/reports/referrals.csv?start=2026-01-01&amp;end=2026-12-31" in page
     assert 'href="/rapport/" aria-current="page"' in page
+    # The charts' lengths are SVG numbers in every language: "5.5", never the French "5,5".
+    lengths = re.findall(r'<(?:rect|line|text|svg)\b[^>]*?\b(?:x|x2|y|width|height|viewBox)="([^"]*)"', page)
+    assert lengths and not [value for value in lengths if "," in value]
 
 
 def test_the_coordinator_reads_the_network_or_one_citeslab(client, network):
