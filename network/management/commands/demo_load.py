@@ -1,7 +1,8 @@
 """Load the demo network of the Troyes agglomeration (fictional people), once.
 
 Every record goes through the services, as in real use. To give the pipeline a lived-in history,
-the loader sets the clock (``django.utils.timezone.now``) to a past moment before each step.
+the loader sets the clock (``django.utils.timezone.now``) to a past moment before each step. It
+publishes nothing to the channel layer: nobody can be connected to a network that does not exist yet.
 """
 
 import datetime
@@ -10,6 +11,7 @@ from contextlib import contextmanager
 from unittest import mock
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -200,7 +202,8 @@ def business_figures(rng, referral, moment, outcome) -> dict:
 
 @contextmanager
 def clock(moment: datetime.datetime):
-    with mock.patch("django.utils.timezone.now", return_value=moment):
+    # A plain function rather than a Mock: the loader sets the clock hundreds of times.
+    with mock.patch("django.utils.timezone.now", new=lambda: moment):
         yield
 
 
@@ -211,7 +214,9 @@ class Command(BaseCommand):
         if Organisation.objects.exists():
             self.stdout.write("Réseau déjà présent : rien à charger.")
         else:
-            self._load()
+            # Nothing to publish: the loader's events wait in the database for the first reader.
+            with mock.patch("network.realtime.get_channel_layer", return_value=None):
+                self._load()
             self.stdout.write(self.style.SUCCESS("Réseau de démonstration chargé."))
         self.stdout.write(f"Comptes de démonstration (mot de passe « {DEMO_PASSWORD} ») :")
         for username in LISTED_ACCOUNTS:
@@ -223,6 +228,8 @@ class Command(BaseCommand):
         now = timezone.now()
         start = now - datetime.timedelta(days=270)
         User = get_user_model()
+        # Every account has the same password: hashed once (hashing is slow by design).
+        password = make_password(DEMO_PASSWORD)
 
         with clock(start - datetime.timedelta(days=30)):
             organisations = {
@@ -231,16 +238,18 @@ class Command(BaseCommand):
             }
             users = {}
             for username, first, last, org_name, role in ACCOUNTS:
-                user = User.objects.create_user(
+                user = User.objects.create(
                     username=username,
-                    password=DEMO_PASSWORD,
+                    password=password,
                     first_name=first,
                     last_name=last,
                     email=f"{username}@relais.example",
                 )
                 membership_add(organisation=organisations[org_name], user=user, role=role)
                 users[username] = user
-            User.objects.create_superuser("admin", "admin@relais.example", DEMO_PASSWORD)
+            User.objects.create(
+                username="admin", email="admin@relais.example", password=password, is_staff=True, is_superuser=True
+            )
             neighbourhoods = [
                 Neighbourhood.objects.create(name=name, commune=commune, qpv_code=code)
                 for name, commune, code in NEIGHBOURHOODS
