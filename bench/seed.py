@@ -145,6 +145,27 @@ OUTCOMES = [
     (Referral.Outcome.ABANDONED, 0.1),
     (Referral.Outcome.UNREACHABLE, 0.05),
 ]
+# The programme's statistics fields, optional: some people are not asked.
+GENDERS = [
+    (ProjectHolder.Gender.FEMALE, 0.5),
+    (ProjectHolder.Gender.MALE, 0.4),
+    (ProjectHolder.Gender.UNSPECIFIED, 0.03),
+    ("", 0.07),
+]
+AGE_BRACKETS = [
+    (ProjectHolder.AgeBracket.UNDER_26, 0.33),
+    (ProjectHolder.AgeBracket.FROM_26_TO_44, 0.4),
+    (ProjectHolder.AgeBracket.FROM_45, 0.2),
+    ("", 0.07),
+]
+LEGAL_FORMS = [
+    (Referral.LegalForm.MICRO, 0.55),
+    (Referral.LegalForm.EI, 0.1),
+    (Referral.LegalForm.SARL_EURL, 0.12),
+    (Referral.LegalForm.SAS_SASU, 0.15),
+    (Referral.LegalForm.ASSOCIATION_SCOP, 0.05),
+    (Referral.LegalForm.OTHER, 0.03),
+]
 # The status mix by age: within the receiver's SLA, past it (unanswered ones are overdue), older.
 STATUS_MIX = {
     "within_sla": [
@@ -463,6 +484,8 @@ class Seeder:
                     phone=f"06 {index // 10000 % 100:02d} {index // 100 % 100:02d} {index % 100:02d} 00",
                     neighbourhood=rng.choice(neighbourhoods) if neighbourhoods and rng.random() > 0.03 else None,
                     situation=rng.choice(ProjectHolder.Situation.values),
+                    gender=_pick(rng, GENDERS),
+                    age_bracket=_pick(rng, AGE_BRACKETS),
                     project_summary=rng.choice(PROJECTS),
                     stage=rng.choice(ProjectHolder.Stage.values),
                     created_by_organisation=citeslab,
@@ -599,6 +622,13 @@ class Seeder:
                 referral.closed_at = at
                 referral.outcome = _pick(rng, OUTCOMES)
                 referral.outcome_comment = "Bilan transmis au CitésLab."
+                if referral.outcome == Referral.Outcome.BUSINESS_CREATED:
+                    referral.business_created_on = max(
+                        referral.created_at.date(), (at - DAY * rng.randint(0, 30)).date()
+                    )
+                    referral.business_legal_form = _pick(rng, LEGAL_FORMS)
+                    referral.business_jobs_created = rng.choice((1, 1, 1, 1, 2, 2, 3, 5))
+                    referral.business_financing_eur = rng.choice((None, 3000, 8000, 15000, 40000))
             elif step == "cancel":
                 referral.closed_at = at
                 referral.cancel_reason = rng.choice(CANCEL_REASONS)
