@@ -83,7 +83,14 @@ def as_of_last_event(name: str, identity: tuple, compute, *, event_id: int | Non
     """
     if event_id is None:
         event_id = last_event_id()
-    key = f"{name}:" + hashlib.sha256(repr((event_id, identity)).encode()).hexdigest()
+    return as_of(name, event_id, identity, compute)
+
+
+def as_of(name: str, version, identity: tuple, compute):
+    """``compute()``, kept in Django's cache under ``version`` (what moves when the result may
+    change: the stream's last event, an activity's last revision) and ``identity`` (as
+    ``as_of_last_event`` says) for at most ``AS_OF_LAST_EVENT_SECONDS``."""
+    key = f"{name}:" + hashlib.sha256(repr((version, identity)).encode()).hexdigest()
     result = cache.get(key)
     if result is None:
         result = compute()

@@ -30,7 +30,7 @@ from typing import IO
 
 import xlsxwriter
 from django.conf import settings
-from django.db.models import Aggregate, Count, OuterRef, QuerySet, Subquery, TextField, Value
+from django.db.models import Aggregate, Case, Count, F, OuterRef, Q, QuerySet, Subquery, TextField, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
@@ -179,9 +179,11 @@ def referrals_for_export(referrals: QuerySet, period: Period) -> QuerySet:
     return referrals_sent_in(referrals, period).select_related(None).prefetch_related(None).order_by("created_at", "pk")
 
 
-def referral_rows(referrals: QuerySet) -> Iterator[list]:
+def referral_rows(referrals: QuerySet, *, statistics_from: set[int] | None) -> Iterator[list]:
     """One row of typed values per referral of ``referrals`` (``referral_columns``), in one query
-    read as the rows are consumed. Labels are those of the active language, resolved now."""
+    read as the rows are consumed. Labels are those of the active language, resolved now. The
+    person's gender and age bracket only on the rows of referrals sent by ``statistics_from``
+    (None: every row; ``reports.export_statistics_from``), empty elsewhere."""
     labels = {
         "gender": _labels(ProjectHolder.Gender.choices),
         "age": _labels(ProjectHolder.AgeBracket.choices),
@@ -192,7 +194,16 @@ def referral_rows(referrals: QuerySet) -> Iterator[list]:
         "kind": _labels(Organisation.Kind.choices),
         "qpv": _qpv_labels(),
     }
-    return _referral_rows(referrals.values_list(*_REFERRAL_VALUES), labels)
+    values = list(_REFERRAL_VALUES)
+    if statistics_from is not None:
+        shown = Q(from_organisation_id__in=statistics_from)
+        referrals = referrals.annotate(
+            export_gender=Case(When(shown, then=F("project_holder__gender")), default=Value("")),
+            export_age_bracket=Case(When(shown, then=F("project_holder__age_bracket")), default=Value("")),
+        )
+        values[values.index("project_holder__gender")] = "export_gender"
+        values[values.index("project_holder__age_bracket")] = "export_age_bracket"
+    return _referral_rows(referrals.values_list(*values), labels)
 
 
 def _referral_rows(rows: QuerySet, labels: dict) -> Iterator[list]:
@@ -251,8 +262,8 @@ def _referral_rows(rows: QuerySet, labels: dict) -> Iterator[list]:
         ]
 
 
-def referrals_sheet(referrals: QuerySet) -> Sheet:
-    return Sheet(_("Orientations"), referral_columns(), referral_rows(referrals))
+def referrals_sheet(referrals: QuerySet, *, statistics_from: set[int] | None) -> Sheet:
+    return Sheet(_("Orientations"), referral_columns(), referral_rows(referrals, statistics_from=statistics_from))
 
 
 # --- intake activities ------------------------------------------------------------------------
@@ -467,10 +478,11 @@ def _sheet_name(name: str, used: set[str]) -> str:
 # sheet is built, so that rows read later (a streamed response) need no active language.
 
 
-def referrals_export_sheet(referrals: QuerySet, period: Period) -> Sheet:
-    """The referrals of ``referrals`` (already scoped) sent in ``period``: one sheet."""
+def referrals_export_sheet(referrals: QuerySet, period: Period, *, statistics_from: set[int] | None) -> Sheet:
+    """The referrals of ``referrals`` (already scoped) sent in ``period``: one sheet; the
+    person's statistics fields on the rows of ``statistics_from``'s referrals (``referral_rows``)."""
     with translation.override("fr"):
-        return referrals_sheet(referrals_for_export(referrals, period))
+        return referrals_sheet(referrals_for_export(referrals, period), statistics_from=statistics_from)
 
 
 def activities_export_sheet(activities: QuerySet, period: Period) -> Sheet:
@@ -479,12 +491,12 @@ def activities_export_sheet(activities: QuerySet, period: Period) -> Sheet:
         return activities_sheet(activities_for_export(activities, period))
 
 
-def write_referrals_csv(referrals: QuerySet, period: Period, out: IO[bytes]) -> None:
-    write_csv(referrals_export_sheet(referrals, period), out)
+def write_referrals_csv(referrals: QuerySet, period: Period, out: IO[bytes], *, statistics_from) -> None:
+    write_csv(referrals_export_sheet(referrals, period, statistics_from=statistics_from), out)
 
 
-def write_referrals_xlsx(referrals: QuerySet, period: Period, out: IO[bytes]) -> None:
-    write_xlsx([referrals_export_sheet(referrals, period)], out)
+def write_referrals_xlsx(referrals: QuerySet, period: Period, out: IO[bytes], *, statistics_from) -> None:
+    write_xlsx([referrals_export_sheet(referrals, period, statistics_from=statistics_from)], out)
 
 
 def write_activities_csv(activities: QuerySet, period: Period, out: IO[bytes]) -> None:

@@ -28,18 +28,19 @@ from django.db import connection
 from django.db.models import Avg, Count, DurationField, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import exceptions
 
+from messaging.selectors import as_of, last_event_id
 from network.periods import Period
 from partners.acting import acting_organisation
 from partners.models import Neighbourhood, Organisation, QpvResidence
 from partners.selectors import active_memberships_of
 
-from .models import Activity, ActivityAttendee, ProjectHolder, Referral
+from .models import Activity, ActivityAttendee, ActivityRevision, ProjectHolder, Referral
 from .pipeline import PercentileCont, response_delay
 from .selectors import ReferralScope, activities_visible_to
 
@@ -696,6 +697,18 @@ def referrals_to_export(user, requested: int | None = None) -> QuerySet:
     return referrals
 
 
+def export_statistics_from(user) -> set[int] | None:
+    """The senders whose referrals' rows of ``user``'s export carry the person's gender and age
+    bracket; None for every row. They belong to the person's file (``HolderAccess.sees_statistics``):
+    the CitésLab that sent them reads them on its rows; a coordinator on every row (pseudonymous
+    rows, no name: the programme's statistics, DESIGN.md section 5); a receiving partner on none,
+    since it knows the person, and a row's dates would tell it what its side of the referral
+    does not show."""
+    if ReferralScope(user).everything:
+        return None
+    return {m.organisation_id for m in active_memberships_of(user) if m.organisation.kind == Kind.CITESLAB}
+
+
 def activities_to_export(user, requested: int | None = None) -> QuerySet:
     """The intake activities ``user`` may export: the activity list's scope
     (``activities_visible_to``): their CitésLab's, every one for a coordinator; with
@@ -719,12 +732,41 @@ def intake_for_dashboard(
 ) -> dict:
     """The intake activity beside the dashboard's pipeline: the activities ``user`` sees
     (``activities_visible_to``: the network's for the coordination) held between the dashboard's
-    dates (each included, open when not given) in its neighbourhood, by kind (``intake_by_kind``)."""
-    activities = activities_visible_to(user)
-    if date_from is not None:
-        activities = activities.filter(date__gte=date_from)
-    if date_to is not None:
-        activities = activities.filter(date__lte=date_to)
-    if neighbourhood is not None:
-        activities = activities.filter(neighbourhood=neighbourhood)
-    return intake_by_kind(activities)
+    dates (each included, open when not given) in its neighbourhood, by kind (``intake_by_kind``).
+
+    Kept in the cache until an activity is recorded, changed or deleted (each writes an
+    ``ActivityRevision``: its last id is the version, one read of an index) or for a minute, as
+    the pipeline's figures are until the next event (``messaging.selectors.as_of``): two
+    aggregates over every activity of the network took a fifth of the dashboard's time.
+    """
+
+    def compute():
+        activities = activities_visible_to(user)
+        if date_from is not None:
+            activities = activities.filter(date__gte=date_from)
+        if date_to is not None:
+            activities = activities.filter(date__lte=date_to)
+        if neighbourhood is not None:
+            activities = activities.filter(neighbourhood=neighbourhood)
+        return intake_by_kind(activities)
+
+    identity = (user.pk, date_from, date_to, getattr(neighbourhood, "pk", None), translation.get_language())
+    return as_of("intake", activities_version(), identity, compute)
+
+
+def activities_version() -> int:
+    """The last ``ActivityRevision`` id: it moves whenever an activity is recorded, changed or
+    deleted, as the stream's last event id moves with every referral's change."""
+    return ActivityRevision.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def report_as_of_last_change(user, organisation: Organisation | None, period: Period) -> dict:
+    """``report`` of what ``user`` sees of ``organisation`` (None: the network) over ``period``,
+    kept in the cache until the stream's next event or an activity's next revision, for a minute
+    at most (``messaging.selectors.as_of``), as the dashboard's figures: the page is reloaded
+    (another period, printed, exported from) far more often than the year's figures change, and
+    the network's takes a few hundred milliseconds at national scale. A change that writes
+    neither (a person's gender corrected) shows within the minute."""
+    version = (last_event_id(), activities_version())
+    identity = (user.pk, getattr(organisation, "pk", None), period.start, period.end, translation.get_language())
+    return as_of("report", version, identity, lambda: report(ReportScope.of(user, organisation), period))

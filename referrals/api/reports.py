@@ -19,7 +19,14 @@ from rest_framework.views import APIView
 from network.streaming import StreamingResponse, file_response
 
 from .. import exports
-from ..reports import ReportScope, activities_to_export, referrals_to_export, report, report_subject
+from ..reports import (
+    ReportScope,
+    activities_to_export,
+    export_statistics_from,
+    referrals_to_export,
+    report,
+    report_subject,
+)
 from ..serializers.reports import ReportQuerySerializer
 
 CSV = "text/csv; charset=utf-8"
@@ -76,11 +83,15 @@ class ReferralsExport(_Export):
     def get(self, request):
         query = self.query(request)
         referrals = referrals_to_export(request.user, query.validated_data.get("organisation"))
+        statistics_from = export_statistics_from(request.user)
         period = query.period
         filename = f"relais-orientations-{period.slug}.{self.format}"
         if self.format == "csv":
-            return _csv_response(exports.referrals_export_sheet(referrals, period), filename)
-        return _xlsx_response(lambda out: exports.write_referrals_xlsx(referrals, period, out), filename)
+            sheet = exports.referrals_export_sheet(referrals, period, statistics_from=statistics_from)
+            return _csv_response(sheet, filename)
+        return _xlsx_response(
+            lambda out: exports.write_referrals_xlsx(referrals, period, out, statistics_from=statistics_from), filename
+        )
 
 
 class ActivityExport(_Export):

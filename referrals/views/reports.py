@@ -14,7 +14,7 @@ from partners.models import Organisation
 
 from .. import charts
 from ..forms import ReportForm
-from ..reports import DATE, DECIMAL, INTEGER, TEXT, ReportScope, Table, report, report_subject, report_tables
+from ..reports import DATE, DECIMAL, INTEGER, TEXT, Table, report_as_of_last_change, report_subject, report_tables
 
 Kind = Organisation.Kind
 EXPORTS = (
@@ -66,7 +66,7 @@ def report_page(request):
     period = Period.of(data.get("start"), data.get("end"))
     chosen = data.get("organisation")
     organisation = report_subject(request.user, acting=request.organisation, requested=chosen and chosen.pk)
-    figures = report(ReportScope.of(request.user, organisation), period)
+    figures = report_as_of_last_change(request.user, organisation, period)
     people, activities, referrals = figures["people"], figures["activities"], figures["referrals"]
     context = {
         "form": form,

@@ -373,6 +373,25 @@ def test_a_referral_row_in_csv(world):
     assert declined[20:] == ["", "", "", ""]
 
 
+@pytest.mark.parametrize(
+    ("role", "shown"), [("advisor", True), ("coordinator", True), ("receiver", False), ("other_partner", False)]
+)
+def test_the_persons_gender_and_age_are_on_the_senders_and_the_coordinators_rows_only(world, role, shown):
+    """A receiving partner knows the person: with a row's dates, gender and age bracket would
+    tell it what its side of the referral does not show (HolderAccess.sees_statistics)."""
+    rows = csv_rows(get(world, role, "referrals.csv"))
+    header, body = rows[0], rows[1:]
+    gender, age = header.index("Genre"), header.index("Tranche d'âge")
+    row = {r[0]: r for r in body}.get(person_pseudonym(world.holders["a1"].pk))
+
+    if role == "other_partner":
+        assert row is None and all(r[gender] == r[age] == "" for r in body)
+        return
+    assert (row[gender], row[age]) == (("Femme", "Moins de 26 ans") if shown else ("", ""))
+    if not shown:
+        assert body and all(r[gender] == r[age] == "" for r in body)
+
+
 def test_a_referral_row_in_xlsx_is_typed_and_its_header_frozen(world):
     sheet = workbook(get(world, "advisor", "referrals.xlsx")).active
     rows = sheet_rows(sheet)

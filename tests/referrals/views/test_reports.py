@@ -136,6 +136,28 @@ def test_the_page_runs_a_fixed_number_of_queries(client, network, count_queries)
         assert count_queries(client, "/rapport/") == few
 
 
+def test_the_figures_are_kept_until_a_referral_or_an_activity_changes(client, network, django_assert_max_num_queries):
+    client.force_login(network["advisor"])
+    add_year(network, 1)
+    with time_machine.travel(NOW, tick=False):
+        first = client.get("/rapport/").context["report"]
+        with django_assert_max_num_queries(8) as reloaded:  # the session, the two versions…: no aggregate
+            again = client.get("/rapport/").context["report"]
+        assert again == first
+        assert not any("GROUP BY" in query["sql"] for query in reloaded.captured_queries)
+
+        add_year(network, 1)  # a referral sent (an event) and an activity recorded (a revision)
+        assert client.get("/rapport/").context["report"]["referrals"]["total"] == 2
+        services.activity_record(
+            actor=network["advisor"],
+            organisation=network["citeslab"],
+            kind=Activity.Kind.FORUM,
+            date=datetime.date(2026, 2, 2),
+            attendee_count=40,
+        )
+        assert client.get("/rapport/").context["report"]["activities"]["total"] == 3
+
+
 def test_the_report_prints_without_navigation_nor_buttons():
     with open(finders.find("relais/relais.css"), encoding="utf-8") as css:
         stylesheet = css.read()
