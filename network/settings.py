@@ -127,6 +127,12 @@ CHANNEL_CAPACITY = env.int("CHANNEL_CAPACITY", default=5000)
 # Seconds a Redis read may take: above channels_redis's 5-second blocking read, so an idle socket
 # is never mistaken for a dead server.
 REDIS_SOCKET_TIMEOUT = env.int("REDIS_SOCKET_TIMEOUT", default=30)
+# Redis connections one process's channel layer may hold at once. Every socket that opens or
+# closes joins or leaves its groups, one connection each while it waits for Redis: 200 sockets
+# closing together needed 200, and redis-py 8 caps a pool at 100 by default and refuses the
+# rest ("Too many connections", a 500 on the next socket). Several processes × this stays
+# under Redis's maxclients (10,000 by default).
+REDIS_MAX_CONNECTIONS = env.int("REDIS_MAX_CONNECTIONS", default=1000)
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -134,7 +140,13 @@ if REDIS_URL:
             "CONFIG": {
                 # channels_redis waits 5 s on a blocking read for each socket's messages; redis-py 8
                 # times out socket reads after 5 s by default, which closed idle sockets with 1011.
-                "hosts": [{"address": REDIS_URL, "socket_timeout": REDIS_SOCKET_TIMEOUT}],
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": REDIS_SOCKET_TIMEOUT,
+                        "max_connections": REDIS_MAX_CONNECTIONS,
+                    }
+                ],
                 "capacity": CHANNEL_CAPACITY,
                 "expiry": 60,
             },
