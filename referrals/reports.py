@@ -760,13 +760,20 @@ def activities_version() -> int:
     return ActivityRevision.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
 
-def report_as_of_last_change(user, organisation: Organisation | None, period: Period) -> dict:
+def report_as_of_last_change(user, organisation: Organisation | None, period: Period, shown=None) -> tuple:
     """``report`` of what ``user`` sees of ``organisation`` (None: the network) over ``period``,
-    kept in the cache until the stream's next event or an activity's next revision, for a minute
-    at most (``messaging.selectors.as_of``), as the dashboard's figures: the page is reloaded
-    (another period, printed, exported from) far more often than the year's figures change, and
-    the network's takes a few hundred milliseconds at national scale. A change that writes
-    neither (a person's gender corrected) shows within the minute."""
+    with ``shown(figures)`` when given (the page's charts and tables, written out), kept in the
+    cache until the stream's next event or an activity's next revision, for a minute at most
+    (``messaging.selectors.as_of``), as the dashboard's figures: the page is reloaded (another
+    period, printed, exported from) far more often than the year's figures change, the network's
+    figures take a few hundred milliseconds at national scale and writing out their long tables
+    (by partner, by neighbourhood) tens more. A change that writes neither (a person's gender
+    corrected) shows within the minute. Returns ``(figures, shown(figures) or None)``."""
+
+    def compute():
+        figures = report(ReportScope.of(user, organisation), period)
+        return figures, shown(figures) if shown is not None else None
+
     version = (last_event_id(), activities_version())
     identity = (user.pk, getattr(organisation, "pk", None), period.start, period.end, translation.get_language())
-    return as_of("report", version, identity, lambda: report(ReportScope.of(user, organisation), period))
+    return as_of("report-page", version, identity, compute)

@@ -4,6 +4,7 @@ coordination), over a period, with its charts and tables, and the links to the e
 from urllib.parse import urlencode
 
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.formats import date_format, number_format
 from django.views.decorators.http import require_safe
@@ -57,23 +58,14 @@ def export_links(period: Period, organisation: Organisation | None) -> dict[str,
     return {name: f"{reverse(url_name)}?{urlencode(query)}" for url_name, name in EXPORTS}
 
 
-@organisation_page(Kind.CITESLAB, Kind.COORDINATION)
-@require_safe
-def report_page(request):
-    network = request.organisation.kind == Kind.COORDINATION
-    form = ReportForm(request.GET or None, network=network)
-    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
-    period = Period.of(data.get("start"), data.get("end"))
-    chosen = data.get("organisation")
-    organisation = report_subject(request.user, acting=request.organisation, requested=chosen and chosen.pk)
-    figures = report_as_of_last_change(request.user, organisation, period)
+def sections(figures: dict) -> str:
+    """The report's sections (counters, charts and tables) written out: what the page shows of
+    ``figures``, kept with them (``report_as_of_last_change``) so that a reload writes out
+    neither the network's long tables nor its charts again."""
     people, activities, referrals = figures["people"], figures["activities"], figures["referrals"]
     context = {
-        "form": form,
         "report": figures,
         "tables": shown(report_tables(figures)),
-        "organisation": organisation,
-        "exports": export_links(period, organisation),
         "chart_width": charts.CHART_WIDTH,
         "bar_height": charts.BAR_HEIGHT,
         "charts": {
@@ -86,6 +78,26 @@ def report_page(request):
             "status": charts.bars(referrals["by_status"]),
             "months": charts.months(figures["months"]),
         },
+    }
+    return render_to_string("referrals/report_sections.html", context)
+
+
+@organisation_page(Kind.CITESLAB, Kind.COORDINATION)
+@require_safe
+def report_page(request):
+    network = request.organisation.kind == Kind.COORDINATION
+    form = ReportForm(request.GET or None, network=network)
+    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    period = Period.of(data.get("start"), data.get("end"))
+    chosen = data.get("organisation")
+    organisation = report_subject(request.user, acting=request.organisation, requested=chosen and chosen.pk)
+    figures, written = report_as_of_last_change(request.user, organisation, period, sections)
+    context = {
+        "form": form,
+        "report": figures,
+        "sections": written,
+        "organisation": organisation,
+        "exports": export_links(period, organisation),
     }
     status = 400 if form.is_bound and not form.is_valid() else 200
     return render(request, "referrals/report.html", context, status=status)
