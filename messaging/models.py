@@ -46,6 +46,12 @@ class Note(models.Model):
         return f"{self.organisation} · {self.created_at:%d/%m/%Y %H:%M}"
 
 
+# What counts as news of a referral (docs/decisions.md, "Follow-up timers"): a status change or a
+# note, shared or internal, of either side (Event.Kind.STATUS_CHANGED, NOTE_CREATED); not its
+# reminders, its first view, nor the timers' own reports (referral.stalled, referral.escalated).
+NEWS_KINDS = ("referral.status_changed", "note.created")
+
+
 class Event(models.Model):
     """The persisted stream behind real time, written in the same transaction as its change.
 
@@ -75,6 +81,15 @@ class Event(models.Model):
         ordering = ["id"]
         verbose_name = _("événement")
         verbose_name_plural = _("événements")
+        indexes = [
+            # A referral's last news (referrals.pipeline.last_news_at), read backwards from this
+            # index alone for every accepted or in-progress referral of the stalled list and the tick.
+            models.Index(
+                fields=["referral", "-created_at"],
+                condition=models.Q(kind__in=NEWS_KINDS),
+                name="event_referral_news",
+            ),
+        ]
 
     def __str__(self):
         return f"#{self.id} {self.kind}"

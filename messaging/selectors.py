@@ -2,14 +2,15 @@
 
 Who may read what comes from referrals.lifecycle: notes and events go to the organisations that
 currently hold a grant on their referral (``Side``, ``event_audience_q``), never to a viewer who
-sees the referral without a side of it (a coordinator).
+sees the referral without a side of it (a coordinator), except the timers' reports addressed to
+the coordination itself (``referral.stalled``, ``referral.escalated``: no person in them).
 """
 
 import hashlib
 
 from django.core.cache import cache
 
-from referrals.lifecycle import Side, event_audience_q, note_audience_q, party_referral_ids, side_events_q
+from referrals.lifecycle import Side, event_audience_q, inbox_events_q, note_audience_q, side_events_q
 
 from .models import EmailOptOut, Event, Note, Notification
 
@@ -32,8 +33,9 @@ def referral_events_for(side: Side, *, after: int, before: int | None = None):
 
 
 def inbox_events_for(user, *, after: int, before: int | None = None):
-    """Events of every referral ``user`` is party to, that they may read, oldest first."""
-    events = Event.objects.filter(id__gt=after, referral_id__in=party_referral_ids(user)).filter(event_audience_q(user))
+    """Events of every referral ``user`` is party to that they may read, and those addressed to
+    their coordination (``lifecycle.inbox_events_q``), oldest first."""
+    events = Event.objects.filter(id__gt=after).filter(inbox_events_q(user))
     if before is not None:
         events = events.filter(id__lt=before)
     return events.order_by("id")

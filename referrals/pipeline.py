@@ -17,19 +17,23 @@ from django.db.models import (
     F,
     IntegerField,
     Min,
+    OuterRef,
     Q,
     QuerySet,
     Subquery,
     Value,
 )
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from messaging.models import NEWS_KINDS, Event
 from messaging.selectors import as_of_last_event
 from partners.models import Neighbourhood, Organisation
 
+from .lifecycle import FOLLOWED_UP_STATUSES
 from .models import Referral
 from .selectors import referrals_visible_to
 
@@ -48,6 +52,44 @@ def sla_duration(factor: int = 1):
 def answer_due_at(factor: int = 1):
     """When a referral should have been answered: created_at + the receiver's SLA × ``factor``."""
     return ExpressionWrapper(F("created_at") + sla_duration(factor), output_field=DateTimeField())
+
+
+def follow_up_duration(factor: int = 1):
+    """``to_organisation.follow_up_days × factor`` days, as a database duration."""
+    days = ExpressionWrapper(F("to_organisation__follow_up_days"), output_field=IntegerField())
+    return ExpressionWrapper(days * Value(ONE_DAY * factor), output_field=DurationField())
+
+
+def last_news_at():
+    """When a referral last had news, as a database expression: its newest status change or note,
+    shared or internal, of either side (``messaging.models.NEWS_KINDS``), else its answer, else
+    its sending. Reminders, views and the timers' own reports are not news.
+
+    Read backwards from the partial index ``event_referral_news``: one index probe a referral.
+    """
+    newest = (
+        Event.objects.filter(referral_id=OuterRef("pk"), kind__in=NEWS_KINDS)
+        .order_by("-created_at")
+        .values("created_at")[:1]
+    )
+    return Coalesce(Subquery(newest), F("responded_at"), F("created_at"), output_field=DateTimeField())
+
+
+def silent_since(now: datetime.datetime, factor: int):
+    """``now`` − the receiver's follow-up time × ``factor``: news before it is that old."""
+    return ExpressionWrapper(Value(now) - follow_up_duration(factor), output_field=DateTimeField())
+
+
+def stalled(queryset: QuerySet, now: datetime.datetime | None = None) -> QuerySet:
+    """The referrals of ``queryset`` that are stalled at ``now``: accepted or in progress, without
+    news (``last_news_at``, aliased ``last_news``) for twice their receiver's follow-up time,
+    whether or not the tick has reported them yet (as ``overdue_q`` does not wait for it either)."""
+    now = now or timezone.now()
+    return (
+        queryset.filter(status__in=FOLLOWED_UP_STATUSES)
+        .alias(last_news=last_news_at(), silent_since=silent_since(now, 2))
+        .filter(last_news__lte=F("silent_since"))
+    )
 
 
 def overdue_q(now: datetime.datetime | None = None) -> Q:
