@@ -341,14 +341,79 @@ def pipeline_stats(user, *, overdue_page: int = 1, **filters) -> dict:
     }
 
 
-def pipeline_stats_as_of_last_event(user, *, organisation=None, **arguments) -> dict:
+STALLED_PAGE_SIZE = OVERDUE_PAGE_SIZE
+
+
+def stalled_list(user, *, stalled_page: int = 1, **filters) -> dict:
+    """One page of the stalled referrals of ``scoped_referrals(user, **filters)`` (same keyword
+    filters), the longest silent first, and their count: ``stalled`` (``STALLED_PAGE_SIZE``
+    rows), ``stalled_count``, ``stalled_page``, ``stalled_pages``. Organisations, status, dates
+    and the neighbourhood only: nothing of the person. Two queries after the scope's own (the
+    count, then the page when there is one), whatever the number of referrals.
+    """
+    now = timezone.now()
+    scope = stalled(scoped_referrals(user, **filters).order_by(), now)
+    count = scope.count()
+    pages = max(1, -(-count // STALLED_PAGE_SIZE))
+    stalled_page = min(max(1, stalled_page), pages)
+    first = (stalled_page - 1) * STALLED_PAGE_SIZE
+    rows = (
+        scope.annotate(news_at=F("last_news"))
+        .order_by("last_news", "created_at", "id")
+        .values(
+            "uuid",
+            "status",
+            "from_organisation__name",
+            "to_organisation__name",
+            "project_holder__neighbourhood__name",
+            "news_at",
+            "to_organisation__follow_up_days",
+        )[first : first + STALLED_PAGE_SIZE]
+        if count
+        else []
+    )
+    labels = dict(Status.choices)
+    return {
+        "stalled": [
+            {
+                "uuid": row["uuid"],
+                "status": row["status"],
+                "status_label": str(labels[row["status"]]),
+                "from_organisation": row["from_organisation__name"],
+                "to_organisation": row["to_organisation__name"],
+                "project_holder_neighbourhood": row["project_holder__neighbourhood__name"],
+                "last_news_at": row["news_at"],
+                "days_without_news": (now - row["news_at"]).days,
+                "follow_up_days": row["to_organisation__follow_up_days"],
+            }
+            for row in rows
+        ],
+        "stalled_count": count,
+        "stalled_page": stalled_page,
+        "stalled_pages": pages,
+    }
+
+
+def stalled_list_as_of_last_event(user, *, organisation=None, event_id=None, **arguments) -> dict:
+    """``stalled_list(user, **arguments)``, kept as ``pipeline_stats_as_of_last_event`` keeps the
+    pipeline's figures (a referral that falls silent long enough shows within the minute)."""
+    normalised = sorted((name, getattr(value, "pk", value)) for name, value in arguments.items())
+    identity = (user.pk, getattr(organisation, "pk", None), get_language(), normalised)
+    return as_of_last_event("stalled", identity, lambda: stalled_list(user, **arguments), event_id=event_id)
+
+
+def pipeline_stats_as_of_last_event(user, *, organisation=None, event_id=None, **arguments) -> dict:
     """``pipeline_stats(user, **arguments)``, computed again only when the pipeline has moved
     (``messaging.selectors.as_of_last_event``: at national scale the aggregates take a few hundred
     milliseconds). The key holds the user, the acting organisation, the language and the filters,
-    and the figures carry ``computed_at``.
+    and the figures carry ``computed_at``. ``event_id``: the stream's last event, when the caller
+    read it already.
     """
     normalised = sorted((name, getattr(value, "pk", value)) for name, value in arguments.items())
     identity = (user.pk, getattr(organisation, "pk", None), get_language(), normalised)
     return as_of_last_event(
-        "pipeline", identity, lambda: {**pipeline_stats(user, **arguments), "computed_at": timezone.now()}
+        "pipeline",
+        identity,
+        lambda: {**pipeline_stats(user, **arguments), "computed_at": timezone.now()},
+        event_id=event_id,
     )
