@@ -10,9 +10,10 @@ import hashlib
 
 from django.core.cache import cache
 
+from partners.selectors import is_coordinator
 from referrals.lifecycle import Side, event_audience_q, inbox_events_q, note_audience_q, side_events_q
 
-from .models import EmailOptOut, Event, Note, Notification
+from .models import DIGEST, EmailOptOut, Event, Note, Notification
 
 
 def notes_visible_to(side: Side):
@@ -60,10 +61,18 @@ def notifications_of(user, *, unread_only: bool = False):
     return notifications.select_related("event").order_by("-id")
 
 
-def email_preferences_of(user) -> dict[str, bool]:
-    """Every kind of event, True when the user gets its e-mails (the default)."""
+def email_kinds_of(user) -> list[str]:
+    """The kinds of e-mail ``user`` may turn off: every kind of event, and the weekly digest for
+    a coordinator (an active member of an active coordination organisation), who alone gets it."""
+    return [*Event.Kind.values, *([DIGEST] if is_coordinator(user) else [])]
+
+
+def email_preferences_of(user, *, kinds: list[str] | None = None) -> dict[str, bool]:
+    """Every kind of e-mail ``user`` may turn off (``email_kinds_of``), True when they get it
+    (the default)."""
+    kinds = email_kinds_of(user) if kinds is None else kinds
     off = set(EmailOptOut.objects.filter(user=user).values_list("kind", flat=True))
-    return {kind: kind not in off for kind in Event.Kind.values}
+    return {kind: kind not in off for kind in kinds}
 
 
 # How long a figure computed as of the stream's last event may be shown (``as_of_last_event``).
