@@ -22,6 +22,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
+    Window,
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
@@ -348,45 +349,63 @@ def stalled_list(user, *, stalled_page: int = 1, **filters) -> dict:
     """One page of the stalled referrals of ``scoped_referrals(user, **filters)`` (same keyword
     filters), the longest silent first, and their count: ``stalled`` (``STALLED_PAGE_SIZE``
     rows), ``stalled_count``, ``stalled_page``, ``stalled_pages``. Organisations, status, dates
-    and the neighbourhood only: nothing of the person. Two queries after the scope's own (the
-    count, then the page when there is one), whatever the number of referrals.
+    and the neighbourhood only: nothing of the person.
+
+    Read in two steps (as ``network.paging``): the page's ids, their last news and the list's
+    count (a window over the same rows) from the referrals alone, then the page's rows with their
+    names. Each referral's last news is an index probe: at national scale the first step reads
+    every accepted or in-progress referral once, where a count, then a page joined to the people
+    and neighbourhoods, read them twice. Two queries after the scope's own whatever the number of
+    referrals (one when none is stalled; a page past the end reads the last one, two more).
     """
     now = timezone.now()
     scope = stalled(scoped_referrals(user, **filters).order_by(), now)
-    count = scope.count()
+    ids = scope.annotate(news_at=F("last_news"), total=Window(Count("id"))).order_by("news_at", "created_at", "id")
+
+    def page_of(number: int) -> list[tuple]:
+        first = (number - 1) * STALLED_PAGE_SIZE
+        return list(ids.values_list("id", "news_at", "total")[first : first + STALLED_PAGE_SIZE])
+
+    stalled_page = max(1, stalled_page)
+    page = page_of(stalled_page)
+    count = page[0][2] if page else 0
+    if not page and stalled_page > 1 and (count := scope.count()):
+        stalled_page = -(-count // STALLED_PAGE_SIZE)
+        page = page_of(stalled_page)
     pages = max(1, -(-count // STALLED_PAGE_SIZE))
-    stalled_page = min(max(1, stalled_page), pages)
-    first = (stalled_page - 1) * STALLED_PAGE_SIZE
+    stalled_page = min(stalled_page, pages)
     rows = (
-        scope.annotate(news_at=F("last_news"))
-        .order_by("last_news", "created_at", "id")
-        .values(
-            "uuid",
-            "status",
-            "from_organisation__name",
-            "to_organisation__name",
-            "project_holder__neighbourhood__name",
-            "news_at",
-            "to_organisation__follow_up_days",
-        )[first : first + STALLED_PAGE_SIZE]
-        if count
-        else []
+        {
+            row["id"]: row
+            for row in Referral.objects.filter(pk__in=[pk for pk, *_ in page]).values(
+                "id",
+                "uuid",
+                "status",
+                "from_organisation__name",
+                "to_organisation__name",
+                "project_holder__neighbourhood__name",
+                "to_organisation__follow_up_days",
+            )
+        }
+        if page
+        else {}
     )
     labels = dict(Status.choices)
     return {
         "stalled": [
             {
-                "uuid": row["uuid"],
-                "status": row["status"],
-                "status_label": str(labels[row["status"]]),
-                "from_organisation": row["from_organisation__name"],
-                "to_organisation": row["to_organisation__name"],
-                "project_holder_neighbourhood": row["project_holder__neighbourhood__name"],
-                "last_news_at": row["news_at"],
-                "days_without_news": (now - row["news_at"]).days,
-                "follow_up_days": row["to_organisation__follow_up_days"],
+                "uuid": rows[pk]["uuid"],
+                "status": rows[pk]["status"],
+                "status_label": str(labels[rows[pk]["status"]]),
+                "from_organisation": rows[pk]["from_organisation__name"],
+                "to_organisation": rows[pk]["to_organisation__name"],
+                "project_holder_neighbourhood": rows[pk]["project_holder__neighbourhood__name"],
+                "last_news_at": news_at,
+                "days_without_news": (now - news_at).days,
+                "follow_up_days": rows[pk]["to_organisation__follow_up_days"],
             }
-            for row in rows
+            for pk, news_at, _total in page
+            if pk in rows
         ],
         "stalled_count": count,
         "stalled_page": stalled_page,

@@ -236,6 +236,8 @@ def test_the_stalled_list_is_paged_and_its_links_keep_the_filters(client, coordi
     assert 'href="?partner_kind=employment&amp;stalled_page=1#stalled-title" rel="prev"' in page
     assert 'href="?partner_kind=employment&amp;stalled_page=3#stalled-title" rel="next"' in page
     assert client.get("/pilotage/", {"stalled_page": "x"}).context["stalled"]["stalled_page"] == 1
+    past_the_end = client.get("/pilotage/", {"partner_kind": "employment", "stalled_page": "9"}).context["stalled"]
+    assert (past_the_end["stalled_page"], [row["days_without_news"] for row in past_the_end["stalled"]]) == (3, [61])
 
 
 def test_dashboard_query_count_does_not_grow_with_stalled_rows(
