@@ -3,11 +3,13 @@
 - ``referrals/<uuid>/notes/``: GET the notes the user may read, POST a note (idempotent by client_id);
 - ``notifications/``: GET the user's notifications, newest first (``?unread=true``), by cursor;
 - ``notifications/read/``: POST ``{"ids": [...]}`` or ``{"all": true}``;
-- ``notifications/email-preferences/``: GET, PATCH ``{"<event kind>": true|false}``.
+- ``notifications/email-preferences/``: GET, PATCH ``{"<event kind>": true|false}``, and
+  ``"digest.weekly"`` for coordinators.
 """
 
 from django.urls import path
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import generics, serializers, status
@@ -20,7 +22,7 @@ from referrals.selectors import referral_get_with_side
 
 from . import payloads
 from .events import event_message
-from .models import NOTE_MAX_LENGTH, Event, Note, Notification
+from .models import DIGEST, NOTE_MAX_LENGTH, Event, Note, Notification
 from .selectors import email_preferences_of, notes_visible_to, notifications_of
 from .services import NOTE_REFERRAL_RELATED, email_preferences_set, note_post, notifications_mark_read
 
@@ -156,7 +158,12 @@ class NotificationReadView(APIView):
 
 
 def _preferences_serializer(name: str, *, required: bool):
-    return inline_serializer(name, {kind: serializers.BooleanField(required=required) for kind in Event.Kind.values})
+    fields = {kind: serializers.BooleanField(required=required) for kind in Event.Kind.values}
+    fields[DIGEST] = serializers.BooleanField(
+        required=False,
+        help_text=gettext_lazy("La synthèse hebdomadaire : pour les membres de la coordination seulement."),
+    )
+    return inline_serializer(name, fields)
 
 
 class EmailPreferencesView(APIView):

@@ -5,7 +5,11 @@ Rules (docs/decisions.md, "Notifications"):
 - ``referral.created``: the receiving organisation's members;
 - ``referral.status_changed``: the other side of the one that acted, so the sender when the
   partner (or the system) moves the referral, the partner when the sender cancels it;
-- ``referral.reminder``: the receiving organisation's members;
+- ``referral.reminder``: the receiving organisation's members when unanswered; the receiving
+  side (its person in charge) for a follow-up reminder (``reason`` ``follow_up``);
+- ``referral.stalled``: the sender side on the event addressed to the sender, and every active
+  member of the coordination organisation each other event of the same report is addressed to;
+- ``referral.escalated``: every active member of the coordination organisation it is addressed to;
 - ``note.created`` (shared notes only): the other side of the author's organisation;
 - ``referral.viewed`` and internal notes: nobody (they show live, they are not news).
 
@@ -28,6 +32,7 @@ from network.sql import ids_in, planned_cursor
 from partners.models import display_name
 from partners.selectors import active_member_list
 
+from . import payloads
 from .models import EmailOptOut, Event, Notification
 
 logger = logging.getLogger(__name__)
@@ -63,7 +68,13 @@ def event_recipients(event: Event, referral, *, actor=None, actor_organisation=N
         acted_as_sender = actor_organisation is not None and actor_organisation.pk == referral.from_organisation_id
         users = _receiver_side(event, referral) if acted_as_sender else _sender_side(event, referral)
     elif kind == Event.Kind.REMINDER:
-        users = _side(event, referral.to_organisation_id, None)
+        follow_up = event.payload.get("data", {}).get("reason") == payloads.REMINDER_FOLLOW_UP
+        users = _receiver_side(event, referral) if follow_up else _side(event, referral.to_organisation_id, None)
+    elif kind == Event.Kind.STALLED and event.audience_organisation_id == referral.from_organisation_id:
+        users = _sender_side(event, referral)
+    elif kind in (Event.Kind.STALLED, Event.Kind.ESCALATED) and event.audience_organisation_id is not None:
+        # The coordination, which holds no grant on the referral: its active members.
+        users = active_member_list(event.audience_organisation_id)
     elif kind == Event.Kind.NOTE_CREATED and event.audience_organisation_id is None:
         wrote_as_sender = actor_organisation is not None and actor_organisation.pk == referral.from_organisation_id
         users = _receiver_side(event, referral) if wrote_as_sender else _sender_side(event, referral)
@@ -130,7 +141,8 @@ def _opted_out(user_ids: list[int], kind: str) -> set[int]:
 
 
 def _email(event: Event, referral, user) -> EmailMessage:
-    """One e-mail, without the project holder's identity nor the note's text (they stay in Relais)."""
+    """One e-mail, without the project holder's identity nor the note's text (they stay in Relais):
+    organisations, statuses and days only, which a coordinator may read too."""
     data = event.payload.get("data", {})
     from_name, to_name = referral.from_organisation.name, referral.to_organisation.name
     if event.kind == Event.Kind.REFERRAL_CREATED:
@@ -144,12 +156,32 @@ def _email(event: Event, referral, user) -> EmailMessage:
             "to": to_name,
             "status": label,
         }
+    elif event.kind == Event.Kind.REMINDER and data.get("reason") == payloads.REMINDER_FOLLOW_UP:
+        subject = _("Relance : quelles nouvelles de l'orientation de %(org)s ?") % {"org": from_name}
+        text = _(
+            "L'orientation de %(org)s que vous suivez est sans nouvelle depuis %(days)s jours. "
+            "Indiquez où en est l'accompagnement (changement de statut ou note)."
+        ) % {"org": from_name, "days": data.get("days_waiting", "")}
     elif event.kind == Event.Kind.REMINDER:
         subject = _("Relance : une orientation de %(org)s attend votre réponse") % {"org": from_name}
         text = _("Une orientation de %(org)s attend votre réponse depuis %(days)s jours.") % {
             "org": from_name,
             "days": data.get("days_waiting", ""),
         }
+    elif event.kind == Event.Kind.STALLED:
+        subject = _("Orientation sans suite : %(from)s vers %(to)s") % {"from": from_name, "to": to_name}
+        text = _("L'orientation de %(from)s vers %(to)s (%(status)s) est sans nouvelle depuis %(days)s jours.") % {
+            "from": from_name,
+            "to": to_name,
+            "status": data.get("status_label", ""),
+            "days": data.get("days_without_news", ""),
+        }
+    elif event.kind == Event.Kind.ESCALATED:
+        subject = _("Orientation sans réponse : %(from)s vers %(to)s") % {"from": from_name, "to": to_name}
+        text = _(
+            "L'orientation de %(from)s vers %(to)s attend une réponse depuis %(days)s jours "
+            "(délai du partenaire : %(sla)s jours)."
+        ) % {"from": from_name, "to": to_name, "days": data.get("days_waiting", ""), "sla": data.get("sla_days", "")}
     else:
         subject = _("Nouvelle note de %(org)s") % {"org": data.get("organisation", "")}
         text = _("%(author)s (%(org)s) a écrit une note sur une orientation de %(from)s vers %(to)s.") % {

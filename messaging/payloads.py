@@ -43,7 +43,33 @@ SHAPES: dict[str, frozenset[str]] = {
         }
     ),
     Kind.VIEWED: frozenset({"viewed_at", "actor", "organisation", "organisation_id"}),
-    Kind.REMINDER: frozenset({"sent_at", "days_waiting", "to_organisation", "to_organisation_id"}),
+    Kind.REMINDER: frozenset(
+        {"reason", "sent_at", "waiting_since", "days_waiting", "to_organisation", "to_organisation_id"}
+    ),
+    Kind.STALLED: frozenset(
+        {
+            "status",
+            "status_label",
+            "last_news_at",
+            "days_without_news",
+            "follow_up_days",
+            "from_organisation",
+            "from_organisation_id",
+            "to_organisation",
+            "to_organisation_id",
+        }
+    ),
+    Kind.ESCALATED: frozenset(
+        {
+            "sent_at",
+            "days_waiting",
+            "sla_days",
+            "from_organisation",
+            "from_organisation_id",
+            "to_organisation",
+            "to_organisation_id",
+        }
+    ),
     Kind.NOTE_CREATED: frozenset(
         {
             "uuid",
@@ -118,12 +144,54 @@ def referral_viewed(referral, *, actor, organisation) -> dict:
     }
 
 
-def reminder(referral, *, at) -> dict:
+# ``reason`` of a ``referral.reminder``: still unanswered, or accepted and without news (follow-up).
+REMINDER_UNANSWERED = "unanswered"
+REMINDER_FOLLOW_UP = "follow_up"
+
+
+def reminder(referral, *, at, reason: str = REMINDER_UNANSWERED, waiting_since=None) -> dict:
+    """A reminder to the receiving organisation: ``waiting_since`` is when the wait began (the
+    sending for an unanswered referral, the last news for a follow-up), ``days_waiting`` since."""
+    waiting_since = waiting_since or referral.created_at
+    return {
+        "reason": reason,
+        "sent_at": referral.created_at.isoformat(),
+        "waiting_since": waiting_since.isoformat(),
+        "days_waiting": (at - waiting_since).days,
+        "to_organisation": referral.to_organisation.name,
+        "to_organisation_id": referral.to_organisation_id,
+    }
+
+
+def _organisations(referral) -> dict:
+    return {
+        "from_organisation": referral.from_organisation.name,
+        "from_organisation_id": referral.from_organisation_id,
+        "to_organisation": referral.to_organisation.name,
+        "to_organisation_id": referral.to_organisation_id,
+    }
+
+
+def stalled(referral, *, at, last_news_at) -> dict:
+    """An accepted or in-progress referral without news for twice its partner's follow-up time:
+    organisations, status and dates only, since coordinators receive it (DESIGN.md section 5)."""
+    return {
+        "status": str(referral.status),
+        "status_label": str(referral.get_status_display()),
+        "last_news_at": last_news_at.isoformat(),
+        "days_without_news": (at - last_news_at).days,
+        "follow_up_days": referral.to_organisation.follow_up_days,
+        **_organisations(referral),
+    }
+
+
+def escalated(referral, *, at) -> dict:
+    """A referral still unanswered past twice its partner's SLA, for the coordination: no person."""
     return {
         "sent_at": referral.created_at.isoformat(),
         "days_waiting": (at - referral.created_at).days,
-        "to_organisation": referral.to_organisation.name,
-        "to_organisation_id": referral.to_organisation_id,
+        "sla_days": referral.to_organisation.sla_days,
+        **_organisations(referral),
     }
 
 

@@ -2,16 +2,18 @@
 
 Who may read what comes from referrals.lifecycle: notes and events go to the organisations that
 currently hold a grant on their referral (``Side``, ``event_audience_q``), never to a viewer who
-sees the referral without a side of it (a coordinator).
+sees the referral without a side of it (a coordinator), except the timers' reports addressed to
+the coordination itself (``referral.stalled``, ``referral.escalated``: no person in them).
 """
 
 import hashlib
 
 from django.core.cache import cache
 
-from referrals.lifecycle import Side, event_audience_q, note_audience_q, party_referral_ids, side_events_q
+from partners.selectors import is_coordinator
+from referrals.lifecycle import Side, event_audience_q, inbox_events_q, note_audience_q, side_events_q
 
-from .models import EmailOptOut, Event, Note, Notification
+from .models import DIGEST, EmailOptOut, Event, Note, Notification
 
 
 def notes_visible_to(side: Side):
@@ -32,8 +34,9 @@ def referral_events_for(side: Side, *, after: int, before: int | None = None):
 
 
 def inbox_events_for(user, *, after: int, before: int | None = None):
-    """Events of every referral ``user`` is party to, that they may read, oldest first."""
-    events = Event.objects.filter(id__gt=after, referral_id__in=party_referral_ids(user)).filter(event_audience_q(user))
+    """Events of every referral ``user`` is party to that they may read, and those addressed to
+    their coordination (``lifecycle.inbox_events_q``), oldest first."""
+    events = Event.objects.filter(id__gt=after).filter(inbox_events_q(user))
     if before is not None:
         events = events.filter(id__lt=before)
     return events.order_by("id")
@@ -58,10 +61,18 @@ def notifications_of(user, *, unread_only: bool = False):
     return notifications.select_related("event").order_by("-id")
 
 
-def email_preferences_of(user) -> dict[str, bool]:
-    """Every kind of event, True when the user gets its e-mails (the default)."""
+def email_kinds_of(user) -> list[str]:
+    """The kinds of e-mail ``user`` may turn off: every kind of event, and the weekly digest for
+    a coordinator (an active member of an active coordination organisation), who alone gets it."""
+    return [*Event.Kind.values, *([DIGEST] if is_coordinator(user) else [])]
+
+
+def email_preferences_of(user, *, kinds: list[str] | None = None) -> dict[str, bool]:
+    """Every kind of e-mail ``user`` may turn off (``email_kinds_of``), True when they get it
+    (the default)."""
+    kinds = email_kinds_of(user) if kinds is None else kinds
     off = set(EmailOptOut.objects.filter(user=user).values_list("kind", flat=True))
-    return {kind: kind not in off for kind in Event.Kind.values}
+    return {kind: kind not in off for kind in kinds}
 
 
 # How long a figure computed as of the stream's last event may be shown (``as_of_last_event``).

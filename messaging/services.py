@@ -17,7 +17,7 @@ from referrals.models import Referral
 from . import payloads
 from .events import event_append
 from .models import EmailOptOut, Event, Note, Notification
-from .selectors import email_preferences_of
+from .selectors import email_kinds_of, email_preferences_of
 
 # What ``note_post`` reads of its referral beyond the row: a caller reads only these with it
 # (``referral_get_with_side(..., related=NOTE_REFERRAL_RELATED)``).
@@ -136,8 +136,10 @@ def notifications_mark_read(*, user, ids=None) -> int:
 
 @transaction.atomic
 def email_preferences_set(*, user, preferences: dict) -> dict[str, bool]:
-    """Turn each kind of e-mail on (True) or off (False); returns every kind's setting."""
-    unknown = sorted(set(preferences) - set(Event.Kind.values))
+    """Turn each kind of e-mail on (True) or off (False); returns every kind's setting. The kinds
+    are those ``user`` may turn off (``selectors.email_kinds_of``: the digest for coordinators)."""
+    kinds = email_kinds_of(user)
+    unknown = sorted(set(preferences) - set(kinds))
     if unknown:
         raise ValidationFailed(
             _("Types de notification inconnus : %(kinds)s.") % {"kinds": ", ".join(map(str, unknown))},
@@ -150,4 +152,4 @@ def email_preferences_set(*, user, preferences: dict) -> dict[str, bool]:
     EmailOptOut.objects.filter(user=user, kind__in=on).delete()
     existing = set(EmailOptOut.objects.filter(user=user, kind__in=off).values_list("kind", flat=True))
     EmailOptOut.objects.bulk_create([EmailOptOut(user=user, kind=kind) for kind in off if kind not in existing])
-    return email_preferences_of(user)
+    return email_preferences_of(user, kinds=kinds)

@@ -23,13 +23,14 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ("name", "kind", "territory", "sla_days", "is_active")
+    list_display = ("name", "kind", "territory", "sla_days", "follow_up_days", "is_active")
     list_filter = ("kind", "is_active")
     search_fields = ("name", "territory", "email")
     inlines = [MembershipInline]
 
     def save_model(self, request, obj, form, change):
-        data = {f: form.cleaned_data[f] for f in ("name", "address", "territory", "email", "sla_days", "is_active")}
+        fields = ("name", "address", "territory", "email", "sla_days", "follow_up_days", "is_active")
+        data = {f: form.cleaned_data[f] for f in fields}
         try:
             if change:
                 changed = {f: v for f, v in data.items() if f in form.changed_data}

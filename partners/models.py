@@ -95,6 +95,22 @@ class Organisation(models.Model):
         default=10,
         help_text=_("Nombre de jours pour répondre à une orientation avant relance."),
     )
+    follow_up_days = models.PositiveSmallIntegerField(
+        _("délai de suivi (jours)"),
+        default=30,
+        help_text=_(
+            "Nombre de jours sans nouvelle d'une orientation acceptée ou en cours avant relance ; "
+            "au double, l'orientation est signalée sans suite à la CitésLab et à la coordination."
+        ),
+    )
+    receives_by_link = models.BooleanField(
+        _("recevoir les orientations par lien e-mail"),
+        default=False,
+        help_text=_(
+            "Chaque orientation reçue est aussi envoyée à l'e-mail de contact, avec un lien pour y répondre "
+            "sans se connecter. Sans membre actif, c'est toujours le cas."
+        ),
+    )
     group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="organisation", editable=False)
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
 
@@ -104,6 +120,7 @@ class Organisation(models.Model):
         verbose_name_plural = _("organisations")
         constraints = [
             models.CheckConstraint(condition=models.Q(sla_days__gte=1), name="organisation_sla_positive"),
+            models.CheckConstraint(condition=models.Q(follow_up_days__gte=1), name="organisation_follow_up_positive"),
         ]
 
     def __str__(self):

@@ -21,6 +21,31 @@ def active_organisation_ids(user) -> set[int]:
     return set(active_memberships_of(user).values_list("organisation_id", flat=True))
 
 
+def coordination_organisations() -> list[Organisation]:
+    """The active organisations of kind coordination (usually one), by id: the timers' reports
+    and the weekly digest go to their members."""
+    return list(Organisation.objects.filter(kind=Organisation.Kind.COORDINATION, is_active=True).order_by("id"))
+
+
+def coordinators():
+    """The active accounts with an active membership of an active coordination organisation, by id."""
+    return (
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            memberships__is_active=True,
+            memberships__organisation__is_active=True,
+            memberships__organisation__kind=Organisation.Kind.COORDINATION,
+        )
+        .distinct()
+        .order_by("id")
+    )
+
+
+def is_coordinator(user) -> bool:
+    return bool(user.is_authenticated) and coordinators().filter(pk=user.pk).exists()
+
+
 def active_members_of(organisation: Organisation | int):
     """The active accounts with an active membership of ``organisation`` (or its id), by id."""
     organisation_id = organisation.pk if isinstance(organisation, Organisation) else organisation

@@ -43,6 +43,7 @@ def organisation_create(
     territory: str = "",
     email: str = "",
     sla_days: int = 10,
+    follow_up_days: int = 30,
     is_active: bool = True,
 ) -> Organisation:
     name = clean_text(
@@ -55,6 +56,8 @@ def organisation_create(
         raise ValidationFailed(_("Une organisation porte déjà ce nom."), field="name")
     if sla_days < 1:
         raise ValidationFailed(_("Le délai de réponse doit être d'au moins un jour."), field="sla_days")
+    if follow_up_days < 1:
+        raise ValidationFailed(_("Le délai de suivi doit être d'au moins un jour."), field="follow_up_days")
     group = Group.objects.create(name=_group_name(name))
     organisation = Organisation.objects.create(
         name=name,
@@ -63,6 +66,7 @@ def organisation_create(
         territory=territory,
         email=email,
         sla_days=sla_days,
+        follow_up_days=follow_up_days,
         is_active=is_active,
         group=group,
     )
@@ -75,12 +79,14 @@ def organisation_create(
 @transaction.atomic
 def organisation_update(*, organisation: Organisation, **fields) -> Organisation:
     """Change an organisation's editable fields; the kind is fixed once created."""
-    allowed = {"name", "address", "territory", "email", "sla_days", "is_active"}
+    allowed = {"name", "address", "territory", "email", "sla_days", "follow_up_days", "is_active"}
     unknown = set(fields) - allowed
     if unknown:
         raise ValidationFailed(_("Champs non modifiables : %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     if "sla_days" in fields and fields["sla_days"] < 1:
         raise ValidationFailed(_("Le délai de réponse doit être d'au moins un jour."), field="sla_days")
+    if "follow_up_days" in fields and fields["follow_up_days"] < 1:
+        raise ValidationFailed(_("Le délai de suivi doit être d'au moins un jour."), field="follow_up_days")
     for key, value in fields.items():
         setattr(organisation, key, value)
     organisation.save()

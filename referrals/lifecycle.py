@@ -134,6 +134,10 @@ TRANSITIONS = {t.name: t for t in (ACCEPT, DECLINE, START, COMPLETE, CANCEL, EXP
 # Reminders are not transitions: the referral stays ``sent``.
 REMINDABLE_STATUSES = (Status.SENT,)
 REMIND_REFUSED = _("Seule une orientation sans réponse peut être relancée.")
+# The follow-up timers (referrals.timers): an accepted or in-progress referral without news.
+FOLLOWED_UP_STATUSES = (Status.ACCEPTED, Status.IN_PROGRESS)
+FOLLOW_UP_REFUSED = _("Seule une orientation acceptée ou en cours peut être relancée pour son suivi.")
+ESCALATE_REFUSED = _("Seule une orientation sans réponse peut être signalée à la coordination.")
 # Codes no longer offered for new answers: forms and the API stop offering them and services refuse
 # them, while the referrals that carry them keep them in their history (les-emplois' RefusalReason).
 RETIRED_CODES: dict[type, frozenset[str]] = {
@@ -391,16 +395,46 @@ def party_referral_ids(user):
 
 def event_audience_q(user, *, prefix: str = "") -> Q:
     """Stream events (reached through ``prefix``, e.g. ``"event__"``) ``user`` may read: shared
-    ones of a referral they are party to, internal ones of an organisation of theirs still party.
+    ones of a referral they are party to, internal ones of an organisation of theirs still party,
+    and those addressed to an organisation of theirs that sees every referral (the coordination's
+    global ``view_referral``: the timers' reports, ``referral.stalled`` and ``referral.escalated``,
+    which carry no person).
 
     The user's Groups of active organisations are read first (``acting_groups``, one small
     query), so each event's test is an index probe of guardian's table on constants: joined to
     the Groups, users and organisations in the filter, the query took longer to build and plan
     than to run (a notifications page: 3 ms of 15).
     """
-    if user is None or not user.is_authenticated or not user.is_active:
+    return _event_audience_q(_audience_groups(user), prefix=prefix)
+
+
+def inbox_events_q(user) -> Q:
+    """The events of ``user``'s inbox: ``event_audience_q`` narrowed first to the referrals one of
+    their Groups holds a grant on (``party_referral_ids``, which an index answers), or to the
+    events addressed to an organisation of theirs that sees every referral. One query, as
+    ``event_audience_q``."""
+    groups = _audience_groups(user)
+    if not groups:
         return Q(pk__in=[])
-    groups = acting_groups(user, "view_referral", Referral, active_only=True)
+    scope = Q(referral_id__in=party_referral_ids(user))
+    overseeing = _overseeing(groups)
+    if overseeing:
+        scope |= Q(audience_organisation_id__in=overseeing)
+    return scope & _event_audience_q(groups, prefix="")
+
+
+def _audience_groups(user) -> list:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return []
+    return acting_groups(user, "view_referral", Referral, active_only=True)
+
+
+def _overseeing(groups) -> list[int]:
+    """The organisations among ``groups`` whose Group holds ``view_referral`` globally."""
+    return [organisation for _, organisation, holds, *_ in groups if holds and organisation is not None]
+
+
+def _event_audience_q(groups, *, prefix: str) -> Q:
     if not groups:
         return Q(pk__in=[])
     audience = f"{prefix}audience_organisation_id"
@@ -414,7 +448,11 @@ def event_audience_q(user, *, prefix: str = "") -> Q:
     internal = Q(**{f"{audience}__in": [organisation for _, organisation, *_ in groups]}) & Q(
         Exists(grants.filter(group__organisation__id=OuterRef(audience)))
     )
-    return shared | internal
+    overseeing = _overseeing(groups)
+    if not overseeing:
+        return shared | internal
+    # An event addressed to an organisation of the user's that sees every referral.
+    return shared | internal | Q(**{f"{audience}__in": overseeing})
 
 
 def note_audience_q(side: Side) -> Q:

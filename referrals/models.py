@@ -263,6 +263,15 @@ class Referral(models.Model):
     responded_at = models.DateTimeField(_("réponse le"), null=True, blank=True)
     closed_at = models.DateTimeField(_("clôturée le"), null=True, blank=True)
     last_reminder_at = models.DateTimeField(_("dernière relance"), null=True, blank=True)
+    # The follow-up timers of an accepted or in-progress referral (referrals.timers): the last
+    # reminder to the partner, and when it was reported stalled, since its last news.
+    follow_up_reminded_at = models.DateTimeField(_("dernière relance de suivi"), null=True, blank=True)
+    stalled_at = models.DateTimeField(_("signalée sans suite le"), null=True, blank=True)
+    # An unanswered referral reported to the coordination, once (past the SLA × 2).
+    escalated_at = models.DateTimeField(_("signalée à la coordination le"), null=True, blank=True)
+    # Signed links (DESIGN section 11) carry this number: the sender revokes every link sent so
+    # far by moving it on. Nothing of a link is stored.
+    link_version = models.PositiveIntegerField(_("version des liens e-mail"), default=0, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -346,6 +355,8 @@ class ReferralEvent(models.Model):
     actor_organisation = models.ForeignKey(
         Organisation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # A step taken through a signed link (no user): the address the link was sent to.
+    actor_email = models.EmailField(blank=True)
     at = models.DateTimeField(default=timezone.now)
     reason_code = models.CharField(max_length=30, blank=True)
     comment = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)

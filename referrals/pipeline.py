@@ -17,19 +17,24 @@ from django.db.models import (
     F,
     IntegerField,
     Min,
+    OuterRef,
     Q,
     QuerySet,
     Subquery,
     Value,
+    Window,
 )
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from messaging.models import NEWS_KINDS, Event
 from messaging.selectors import as_of_last_event
 from partners.models import Neighbourhood, Organisation
 
+from .lifecycle import FOLLOWED_UP_STATUSES
 from .models import Referral
 from .selectors import referrals_visible_to
 
@@ -48,6 +53,44 @@ def sla_duration(factor: int = 1):
 def answer_due_at(factor: int = 1):
     """When a referral should have been answered: created_at + the receiver's SLA × ``factor``."""
     return ExpressionWrapper(F("created_at") + sla_duration(factor), output_field=DateTimeField())
+
+
+def follow_up_duration(factor: int = 1):
+    """``to_organisation.follow_up_days × factor`` days, as a database duration."""
+    days = ExpressionWrapper(F("to_organisation__follow_up_days"), output_field=IntegerField())
+    return ExpressionWrapper(days * Value(ONE_DAY * factor), output_field=DurationField())
+
+
+def last_news_at():
+    """When a referral last had news, as a database expression: its newest status change or note,
+    shared or internal, of either side (``messaging.models.NEWS_KINDS``), else its answer, else
+    its sending. Reminders, views and the timers' own reports are not news.
+
+    Read backwards from the partial index ``event_referral_news``: one index probe a referral.
+    """
+    newest = (
+        Event.objects.filter(referral_id=OuterRef("pk"), kind__in=NEWS_KINDS)
+        .order_by("-created_at")
+        .values("created_at")[:1]
+    )
+    return Coalesce(Subquery(newest), F("responded_at"), F("created_at"), output_field=DateTimeField())
+
+
+def silent_since(now: datetime.datetime, factor: int):
+    """``now`` − the receiver's follow-up time × ``factor``: news before it is that old."""
+    return ExpressionWrapper(Value(now) - follow_up_duration(factor), output_field=DateTimeField())
+
+
+def stalled(queryset: QuerySet, now: datetime.datetime | None = None) -> QuerySet:
+    """The referrals of ``queryset`` that are stalled at ``now``: accepted or in progress, without
+    news (``last_news_at``, aliased ``last_news``) for twice their receiver's follow-up time,
+    whether or not the tick has reported them yet (as ``overdue_q`` does not wait for it either)."""
+    now = now or timezone.now()
+    return (
+        queryset.filter(status__in=FOLLOWED_UP_STATUSES)
+        .alias(last_news=last_news_at(), silent_since=silent_since(now, 2))
+        .filter(last_news__lte=F("silent_since"))
+    )
 
 
 def overdue_q(now: datetime.datetime | None = None) -> Q:
@@ -299,14 +342,97 @@ def pipeline_stats(user, *, overdue_page: int = 1, **filters) -> dict:
     }
 
 
-def pipeline_stats_as_of_last_event(user, *, organisation=None, **arguments) -> dict:
+STALLED_PAGE_SIZE = OVERDUE_PAGE_SIZE
+
+
+def stalled_list(user, *, stalled_page: int = 1, **filters) -> dict:
+    """One page of the stalled referrals of ``scoped_referrals(user, **filters)`` (same keyword
+    filters), the longest silent first, and their count: ``stalled`` (``STALLED_PAGE_SIZE``
+    rows), ``stalled_count``, ``stalled_page``, ``stalled_pages``. Organisations, status, dates
+    and the neighbourhood only: nothing of the person.
+
+    Read in two steps (as ``network.paging``): the page's ids, their last news and the list's
+    count (a window over the same rows) from the referrals alone, then the page's rows with their
+    names. Each referral's last news is an index probe: at national scale the first step reads
+    every accepted or in-progress referral once, where a count, then a page joined to the people
+    and neighbourhoods, read them twice. Two queries after the scope's own whatever the number of
+    referrals (one when none is stalled; a page past the end reads the last one, two more).
+    """
+    now = timezone.now()
+    scope = stalled(scoped_referrals(user, **filters).order_by(), now)
+    ids = scope.annotate(news_at=F("last_news"), total=Window(Count("id"))).order_by("news_at", "created_at", "id")
+
+    def page_of(number: int) -> list[tuple]:
+        first = (number - 1) * STALLED_PAGE_SIZE
+        return list(ids.values_list("id", "news_at", "total")[first : first + STALLED_PAGE_SIZE])
+
+    stalled_page = max(1, stalled_page)
+    page = page_of(stalled_page)
+    count = page[0][2] if page else 0
+    if not page and stalled_page > 1 and (count := scope.count()):
+        stalled_page = -(-count // STALLED_PAGE_SIZE)
+        page = page_of(stalled_page)
+    pages = max(1, -(-count // STALLED_PAGE_SIZE))
+    stalled_page = min(stalled_page, pages)
+    rows = (
+        {
+            row["id"]: row
+            for row in Referral.objects.filter(pk__in=[pk for pk, *_ in page]).values(
+                "id",
+                "uuid",
+                "status",
+                "from_organisation__name",
+                "to_organisation__name",
+                "project_holder__neighbourhood__name",
+                "to_organisation__follow_up_days",
+            )
+        }
+        if page
+        else {}
+    )
+    labels = dict(Status.choices)
+    return {
+        "stalled": [
+            {
+                "uuid": rows[pk]["uuid"],
+                "status": rows[pk]["status"],
+                "status_label": str(labels[rows[pk]["status"]]),
+                "from_organisation": rows[pk]["from_organisation__name"],
+                "to_organisation": rows[pk]["to_organisation__name"],
+                "project_holder_neighbourhood": rows[pk]["project_holder__neighbourhood__name"],
+                "last_news_at": news_at,
+                "days_without_news": (now - news_at).days,
+                "follow_up_days": rows[pk]["to_organisation__follow_up_days"],
+            }
+            for pk, news_at, _total in page
+            if pk in rows
+        ],
+        "stalled_count": count,
+        "stalled_page": stalled_page,
+        "stalled_pages": pages,
+    }
+
+
+def stalled_list_as_of_last_event(user, *, organisation=None, event_id=None, **arguments) -> dict:
+    """``stalled_list(user, **arguments)``, kept as ``pipeline_stats_as_of_last_event`` keeps the
+    pipeline's figures (a referral that falls silent long enough shows within the minute)."""
+    normalised = sorted((name, getattr(value, "pk", value)) for name, value in arguments.items())
+    identity = (user.pk, getattr(organisation, "pk", None), get_language(), normalised)
+    return as_of_last_event("stalled", identity, lambda: stalled_list(user, **arguments), event_id=event_id)
+
+
+def pipeline_stats_as_of_last_event(user, *, organisation=None, event_id=None, **arguments) -> dict:
     """``pipeline_stats(user, **arguments)``, computed again only when the pipeline has moved
     (``messaging.selectors.as_of_last_event``: at national scale the aggregates take a few hundred
     milliseconds). The key holds the user, the acting organisation, the language and the filters,
-    and the figures carry ``computed_at``.
+    and the figures carry ``computed_at``. ``event_id``: the stream's last event, when the caller
+    read it already.
     """
     normalised = sorted((name, getattr(value, "pk", value)) for name, value in arguments.items())
     identity = (user.pk, getattr(organisation, "pk", None), get_language(), normalised)
     return as_of_last_event(
-        "pipeline", identity, lambda: {**pipeline_stats(user, **arguments), "computed_at": timezone.now()}
+        "pipeline",
+        identity,
+        lambda: {**pipeline_stats(user, **arguments), "computed_at": timezone.now()},
+        event_id=event_id,
     )

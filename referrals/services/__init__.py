@@ -13,10 +13,13 @@ from .referrals import (
     referral_cancel,
     referral_complete,
     referral_decline,
+    referral_escalate,
     referral_expire,
+    referral_follow_up_remind,
     referral_mark_viewed,
     referral_remind,
     referral_send,
+    referral_stall,
     referral_start,
 )
 
@@ -33,9 +36,12 @@ __all__ = [
     "referral_cancel",
     "referral_complete",
     "referral_decline",
+    "referral_escalate",
     "referral_expire",
+    "referral_follow_up_remind",
     "referral_mark_viewed",
     "referral_remind",
     "referral_send",
+    "referral_stall",
     "referral_start",
 ]

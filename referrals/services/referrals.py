@@ -1,5 +1,6 @@
 """Writes of referrals: send one, move it along the lifecycle (referrals.lifecycle's transitions),
-remind, mark it read. Every transition writes one ReferralEvent (history) and one stream Event."""
+remind (unanswered, or without news), report it stalled or unanswered to the coordination, mark it
+read. Every transition writes one ReferralEvent (history) and one stream Event."""
 
 import datetime
 
@@ -15,7 +16,7 @@ from network.errors import Conflict, ConsentRequired, InvalidTransition, Validat
 from network.realtime import access_changed_publish, referral_group
 from network.text import clean_text
 from partners.models import Organisation, Service
-from partners.selectors import is_active_member
+from partners.selectors import coordination_organisations, is_active_member
 
 from .. import permissions
 from ..lifecycle import (
@@ -23,7 +24,10 @@ from ..lifecycle import (
     CANCEL,
     COMPLETE,
     DECLINE,
+    ESCALATE_REFUSED,
     EXPIRE,
+    FOLLOW_UP_REFUSED,
+    FOLLOWED_UP_STATUSES,
     MESSAGE_REQUIRED_DECLINE_REASONS,
     REMIND_REFUSED,
     REMINDABLE_STATUSES,
@@ -34,6 +38,7 @@ from ..lifecycle import (
     organisation_side,
 )
 from ..models import ProjectHolder, Referral, ReferralEvent
+from ..pipeline import last_news_at
 from ..selectors import consent_covering, consent_refusal_message
 from .acting import require_holder_manager, require_member
 
@@ -381,6 +386,74 @@ def referral_remind(*, referral: Referral) -> Referral:
         referral=locked, from_status=locked.status, to_status=locked.status, at=now, reason_code="reminder"
     )
     event_append(kind=Event.Kind.REMINDER, referral=locked, at=now, data=payloads.reminder(locked, at=now))
+    return locked
+
+
+def _require_silent_since(referral: Referral, last_news: datetime.datetime, *, reported_at) -> None:
+    """The referral's last news is still ``last_news`` (what the caller decided on) and this
+    silence was not reported yet (``reported_at`` before it, or never); a conflict otherwise."""
+    news = Referral.objects.filter(pk=referral.pk).annotate(news=last_news_at()).values_list("news", flat=True).get()
+    if news != last_news:
+        raise Conflict(_("Cette orientation a eu des nouvelles entre-temps."))
+    if reported_at is not None and reported_at >= news:
+        raise Conflict(_("Ce silence a déjà été signalé."))
+
+
+@transaction.atomic
+def referral_follow_up_remind(*, referral: Referral, last_news: datetime.datetime) -> Referral:
+    """System reminder to the receiving side of an accepted or in-progress referral without news
+    since ``last_news`` (``pipeline.last_news_at``), once per silence: ``follow_up_reminded_at``
+    records it, a history step (``follow_up``) and a ``referral.reminder`` (reason ``follow_up``)."""
+    locked = _lock(referral)
+    if locked.status not in FOLLOWED_UP_STATUSES:
+        raise InvalidTransition(FOLLOW_UP_REFUSED)
+    _require_silent_since(locked, last_news, reported_at=locked.follow_up_reminded_at)
+    now = timezone.now()
+    locked.follow_up_reminded_at = now
+    locked.save(update_fields=["follow_up_reminded_at"])
+    ReferralEvent.objects.create(
+        referral=locked, from_status=locked.status, to_status=locked.status, at=now, reason_code="follow_up"
+    )
+    data = payloads.reminder(locked, at=now, reason=payloads.REMINDER_FOLLOW_UP, waiting_since=last_news)
+    event_append(kind=Event.Kind.REMINDER, referral=locked, at=now, data=data)
+    return locked
+
+
+@transaction.atomic
+def referral_stall(*, referral: Referral, last_news: datetime.datetime) -> Referral:
+    """Report an accepted or in-progress referral without news since ``last_news`` as stalled,
+    once per silence: ``stalled_at``, and one ``referral.stalled`` to the sending organisation and
+    one to each active coordination organisation. No history step: the partner is not told (it
+    was reminded), and the coordination holds no grant on the referral."""
+    locked = _lock(referral)
+    if locked.status not in FOLLOWED_UP_STATUSES:
+        raise InvalidTransition(FOLLOW_UP_REFUSED)
+    _require_silent_since(locked, last_news, reported_at=locked.stalled_at)
+    now = timezone.now()
+    locked.stalled_at = now
+    locked.save(update_fields=["stalled_at"])
+    data = payloads.stalled(locked, at=now, last_news_at=last_news)
+    for audience in [locked.from_organisation, *coordination_organisations()]:
+        event_append(kind=Event.Kind.STALLED, referral=locked, at=now, audience_organisation=audience, data=data)
+    return locked
+
+
+@transaction.atomic
+def referral_escalate(*, referral: Referral) -> Referral:
+    """Tell the coordination, once, of a referral still unanswered past twice its partner's SLA:
+    ``escalated_at``, and one ``referral.escalated`` to each active coordination organisation.
+    Neither side is told (the partner is reminded, the sender sees the wait)."""
+    locked = _lock(referral)
+    if locked.status not in REMINDABLE_STATUSES:
+        raise InvalidTransition(ESCALATE_REFUSED)
+    if locked.escalated_at is not None:
+        raise Conflict(_("Cette orientation a déjà été signalée à la coordination."))
+    now = timezone.now()
+    locked.escalated_at = now
+    locked.save(update_fields=["escalated_at"])
+    data = payloads.escalated(locked, at=now)
+    for audience in coordination_organisations():
+        event_append(kind=Event.Kind.ESCALATED, referral=locked, at=now, audience_organisation=audience, data=data)
     return locked
 
 

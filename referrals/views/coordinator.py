@@ -10,6 +10,7 @@ from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from messaging.selectors import last_event_id
 from network.api_filters import MAX_ID
 from partners.acting import organisation_page
 from partners.models import Organisation
@@ -17,7 +18,7 @@ from partners.models import Organisation
 from .. import charts
 from ..forms import DashboardFilterForm
 from ..models import Referral
-from ..pipeline import expected_response_days, pipeline_stats_as_of_last_event
+from ..pipeline import expected_response_days, pipeline_stats_as_of_last_event, stalled_list_as_of_last_event
 from ..reports import intake_for_dashboard
 
 
@@ -54,18 +55,41 @@ def _overdue_rows(stats) -> list[dict]:
     ]
 
 
-def _overdue_page(request) -> int:
+def _stalled_rows(stalled) -> list[dict]:
+    """The stalled list's rows, written out as the overdue list's are."""
+    placeholder = "00000000-0000-0000-0000-000000000000"
+    link = reverse("referral_detail", kwargs={"uuid": placeholder})
+    return [
+        {
+            **row,
+            "url": link.replace(placeholder, str(row["uuid"])),
+            "last_news": date_format(timezone.localtime(row["last_news_at"]), "SHORT_DATE_FORMAT"),
+            "silence": _("%(days)s j (suivi %(follow_up)s j)")
+            % {"days": row["days_without_news"], "follow_up": row["follow_up_days"]},
+        }
+        for row in stalled["stalled"]
+    ]
+
+
+def _page(request, name: str) -> int:
     try:
-        return min(max(1, int(request.GET.get("overdue_page", "1"))), MAX_ID)
+        return min(max(1, int(request.GET.get(name, "1"))), MAX_ID)
     except ValueError:
         return 1
 
 
-def _overdue_page_link(request, page: int) -> str:
-    """The dashboard's address with its filters, on another page of the overdue list."""
+def _page_link(request, name: str, page: int) -> str:
+    """The dashboard's address with its filters, on another page of one of its lists."""
     query = request.GET.copy()
-    query["overdue_page"] = page
+    query[name] = page
     return "?" + query.urlencode()
+
+
+def _pages(request, name: str, page: int, pages: int) -> tuple[str, str]:
+    """The links to the previous and next pages of list ``name`` (empty at either end)."""
+    previous = _page_link(request, name, page - 1) if page > 1 else ""
+    following = _page_link(request, name, page + 1) if page < pages else ""
+    return previous, following
 
 
 def _report_link(filters: dict) -> str:
@@ -94,9 +118,23 @@ def dashboard(request):
     intake = intake_for_dashboard(
         request.user, **{name: filters.get(name) for name in ("date_from", "date_to", "neighbourhood")}
     )
+    event_id = last_event_id()
     stats = pipeline_stats_as_of_last_event(
-        request.user, organisation=request.organisation, overdue_page=_overdue_page(request), **filters
+        request.user,
+        organisation=request.organisation,
+        event_id=event_id,
+        overdue_page=_page(request, "overdue_page"),
+        **filters,
     )
+    stalled = stalled_list_as_of_last_event(
+        request.user,
+        organisation=request.organisation,
+        event_id=event_id,
+        stalled_page=_page(request, "stalled_page"),
+        **filters,
+    )
+    overdue_previous, overdue_next = _pages(request, "overdue_page", stats["overdue_page"], stats["overdue_pages"])
+    stalled_previous, stalled_next = _pages(request, "stalled_page", stalled["stalled_page"], stalled["stalled_pages"])
     status_labels = dict(Referral.Status.choices)
     sla_days = expected_response_days(stats["by_partner"])
     delay_bars, sla_x = charts.delays(stats["response_hours"], sla_days)
@@ -119,12 +157,12 @@ def dashboard(request):
         ],
         "neighbourhood_rows": [_status_row(n["neighbourhood"], n) for n in stats["by_neighbourhood"]],
         "overdue_rows": _overdue_rows(stats),
-        "overdue_previous": _overdue_page_link(request, stats["overdue_page"] - 1) if stats["overdue_page"] > 1 else "",
-        "overdue_next": (
-            _overdue_page_link(request, stats["overdue_page"] + 1)
-            if stats["overdue_page"] < stats["overdue_pages"]
-            else ""
-        ),
+        "overdue_previous": overdue_previous,
+        "overdue_next": overdue_next,
+        "stalled": stalled,
+        "stalled_rows": _stalled_rows(stalled),
+        "stalled_previous": stalled_previous,
+        "stalled_next": stalled_next,
     }
     status = 400 if form.is_bound and not form.is_valid() else 200
     return render(request, "referrals/dashboard.html", context, status=status)

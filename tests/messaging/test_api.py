@@ -276,3 +276,20 @@ def test_a_bad_email_preference_is_refused(network, payload, words):
     assert response.status_code == 400
     assert words in response.json()["detail"]
     assert not EmailOptOut.objects.exists()
+
+
+def test_only_a_coordinator_is_offered_the_weekly_digest(network):
+    coordinator = member_of(OrganisationFactory(coordination=True))
+    coordinator_client, partner_client = client_for(coordinator), client_for(network.receiver)
+
+    assert coordinator_client.get("/api/v1/notifications/email-preferences/").json()["digest.weekly"] is True
+    assert "digest.weekly" not in partner_client.get("/api/v1/notifications/email-preferences/").json()
+
+    turned_off = coordinator_client.patch(
+        "/api/v1/notifications/email-preferences/", {"digest.weekly": False}, format="json"
+    )
+    refused = partner_client.patch("/api/v1/notifications/email-preferences/", {"digest.weekly": False}, format="json")
+
+    assert turned_off.status_code == 200 and turned_off.json()["digest.weekly"] is False
+    assert refused.status_code == 400 and "inconnus : digest.weekly" in refused.json()["detail"]
+    assert list(EmailOptOut.objects.values_list("user_id", "kind")) == [(coordinator.pk, "digest.weekly")]

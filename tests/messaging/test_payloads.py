@@ -258,12 +258,108 @@ def test_a_reminder_publishes_how_many_days_the_referral_has_waited(network, cap
     assert (event.kind, event.referral) == ("referral.reminder", str(referral.uuid))
     assert set(event.data) == SHAPES["referral.reminder"]
     assert event.data == {
+        "reason": "unanswered",
         "sent_at": referral.created_at.isoformat(),
+        "waiting_since": referral.created_at.isoformat(),
         "days_waiting": 4,
         "to_organisation": "BGE Champagne",
         "to_organisation_id": network.partner.pk,
     }
     assert sorted(event.groups) == shared_groups(referral, network.citeslab, network.partner)
+
+
+def test_a_follow_up_reminder_says_so_and_counts_the_days_since_the_last_news(network, capture_events):
+    referral = network.send_referral(accepted=True)
+    accepted_at = timezone.now() - datetime.timedelta(days=31, hours=2)
+    Event.objects.filter(referral=referral).update(created_at=accepted_at)
+    Referral.objects.filter(pk=referral.pk).update(created_at=accepted_at - datetime.timedelta(days=3))
+    referral.refresh_from_db()
+
+    with capture_events(expected=1) as events:
+        services.referral_follow_up_remind(referral=referral, last_news=accepted_at)
+
+    (event,) = events
+    assert (event.kind, event.referral) == ("referral.reminder", str(referral.uuid))
+    assert set(event.data) == SHAPES["referral.reminder"]
+    assert event.data == {
+        "reason": "follow_up",
+        "sent_at": referral.created_at.isoformat(),
+        "waiting_since": accepted_at.isoformat(),
+        "days_waiting": 31,
+        "to_organisation": "BGE Champagne",
+        "to_organisation_id": network.partner.pk,
+    }
+    assert sorted(event.groups) == shared_groups(referral, network.citeslab, network.partner)
+
+
+# --- referral.stalled and referral.escalated: the sender and the coordination, never the partner ---
+
+
+def test_a_stalled_referral_is_published_to_the_senders_inbox_and_each_coordinations(network, capture_events):
+    coordination = OrganisationFactory(coordination=True, name="Politique de la Ville")
+    other = OrganisationFactory(coordination=True, name="Préfecture")
+    OrganisationFactory(coordination=True, name="Ancienne coordination", is_active=False)
+    referral = network.send_referral(in_progress=True)
+    last_news = timezone.now() - datetime.timedelta(days=61)
+    Event.objects.filter(referral=referral).update(created_at=last_news)
+
+    with capture_events(expected=3) as events:
+        services.referral_stall(referral=referral, last_news=last_news)
+
+    assert [event.kind for event in events] == ["referral.stalled"] * 3
+    assert [sorted(event.groups) for event in events] == [
+        sorted([f"referral.{referral.uuid}.org.{o.pk}", f"inbox.org.{o.pk}"])
+        for o in (network.citeslab, coordination, other)
+    ]
+    assert all(event.data == events[0].data for event in events)
+    assert set(events[0].data) == SHAPES["referral.stalled"]
+    assert events[0].data == {
+        "status": "in_progress",
+        "status_label": "En cours",
+        "last_news_at": last_news.isoformat(),
+        "days_without_news": 61,
+        "follow_up_days": 30,
+        "from_organisation": "CitésLab Grand Troyes",
+        "from_organisation_id": network.citeslab.pk,
+        "to_organisation": "BGE Champagne",
+        "to_organisation_id": network.partner.pk,
+    }
+
+
+def test_an_escalation_is_published_to_the_coordination_only(network, capture_events):
+    coordination = OrganisationFactory(coordination=True, name="Politique de la Ville")
+    referral = network.send_referral()
+    Referral.objects.filter(pk=referral.pk).update(created_at=timezone.now() - datetime.timedelta(days=20, hours=1))
+    referral.refresh_from_db()
+
+    with capture_events(expected=1) as events:
+        services.referral_escalate(referral=referral)
+
+    (event,) = events
+    assert (event.kind, event.referral) == ("referral.escalated", str(referral.uuid))
+    assert sorted(event.groups) == sorted(
+        [f"referral.{referral.uuid}.org.{coordination.pk}", f"inbox.org.{coordination.pk}"]
+    )
+    assert set(event.data) == SHAPES["referral.escalated"]
+    assert event.data == {
+        "sent_at": referral.created_at.isoformat(),
+        "days_waiting": 20,
+        "sla_days": 10,
+        "from_organisation": "CitésLab Grand Troyes",
+        "from_organisation_id": network.citeslab.pk,
+        "to_organisation": "BGE Champagne",
+        "to_organisation_id": network.partner.pk,
+    }
+
+
+def test_the_timers_reports_carry_no_person_nor_free_text(network):
+    referral = network.send_referral(accepted=True)
+    at = timezone.now()
+    datas = [payloads.stalled(referral, at=at, last_news_at=at), payloads.escalated(referral, at=at)]
+
+    for data in datas:
+        assert not set(data) & payloads.PERSONAL_KEYS
+        assert not any(word in str(value) for value in data.values() for word in ("Samia", "Benali", "food"))
 
 
 # --- note.created ---------------------------------------------------------------------------------

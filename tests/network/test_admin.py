@@ -56,6 +56,7 @@ def test_creating_an_organisation_in_the_admin_creates_its_group(admin_client):
             "name": "Initiative Aube",
             "kind": "creation",
             "sla_days": 10,
+            "follow_up_days": 21,
             "is_active": "on",
             "memberships-TOTAL_FORMS": 0,
             "memberships-INITIAL_FORMS": 0,
@@ -65,6 +66,7 @@ def test_creating_an_organisation_in_the_admin_creates_its_group(admin_client):
     assert response.status_code == 302, response.content.decode()[:2000]
     organisation = Organisation.objects.get(name="Initiative Aube")
     assert organisation.group.name == "Organisation · Initiative Aube"
+    assert organisation.follow_up_days == 21
 
 
 def test_adding_a_member_in_the_admin_puts_them_in_the_group(admin_client):

@@ -4,7 +4,9 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from referrals.models import Activity
+from messaging.models import Event
+from messaging.services import note_post
+from referrals.models import Activity, Referral
 from referrals.services import activity_delete, activity_record, activity_update, referral_accept
 from tests.partners.factories import NeighbourhoodFactory, OrganisationFactory, member_of
 from tests.referrals.factories import ProjectHolderFactory, ReferralFactory
@@ -175,3 +177,81 @@ def test_dashboard_figures_are_kept_per_user_and_filters(client, coordinator):
     client.force_login(member_of(other_coordination))
     assert client.get("/pilotage/", {"neighbourhood": north.pk}).context["stats"]["total"] == 1
     assert client.get("/pilotage/").context["stats"]["total"] == 2
+
+
+# --- the stalled list ---------------------------------------------------------------------------------
+
+
+def stalled_referral(days_silent=61, **kwargs):
+    """Accepted, its last news ``days_silent`` days ago (twice the default follow-up time is 60)."""
+    referral = ReferralFactory(accepted=True, **kwargs)
+    silent_since = timezone.now() - datetime.timedelta(days=days_silent)
+    Event.objects.filter(referral=referral).update(created_at=silent_since)
+    Referral.objects.filter(pk=referral.pk).update(created_at=silent_since, responded_at=silent_since)
+    return referral
+
+
+def test_the_stalled_list_links_to_the_referrals_without_the_person(client, coordinator):
+    quiet = stalled_referral(to_organisation=OrganisationFactory(name="BGE Champagne"))
+    stalled_referral(days_silent=59)  # not yet
+    ReferralFactory(completed=True)
+
+    response = client.get("/pilotage/")
+    page = response.content.decode()
+
+    assert response.context["stalled"]["stalled_count"] == 1
+    assert "Orientations sans suite (1)" in page
+    assert f'href="/orientations/{quiet.uuid}/"' in page
+    assert "61 j (suivi 30 j)" in page
+    row = page[page.index("data-stalled") : page.index("</table>", page.index("data-stalled"))]
+    assert "BGE Champagne" in row and "Acceptée" in row
+    assert quiet.project_holder.last_name not in page and quiet.project_holder.first_name not in page
+    assert "Besoin d'un accompagnement" not in page
+
+
+def test_a_stalled_referral_leaves_the_list_with_news(client, coordinator):
+    quiet = stalled_referral()
+    assert client.get("/pilotage/").context["stalled"]["stalled_count"] == 1
+
+    note_post(referral=quiet, actor=quiet.from_user, organisation=quiet.from_organisation, body="Des nouvelles ?")
+
+    assert client.get("/pilotage/").context["stalled"]["stalled_count"] == 0
+    assert "Aucune orientation sans suite." in client.get("/pilotage/").content.decode()
+
+
+def test_the_stalled_list_is_paged_and_its_links_keep_the_filters(client, coordinator, monkeypatch):
+    monkeypatch.setattr("referrals.pipeline.STALLED_PAGE_SIZE", 2)
+    employment = OrganisationFactory(employment=True)
+    for days in (61, 62, 63, 64, 65):
+        stalled_referral(days_silent=days, to_organisation=employment)
+    stalled_referral()  # a creation partner's, filtered out below
+
+    response = client.get("/pilotage/", {"partner_kind": "employment", "stalled_page": "2"})
+    page = response.content.decode()
+
+    stalled = response.context["stalled"]
+    assert (stalled["stalled_count"], stalled["stalled_page"], stalled["stalled_pages"]) == (5, 2, 3)
+    assert [row["days_without_news"] for row in stalled["stalled"]] == [63, 62]  # the longest silent first
+    assert "Orientations sans suite (5)" in page
+    assert 'href="?partner_kind=employment&amp;stalled_page=1#stalled-title" rel="prev"' in page
+    assert 'href="?partner_kind=employment&amp;stalled_page=3#stalled-title" rel="next"' in page
+    assert client.get("/pilotage/", {"stalled_page": "x"}).context["stalled"]["stalled_page"] == 1
+    past_the_end = client.get("/pilotage/", {"partner_kind": "employment", "stalled_page": "9"}).context["stalled"]
+    assert (past_the_end["stalled_page"], [row["days_without_news"] for row in past_the_end["stalled"]]) == (3, [61])
+
+
+def test_dashboard_query_count_does_not_grow_with_stalled_rows(
+    client, coordinator, count_queries, django_assert_num_queries
+):
+    for _ in range(2):
+        stalled_referral()
+        overdue_referral()
+    few = count_queries(client, "/pilotage/")
+    for _ in range(10):
+        stalled_referral(to_organisation=OrganisationFactory(employment=True))
+    cache.clear()
+
+    with django_assert_num_queries(few):
+        response = client.get("/pilotage/")
+
+    assert len(response.context["stalled"]["stalled"]) == 12
