@@ -7,8 +7,9 @@
   membership alone: a receiving partner whose access went with a consent withdrawal is nobody's
   side any more, even for a user who is also a coordinator.
 - ``Side``: what that side may do (the transitions, notes, re-orienting the person) and see (the
-  person's identity and contact, the free texts, the notes, the links of the re-orientation chain). A viewer who sees the referral
-  without a side (a coordinator, the network admin) sees the pipeline facts only.
+  person's identity and contact, the free texts, the notes, the links of the re-orientation
+  chain). A viewer who sees the referral without a side (a coordinator, the network admin) sees
+  the pipeline facts only.
 - ``event_audience_q``, ``side_events_q``, ``note_audience_q``: the same rule as database filters.
 - ``holder_access(user, holder)``: what a requester may see and do of a person (``holder_accesses``
   for a page of people).
