@@ -146,7 +146,8 @@ class WithdrawConsentForm(forms.Form):
 
 
 class ReferralForm(forms.Form):
-    """Partner and service from the catalogue; the consent check happens before sending."""
+    """Partner and service from the catalogue; the consent check happens before sending. A
+    re-orientation carries the referral it follows in ``previous``."""
 
     to_organisation = IdChoiceField(
         label=_("Partenaire"), queryset=Organisation.objects.none(), empty_label=_("— Choisir un partenaire —")
@@ -158,6 +159,9 @@ class ReferralForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Pourquoi ce partenaire, ce qui est attendu."),
     )
+    # A re-orientation names the referral it follows; the view reads it among those its
+    # organisation sent (404 otherwise) and the service checks it (``lifecycle.previous_refusal``).
+    previous = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, partners, services, **kwargs):
         super().__init__(*args, **kwargs)

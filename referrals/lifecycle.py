@@ -6,13 +6,16 @@
   that organisation's *current grant* on the referral (guardian's direct table), never by
   membership alone: a receiving partner whose access went with a consent withdrawal is nobody's
   side any more, even for a user who is also a coordinator.
-- ``Side``: what that side may do (the transitions, notes) and see (the person's identity and
-  contact, the free texts, the notes, the ``previous`` link). A viewer who sees the referral
-  without a side (a coordinator, the network admin) sees the pipeline facts only.
+- ``Side``: what that side may do (the transitions, notes, re-orienting the person) and see (the
+  person's identity and contact, the free texts, the notes, the links of the re-orientation
+  chain). A viewer who sees the referral without a side (a coordinator, the network admin) sees
+  the pipeline facts only.
 - ``event_audience_q``, ``side_events_q``, ``note_audience_q``: the same rule as database filters.
 - ``holder_access(user, holder)``: what a requester may see and do of a person (``holder_accesses``
   for a page of people).
 - ``manages_activity``, ``sees_activity_notes``: who edits an intake activity, who reads its notes.
+- ``is_reorientable``, ``previous_refusal``: which referral the sender is offered to re-orient, and
+  which one a new referral may name as ``previous``.
 
 Pages, API views, serializers, consumers, notes, notifications and templates ask here; no other
 module compares a status with a transition or decides a side.
@@ -156,6 +159,38 @@ def is_offered(codes, value) -> bool:
     return value in codes.values and value not in RETIRED_CODES.get(codes, ())
 
 
+# A referral that ended without the person getting where it was meant to take them: the sender
+# is offered to re-orient them ("Réorienter"). A completion with another outcome took them
+# somewhere, so its page offers nothing (a new referral may still name it: ``previous_refusal``).
+REORIENTABLE_STATUSES = (Status.DECLINED, Status.EXPIRED, Status.CANCELLED)
+PREVIOUS_NOT_SENT_BY_YOU = _("L'orientation précédente doit avoir été envoyée par votre structure.")
+PREVIOUS_OF_ANOTHER_PERSON = _("L'orientation précédente doit concerner la même personne.")
+PREVIOUS_NOT_FINAL = _(
+    "L'orientation précédente est encore en cours (%(status)s) : attendez sa clôture, ou annulez-la, "
+    "avant de réorienter la personne."
+)
+
+
+def is_reorientable(referral: Referral) -> bool:
+    """Declined, expired, cancelled, or completed with the outcome ``reoriented``."""
+    if referral.status == Status.COMPLETED:
+        return referral.outcome == Referral.Outcome.REORIENTED
+    return referral.status in REORIENTABLE_STATUSES
+
+
+def previous_refusal(previous: Referral, *, holder: ProjectHolder, organisation: Organisation) -> str | None:
+    """Why a new referral of ``holder`` sent by ``organisation`` may not name ``previous`` as its
+    previous referral (DESIGN.md section 4: a final one, of the same person), None when it may.
+    ``organisation`` must have sent it: the chain is the sender's record of the person's path."""
+    if previous.from_organisation_id != organisation.pk:
+        return str(PREVIOUS_NOT_SENT_BY_YOU)
+    if previous.project_holder_id != holder.pk:
+        return str(PREVIOUS_OF_ANOTHER_PERSON)
+    if not previous.is_final:
+        return str(PREVIOUS_NOT_FINAL % {"status": previous.get_status_display()})
+    return None
+
+
 # Decline reasons that need a message, so that the advisor knows where to turn next.
 MESSAGE_REQUIRED_DECLINE_REASONS = (Referral.DeclineReason.OTHER, Referral.DeclineReason.WRONG_PARTNER)
 NOT_A_SIDE = _("Vous consultez cette orientation sans pouvoir agir dessus.")
@@ -228,13 +263,30 @@ class Side:
 
     @property
     def sees_previous(self) -> bool:
-        """The re-orientation chain: never another partner's referral of the same person."""
-        previous_to = getattr(self.referral.previous, "to_organisation_id", None)
-        if previous_to is None:
-            return False
+        """The ``previous`` link of its referral (``sees_link``)."""
+        previous = self.referral.previous
+        return previous is not None and self.sees_link(previous, self.referral)
+
+    def sees_link(self, earlier, later) -> bool:
+        """Whether this side sees that ``later`` named ``earlier`` as its previous referral (the
+        re-orientation chain). The sender and an observer (a coordinator: organisations, statuses,
+        dates) see every link of the person's chain; a receiver only a link between two referrals
+        to its own organisation, so that it never learns of the person's referrals to another
+        partner, not even their ids (DESIGN.md section 5). Reads ``to_organisation_id`` of both."""
         if self.is_receiver:
-            return previous_to == self.referral.to_organisation_id
+            return earlier.to_organisation_id == later.to_organisation_id == self.organisation.pk
         return True
+
+    @property
+    def can_reorient(self) -> bool:
+        """The sender offers a new referral of the person naming this one as ``previous``
+        (``is_reorientable``); never for an erased person, who can no longer be referred."""
+        return (
+            self.is_sender
+            and is_reorientable(self.referral)
+            and self.referral.project_holder.created_by_organisation_id == self.organisation.pk
+            and not self.referral.project_holder.erased_at
+        )
 
     @property
     def can_note(self) -> bool:

@@ -8,6 +8,7 @@ referral is visible when one of the user's organisation Groups holds ``view_refe
 import functools
 import operator
 import uuid as uuid_module
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -22,7 +23,7 @@ from network.paging import ProbedExists
 from network.sql import fetch_models
 from partners.models import Membership, Neighbourhood, Organisation
 
-from .lifecycle import RECEIVER, SENDER, acting_groups, holder_visible_q, side_of, sides_of_kind
+from .lifecycle import RECEIVER, SENDER, Side, acting_groups, holder_visible_q, side_of, sides_of_kind
 from .models import (
     Activity,
     ActivityAttendee,
@@ -176,6 +177,69 @@ def referral_get_visible(user, uuid) -> Referral:
         return referrals_visible_to(user).select_related("previous").get(uuid=uuid)
     except (Referral.DoesNotExist, ValueError, TypeError, ValidationError) as error:
         raise Http404(_("Orientation introuvable.")) from error
+
+
+def sent_referral_get(user, organisation: Organisation, uuid) -> Referral:
+    """A referral ``organisation`` sent, as ``user`` acting for it sees it; 404 otherwise (another
+    organisation's referral, or an unknown or malformed id): the re-orientation form's ``previous``."""
+    try:
+        return referrals_visible_to(user, organisation=organisation, side="from_organisation").get(uuid=uuid)
+    except (Referral.DoesNotExist, ValueError, TypeError, ValidationError) as error:
+        raise Http404(_("Orientation introuvable.")) from error
+
+
+@dataclass(frozen=True)
+class ReferralChain:
+    """The re-orientation chain around one referral, as one side sees it (``Side.sees_link``)."""
+
+    earlier: list  # its previous referral, that one's previous… (newest first)
+    later: list  # the referrals that followed it, and those that followed them (oldest first)
+
+    def __bool__(self) -> bool:
+        return bool(self.earlier or self.later)
+
+
+def referral_chain(user, side: Side) -> ReferralChain:
+    """The chain around ``side.referral``, in two queries whatever its length: the person's
+    referrals that the side may see (``ReferralScope``: the sender's own, the receiver's with a
+    live grant, every one for a coordinator), then the links walked here, each kept only if the
+    side sees it (``lifecycle.Side.sees_link``). A person has a handful of referrals."""
+    referral = side.referral
+    if side.is_party:
+        column = "from_organisation" if side.is_sender else "to_organisation"
+        scope = referrals_visible_to(user, organisation=side.organisation, side=column)
+    else:
+        scope = referrals_visible_to(user)
+    candidates = {
+        r.pk: r
+        for r in scope.select_related(None)
+        .select_related("to_organisation")
+        .filter(project_holder_id=referral.project_holder_id)
+        .exclude(pk=referral.pk)
+        .order_by("created_at", "pk")
+    }
+    seen = {referral.pk}
+    earlier, current = [], referral
+    while current.previous_id in candidates and current.previous_id not in seen:
+        previous = candidates[current.previous_id]
+        if not side.sees_link(previous, current):
+            break
+        earlier.append(previous)
+        seen.add(previous.pk)
+        current = previous
+    followers: dict[int, list] = {}
+    for candidate in candidates.values():
+        followers.setdefault(candidate.previous_id, []).append(candidate)
+    later, parents = [], [referral]
+    while parents:
+        parent = parents.pop()
+        for follower in followers.get(parent.pk, ()):
+            if follower.pk not in seen and side.sees_link(parent, follower):
+                seen.add(follower.pk)
+                later.append(follower)
+                parents.append(follower)
+    later.sort(key=lambda r: (r.created_at, r.pk))
+    return ReferralChain(earlier=earlier, later=later)
 
 
 def referral_get_with_side(user, uuid, *, related: tuple[str, ...] = ()):

@@ -36,6 +36,7 @@ from ..lifecycle import (
     Transition,
     is_offered,
     organisation_side,
+    previous_refusal,
 )
 from ..models import ProjectHolder, Referral, ReferralEvent
 from ..pipeline import last_news_at
@@ -146,7 +147,8 @@ def referral_send(
     service: Service | None = None,
     previous: Referral | None = None,
 ) -> Referral:
-    """Hand a consenting project holder over to a partner."""
+    """Hand a consenting project holder over to a partner; ``previous``: the final referral this
+    one re-orients the person from (``lifecycle.previous_refusal`` says which it may be)."""
     require_holder_manager(actor, holder, organisation)
     if holder.erased_at:
         raise ValidationFailed(_("Ce porteur de projet a été anonymisé."))
@@ -163,10 +165,10 @@ def referral_send(
     motive = clean_text(
         motive, Referral._meta.get_field("motive"), required=_("Expliquez pourquoi vous orientez vers ce partenaire.")
     )
-    if previous is not None and (previous.project_holder_id != holder.pk or not previous.is_final):
-        raise ValidationFailed(
-            _("L'orientation précédente doit concerner la même personne et être terminée."), field="previous"
-        )
+    if previous is not None:
+        refusal = previous_refusal(previous, holder=holder, organisation=organisation)
+        if refusal is not None:
+            raise ValidationFailed(refusal, code="invalid_previous", field="previous")
     now = timezone.now()
     consent = consent_covering(holder, to_organisation, now)
     if consent is None:

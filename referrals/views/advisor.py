@@ -25,6 +25,7 @@ from ..forms import (
     WithdrawConsentForm,
     add_domain_error,
 )
+from ..lifecycle import previous_refusal
 from ..models import ActivityAttendee, Referral
 from ..selectors import (
     activities_visible_to,
@@ -36,6 +37,7 @@ from ..selectors import (
     project_holders_matching,
     project_holders_visible_to,
     referrals_visible_to,
+    sent_referral_get,
 )
 from .lists import page_of, referral_list_page, with_row_columns
 
@@ -185,12 +187,30 @@ def consent_withdraw(request, uuid, consent_id):
 # --- referrals --------------------------------------------------------------------------------
 
 
+def _previous_referral(request, holder) -> tuple[Referral | None, str]:
+    """The referral a re-orientation follows (``?previous=<uuid>``, then the form's hidden field)
+    and, on the form's first display, why it may not be named (it is then left out). Only a
+    referral the acting CitésLab sent is found: any other id answers 404."""
+    value = request.POST.get("previous") if request.method == "POST" else request.GET.get("previous")
+    if not value:
+        return None, ""
+    previous = sent_referral_get(request.user, request.organisation, value)
+    if request.method == "POST":
+        return previous, ""  # the service refuses it with the same sentence
+    refusal = previous_refusal(previous, holder=holder, organisation=request.organisation)
+    return (None, refusal) if refusal else (previous, "")
+
+
 @organisation_page(CITESLAB)
 def referral_create(request, uuid):
+    """The new referral form; with ``previous``, a re-orientation, prefilled with the motive of the
+    referral it follows (docs/decisions.md)."""
     holder = _followed_holder(request, uuid)
+    previous, previous_error = _previous_referral(request, holder)
     partners = list(partner_organisations())
     catalogue = list(services_offered())
-    form = ReferralForm(request.POST or None, partners=partner_organisations(), services=catalogue)
+    initial = {"previous": previous.uuid, "motive": previous.motive} if previous is not None else {}
+    form = ReferralForm(request.POST or None, initial=initial, partners=partner_organisations(), services=catalogue)
     now = timezone.now()
     consents = list(consents_of(holder))
     coverage = {p.pk: any(c.is_active_at(now) and c.covers(p) for c in consents) for p in partners}
@@ -215,9 +235,10 @@ def referral_create(request, uuid):
                         to_organisation=partner,
                         service=form.cleaned_data["service"],
                         motive=form.cleaned_data["motive"],
+                        previous=previous,
                     )
                 except DomainError as error:
-                    add_domain_error(form, error)
+                    add_domain_error(form, error, {"previous": None})
                     status = error.http_status
                 else:
                     messages.success(request, _("Orientation envoyée à %(org)s.") % {"org": partner.name})
@@ -228,7 +249,11 @@ def referral_create(request, uuid):
         "partners": [(p, coverage[p.pk]) for p in partners],
         "check_message": check_message,
         "check_ok": check_ok,
+        "previous": previous,
+        "previous_error": previous_error,
     }
+    if previous_error:
+        status = 400
     return render(request, "referrals/referral_form.html", context, status=status)
 
 

@@ -20,7 +20,7 @@ from partners.selectors import active_members_of
 from .. import services
 from ..forms import AcceptForm, CancelForm, CompleteForm, DeclineForm, add_domain_error
 from ..lifecycle import ACCEPT, CANCEL, COMPLETE, DECLINE, NOT_A_SIDE, START, side_of
-from ..selectors import referral_get_visible, referral_history
+from ..selectors import referral_chain, referral_get_visible, referral_history
 
 
 def referral_page_response(request, referral, *, side=None, forms=None, status=200):
@@ -38,6 +38,8 @@ def referral_page_response(request, referral, *, side=None, forms=None, status=2
         "can_start": side.can(START),
         "can_complete": side.can(COMPLETE),
         "can_cancel": side.can(CANCEL),
+        "can_reorient": side.can_reorient,
+        "chain": referral_chain(request.user, side),
         "accept_form": forms.get("accept"),
         "decline_form": forms.get("decline") or DeclineForm(),
         "complete_form": forms.get("complete") or CompleteForm(),
