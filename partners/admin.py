@@ -29,7 +29,8 @@ class OrganisationAdmin(admin.ModelAdmin):
     inlines = [MembershipInline]
 
     def save_model(self, request, obj, form, change):
-        data = {f: form.cleaned_data[f] for f in ("name", "address", "territory", "email", "sla_days", "is_active")}
+        editable = ("name", "address", "territory", "email", "sla_days", "is_active", "receives_by_link")
+        data = {f: form.cleaned_data[f] for f in editable}
         try:
             if change:
                 changed = {f: v for f, v in data.items() if f in form.changed_data}

@@ -44,6 +44,7 @@ def organisation_create(
     email: str = "",
     sla_days: int = 10,
     is_active: bool = True,
+    receives_by_link: bool = False,
 ) -> Organisation:
     name = clean_text(
         name, Organisation._meta.get_field("name"), required=_("Le nom de l'organisation est obligatoire.")
@@ -64,6 +65,7 @@ def organisation_create(
         email=email,
         sla_days=sla_days,
         is_active=is_active,
+        receives_by_link=receives_by_link,
         group=group,
     )
     if kind == Organisation.Kind.COORDINATION:
@@ -75,7 +77,7 @@ def organisation_create(
 @transaction.atomic
 def organisation_update(*, organisation: Organisation, **fields) -> Organisation:
     """Change an organisation's editable fields; the kind is fixed once created."""
-    allowed = {"name", "address", "territory", "email", "sla_days", "is_active"}
+    allowed = {"name", "address", "territory", "email", "sla_days", "is_active", "receives_by_link"}
     unknown = set(fields) - allowed
     if unknown:
         raise ValidationFailed(_("Champs non modifiables : %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
