@@ -1,4 +1,4 @@
-"""WebSocket consumers: one referral's stream, and a user's inbox.
+"""WebSocket consumers: one referral's stream (for a user, or through a signed link), and a user's inbox.
 
 Both follow the same protocol (DESIGN.md section 7): join the groups first, then replay what the
 client missed (``?after=<event id>``) from the database, then deliver live events. Every message
@@ -21,8 +21,9 @@ from django.utils.translation import gettext as _
 
 from network.api_filters import MAX_ID
 from network.errors import DomainError, ValidationFailed
-from network.realtime import inbox_group, referral_group, user_group
+from network.realtime import inbox_group, link_group, referral_group, user_group
 from partners.selectors import active_organisation_ids
+from referrals.links import LinkRefused, link_read
 from referrals.selectors import referral_get_with_side
 
 from . import payloads
@@ -66,8 +67,7 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         self.joined: list[str] = []
         self.closing = False
         self.refresher = None
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
+        if not self.authenticated():
             await self.refuse(CLOSE_UNAUTHENTICATED)
             return
         after = self.scope_after()
@@ -77,7 +77,7 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         if not await database_sync_to_async(self.authorise)():
             await self.refuse(CLOSE_FORBIDDEN)
             return
-        await self.join(self.stream_groups() + [user_group(user.pk)])
+        await self.join(self.stream_groups() + self.control_groups())
         self.refresher = asyncio.create_task(self.refresh_groups())
         # Groups first, then the database: an event committed from now on has an id above
         # ``floor`` and reaches this socket live; older ones come from the replay. The socket
@@ -161,7 +161,7 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         if not await database_sync_to_async(self.authorise)():
             await self.refuse(CLOSE_FORBIDDEN)
             return
-        keep = set(self.stream_groups() + [user_group(self.scope["user"].pk)])
+        keep = set(self.stream_groups() + self.control_groups())
         for group in [g for g in self.joined if g not in keep]:
             await self.channel_layer.group_discard(group, self.channel_name)
             self.joined.remove(group)
@@ -189,6 +189,14 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         if field:
             message["field"] = field
         await self.send_json(message)
+
+    def authenticated(self) -> bool:
+        user = self.scope.get("user")
+        return user is not None and user.is_authenticated
+
+    def control_groups(self) -> list[str]:
+        """The groups that tell this socket to check its access again (never events)."""
+        return [user_group(self.scope["user"].pk)]
 
     # --- what subclasses define (sync, run in a database thread) ------------------------------
 
@@ -264,6 +272,75 @@ class ReferralConsumer(EventStreamConsumer):
                 "code": "not_found",
                 "detail": str(_("Cette orientation ne vous est plus accessible.")),
             }
+        except DomainError as error:
+            reply = {"type": "error", "client_id": client_id, "code": error.code, "detail": str(error.message)}
+            if error.field:
+                reply["field"] = error.field
+            return reply
+        return {"type": "ack", "client_id": client_id, "note": payloads.note_created(note)}
+
+
+class LinkConsumer(EventStreamConsumer):
+    """/ws/liens/<uuid>/<token>/: the events of one referral that its signed link's side reads
+    (``lifecycle.Side.by_link``: the shared ones only, never an organisation's internal notes),
+    without an account. The link is read on connect (``referrals.links.link_read``: 4403 when it is
+    refused) and again when the referral's links are revoked or its receiver loses its grant; a
+    ``note.create`` writes a shared note as the link's actor.
+    """
+
+    previous_key = "previous_in_referral"
+
+    def authenticated(self) -> bool:
+        return True  # the link is the credential, checked by ``authorise``
+
+    def read_link(self):
+        kwargs = self.scope["url_route"]["kwargs"]
+        return link_read(kwargs["uuid"], kwargs["token"])
+
+    def authorise(self) -> bool:
+        try:
+            self.access = self.read_link()
+        except LinkRefused:
+            return False
+        return self.access.side.sees_notes
+
+    def stream_groups(self) -> list[str]:
+        return [referral_group(self.access.referral.uuid)]
+
+    def control_groups(self) -> list[str]:
+        return [link_group(self.access.referral.uuid)]
+
+    def read_events(self, after, before, limit):
+        events = referral_events_for(self.access.side, after=after, before=before)
+        return [event_message(e) for e in (events[:limit] if limit else events)]
+
+    async def receive_json(self, content, **kwargs):
+        if content.get("type") != "note.create":
+            await super().receive_json(content)
+            return
+        await self.send_json(await database_sync_to_async(self.note_create)(content))
+
+    def note_create(self, content) -> dict:
+        client_id = content.get("client_id")
+        body, visibility = content.get("body"), content.get("visibility", "shared")
+        try:
+            access = self.read_link()  # again: revoked, expired or closed since connect
+            if not isinstance(client_id, str) or not client_id:
+                raise ValidationFailed(_("Chaque note envoyée porte un client_id (un UUID)."), field="client_id")
+            if not isinstance(body, str):
+                raise ValidationFailed(_("Le texte de la note est attendu dans « body »."), field="body")
+            if not isinstance(visibility, str):
+                raise ValidationFailed(_("Visibilité inconnue."), field="visibility")
+            note, _created = note_post(
+                referral=access.referral,
+                actor=access.actor,
+                organisation=access.actor.organisation,
+                body=body,
+                visibility=visibility,
+                client_id=client_id,
+            )
+        except LinkRefused as refused:
+            return {"type": "error", "client_id": client_id, "code": refused.refusal.code, "detail": refused.message}
         except DomainError as error:
             reply = {"type": "error", "client_id": client_id, "code": error.code, "detail": str(error.message)}
             if error.field:

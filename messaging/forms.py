@@ -25,3 +25,11 @@ class NoteForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial["client_id"] = uuid.uuid4()
+
+
+class SharedNoteForm(NoteForm):
+    """The note form of a signed link's page: shared notes only (``lifecycle.Side.by_link``)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["visibility"]

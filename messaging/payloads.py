@@ -201,7 +201,7 @@ def note_created(note: Note) -> dict:
         "uuid": str(note.uuid),
         "body": note.body,
         "visibility": note.visibility,
-        "author": display_name(note.author),
+        "author": display_name(note.author, note.author_email),
         "author_id": note.author_id,
         "organisation": note.organisation.name,
         "organisation_id": note.organisation_id,

@@ -10,9 +10,9 @@ from network.errors import ActionForbidden, ValidationFailed
 from network.sql import planned_cursor
 from network.text import clean_text
 from partners.models import Organisation
-from partners.selectors import is_active_member
-from referrals.lifecycle import CANNOT_WRITE_NOTES, organisation_side, party_grants
+from referrals.lifecycle import CANNOT_WRITE_NOTES, LinkActor, actor_side, party_grants
 from referrals.models import Referral
+from referrals.services.acting import actor_columns, acts_for
 
 from . import payloads
 from .events import event_append
@@ -34,12 +34,13 @@ def note_post(
     visibility: str = Note.Visibility.SHARED,
     client_id=None,
 ) -> tuple[Note, bool]:
-    """Post a note; returns (note, created). The same ``client_id`` twice gives the first note back."""
+    """Post a note; returns (note, created). The same ``client_id`` twice gives the first note back.
+
+    ``actor`` is a member of ``organisation``, or a ``LinkActor`` (a signed link), whose notes are
+    shared ones only (``Side.note_visibilities``) and written with no author and its address."""
     grants = party_grants(referral)  # the side's check, and the event's organisations
-    if (
-        not is_active_member(actor, organisation)
-        or not organisation_side(organisation, referral, grants=grants).can_note
-    ):
+    side = actor_side(actor, organisation, referral, grants=grants)
+    if not acts_for(actor, organisation, referral) or not side.can_note:
         raise ActionForbidden(CANNOT_WRITE_NOTES)
     if client_id is not None and not isinstance(client_id, uuid_module.UUID):
         try:
@@ -55,6 +56,11 @@ def note_post(
             )
         if visibility not in Note.Visibility.values:
             raise ValidationFailed(_("Visibilité inconnue : %(v)s.") % {"v": visibility}, field="visibility")
+        if visibility not in side.note_visibilities:
+            raise ValidationFailed(
+                _("Par un lien e-mail, seules les notes partagées avec l'autre structure peuvent être écrites."),
+                field="visibility",
+            )
         body = clean_text(body, Note._meta.get_field("body"), required=_("La note est vide."))
     except ValidationFailed:
         # A note sent again answers the first one, whatever changed since (an erasure).
@@ -63,7 +69,7 @@ def note_post(
         raise
     note = Note(
         referral=referral,
-        author=actor,
+        **actor_columns(actor, user="author", email="author_email"),
         organisation=organisation,
         body=body,
         visibility=visibility,
@@ -87,8 +93,13 @@ def note_post(
 
 
 def _sent_before(actor, client_id, referral: Referral) -> Note | None:
-    """The note ``actor`` already sent with ``client_id``; refused if it went to another referral."""
-    existing = Note.objects.filter(author=actor, client_id=client_id).select_related("organisation").first()
+    """The note ``actor`` already sent with ``client_id``; refused if it went to another referral.
+    Through links (no author), a client_id is one note per referral."""
+    if isinstance(actor, LinkActor):
+        sent = Note.objects.filter(author=None, referral=referral, client_id=client_id)
+    else:
+        sent = Note.objects.filter(author=actor, client_id=client_id)
+    existing = sent.select_related("organisation").first()
     if existing is not None and existing.referral_id != referral.pk:
         raise ValidationFailed(_("Cet identifiant client a déjà servi pour une autre note."), field="client_id")
     return existing
@@ -98,14 +109,21 @@ def _note_insert(note: Note) -> bool:
     """Insert ``note`` unless its author already sent its ``client_id``, in one statement (where a
     lookup, then an insert in a savepoint, took four round trips); True, and ``note.pk`` set, when
     it was inserted. A concurrent insert of the same client_id waits for the other transaction and
-    then inserts nothing."""
+    then inserts nothing. A note without an author (a signed link's) conflicts on its referral's
+    client_ids instead (the partial unique index ``note_unique_link_client_id``)."""
     fields = [field for field in Note._meta.concrete_fields if not field.primary_key]
     quote = connection.ops.quote_name
-    conflict = [Note._meta.get_field(name).column for name in ("author", "client_id")]
+    if note.author_id is None:
+        author, client_id = (quote(Note._meta.get_field(name).column) for name in ("author", "client_id"))
+        columns = ("referral", "client_id")
+        target = f" WHERE {author} IS NULL AND {client_id} IS NOT NULL"
+    else:
+        columns, target = ("author", "client_id"), ""
+    conflict = [Note._meta.get_field(name).column for name in columns]
     sql = (
         f"INSERT INTO {quote(Note._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
         f"VALUES ({', '.join(['%s'] * len(fields))}) "
-        f"ON CONFLICT ({', '.join(map(quote, conflict))}) DO NOTHING RETURNING {quote(Note._meta.pk.column)}"
+        f"ON CONFLICT ({', '.join(map(quote, conflict))}){target} DO NOTHING RETURNING {quote(Note._meta.pk.column)}"
     )
     with planned_cursor() as cursor:
         cursor.execute(sql, [field.get_db_prep_save(getattr(note, field.attname), connection) for field in fields])

@@ -3,7 +3,7 @@ from django.urls import path
 
 from messaging import views as messaging_views
 from partners import views as partner_views
-from referrals.views import advisor, coordinator, partner, referral, reports
+from referrals.views import advisor, coordinator, links, partner, referral, reports
 
 from . import converters  # noqa: F401  registers <id:…>
 
@@ -48,6 +48,15 @@ urlpatterns = [
         )
     ),
     path("orientations/<uuid:uuid>/notes/", messaging_views.note_create, name="note_create"),
+    # the sender's signed links
+    path("orientations/<uuid:uuid>/liens/revoquer/", links.referral_links, {"action": "revoke"}, name="link_revoke"),
+    path("orientations/<uuid:uuid>/liens/envoyer/", links.referral_links, {"action": "send"}, name="link_send"),
+    # a partner without an account, through a signed link (no login)
+    path("lien/<uuid:uuid>/<str:token>/", links.link_detail, name="link_detail"),
+    path("lien/<uuid:uuid>/<str:token>/accepter/", links.link_transition, {"action": "accept"}, name="link_accept"),
+    path("lien/<uuid:uuid>/<str:token>/refuser/", links.link_transition, {"action": "decline"}, name="link_decline"),
+    path("lien/<uuid:uuid>/<str:token>/notes/", links.link_note, name="link_note"),
+    path("lien/<uuid:uuid>/<str:token>/nouveau/", links.link_renew, name="link_renew"),
     # coordinator
     path("pilotage/", coordinator.dashboard, name="dashboard"),
     # the advisor's CitésLab, the coordination's network

@@ -26,6 +26,11 @@ def referral_group(referral_uuid, organisation_id=None) -> str:
     return f"referral.{referral_uuid}.org.{organisation_id}"
 
 
+def link_group(referral_uuid) -> str:
+    """Control messages to the sockets opened through one referral's signed links (never events)."""
+    return f"referral.{referral_uuid}.links"
+
+
 def inbox_group(organisation_id) -> str:
     return f"inbox.org.{organisation_id}"
 

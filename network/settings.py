@@ -199,6 +199,18 @@ EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Relais <relais@localhost>")
+# The file-based backend (EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend) writes
+# each e-mail as a file in this folder: the browser tests read the signed links a server sent.
+if env.str("EMAIL_FILE_PATH", default=""):
+    EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH")
+
+# Signed links (referrals/links.py, DESIGN section 11): a partner without an account answers a
+# referral through a link e-mailed to its contact address, valid this many days. Link pages are
+# limited per client address: LINK_REQUESTS_PER_ADDRESS requests within LINK_WINDOW_SECONDS, after
+# which they answer 429 until the window ends (counts in the cache, as sign-in failures).
+REFERRAL_LINK_MAX_AGE_DAYS = env.int("REFERRAL_LINK_MAX_AGE_DAYS", default=8)
+LINK_REQUESTS_PER_ADDRESS = env.int("LINK_REQUESTS_PER_ADDRESS", default=120)
+LINK_WINDOW_SECONDS = env.int("LINK_WINDOW_SECONDS", default=10 * 60)
 
 # Sign-in attempts (partners/signin.py): failures allowed per username and per client address
 # within the window, after which every attempt waits for the window's end. TRUSTED_PROXIES is the

@@ -29,8 +29,17 @@ class OrganisationAdmin(admin.ModelAdmin):
     inlines = [MembershipInline]
 
     def save_model(self, request, obj, form, change):
-        fields = ("name", "address", "territory", "email", "sla_days", "follow_up_days", "is_active")
-        data = {f: form.cleaned_data[f] for f in fields}
+        editable = (
+            "name",
+            "address",
+            "territory",
+            "email",
+            "sla_days",
+            "follow_up_days",
+            "is_active",
+            "receives_by_link",
+        )
+        data = {f: form.cleaned_data[f] for f in editable}
         try:
             if change:
                 changed = {f: v for f, v in data.items() if f in form.changed_data}

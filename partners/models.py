@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 # The limit of a free text (a motive, a message, a description): services enforce it
@@ -8,11 +9,20 @@ from django.utils.translation import gettext_lazy as _
 TEXT_MAX_LENGTH = 4000
 
 
-def display_name(user) -> str:
-    """How a person of the network is named everywhere: full name, else username; "" for nobody."""
+def display_name(user, email: str = "") -> str:
+    """How a person of the network is named everywhere: full name, else username; "" for nobody.
+
+    ``email``: what was done without an account, through a signed link (DESIGN.md section 11), is
+    recorded with no user and the address the link was sent to, and named by it.
+    """
     if user is None:
-        return ""
+        return link_actor_name(email) if email else ""
     return user.get_full_name() or user.get_username()
+
+
+def link_actor_name(email: str) -> str:
+    """Who acted through a signed link sent to ``email``: in the history, the notes, the stream."""
+    return gettext("via lien e-mail (%(email)s)") % {"email": email}
 
 
 class QpvResidence(models.TextChoices):

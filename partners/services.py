@@ -45,6 +45,7 @@ def organisation_create(
     sla_days: int = 10,
     follow_up_days: int = 30,
     is_active: bool = True,
+    receives_by_link: bool = False,
 ) -> Organisation:
     name = clean_text(
         name, Organisation._meta.get_field("name"), required=_("Le nom de l'organisation est obligatoire.")
@@ -68,6 +69,7 @@ def organisation_create(
         sla_days=sla_days,
         follow_up_days=follow_up_days,
         is_active=is_active,
+        receives_by_link=receives_by_link,
         group=group,
     )
     if kind == Organisation.Kind.COORDINATION:
@@ -79,7 +81,7 @@ def organisation_create(
 @transaction.atomic
 def organisation_update(*, organisation: Organisation, **fields) -> Organisation:
     """Change an organisation's editable fields; the kind is fixed once created."""
-    allowed = {"name", "address", "territory", "email", "sla_days", "follow_up_days", "is_active"}
+    allowed = {"name", "address", "territory", "email", "sla_days", "follow_up_days", "is_active", "receives_by_link"}
     unknown = set(fields) - allowed
     if unknown:
         raise ValidationFailed(_("Champs non modifiables : %(fields)s.") % {"fields": ", ".join(sorted(unknown))})

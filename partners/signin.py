@@ -38,15 +38,15 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-class SignInLimiter:
-    """The failure counts of one sign-in attempt's username and client address."""
+class AttemptLimiter:
+    """Counts of attempts kept under several cache keys, each with its limit, over one window of
+    ``window`` seconds: once a key's count reaches its limit, every attempt waits for its window's
+    end. Sign-ins count their failures by username and address; the signed-link pages count every
+    request by address (``address_limiter``)."""
 
-    def __init__(self, request, username: str):
-        username = (username or "").strip().lower()
-        self.limits = {
-            f"signin:username:{_digest(username)}": settings.SIGNIN_FAILURES_PER_USERNAME,
-            f"signin:address:{_digest(client_address(request))}": settings.SIGNIN_FAILURES_PER_ADDRESS,
-        }
+    def __init__(self, limits: dict[str, int], window: int):
+        self.limits = limits
+        self.window = window
 
     def retry_after(self) -> int | None:
         """Seconds until an attempt is allowed again, or None if it is allowed now."""
@@ -54,21 +54,42 @@ class SignInLimiter:
         waits = []
         for key, limit in self.limits.items():
             if cache.get(key, 0) >= limit:
-                until = cache.get(f"{key}:until") or now + settings.SIGNIN_LOCKOUT_SECONDS
+                until = cache.get(f"{key}:until") or now + self.window
                 waits.append(max(1, int(until - now) + 1))
         return max(waits) if waits else None
 
-    def failed(self) -> None:
-        """Count a failure; each count and the end of its window are set atomically (``add``,
+    def count(self) -> None:
+        """Count an attempt; each count and the end of its window are set atomically (``add``,
         ``incr``), so attempts sent all at once are each counted."""
-        window = settings.SIGNIN_LOCKOUT_SECONDS
         for key in self.limits:
-            cache.add(f"{key}:until", time.time() + window, timeout=window)
-            cache.add(key, 0, timeout=window)
+            cache.add(f"{key}:until", time.time() + self.window, timeout=self.window)
+            cache.add(key, 0, timeout=self.window)
             try:
                 cache.incr(key)
             except ValueError:  # expired in between: a new window
-                cache.add(key, 1, timeout=window)
+                cache.add(key, 1, timeout=self.window)
+
+
+def address_limiter(request, name: str, *, limit: int, window: int) -> AttemptLimiter:
+    """The attempts of one client address (``client_address``) at what ``name`` names."""
+    return AttemptLimiter({f"{name}:address:{_digest(client_address(request))}": limit}, window)
+
+
+class SignInLimiter(AttemptLimiter):
+    """The failure counts of one sign-in attempt's username and client address."""
+
+    def __init__(self, request, username: str):
+        username = (username or "").strip().lower()
+        super().__init__(
+            {
+                f"signin:username:{_digest(username)}": settings.SIGNIN_FAILURES_PER_USERNAME,
+                f"signin:address:{_digest(client_address(request))}": settings.SIGNIN_FAILURES_PER_ADDRESS,
+            },
+            settings.SIGNIN_LOCKOUT_SECONDS,
+        )
+
+    def failed(self) -> None:
+        self.count()
 
     def succeeded(self) -> None:
         cache.delete(next(iter(self.limits)))  # the username's count

@@ -10,6 +10,9 @@
   person's identity and contact, the free texts, the notes, the links of the re-orientation
   chain). A viewer who sees the referral without a side (a coordinator, the network admin) sees
   the pipeline facts only.
+- ``LinkActor``, ``actor_side``: a partner without an account, acting through a signed link
+  (DESIGN.md section 11), stands on the receiving side with less: the shared notes only, accept
+  and decline only, never the ``previous`` link (``Side.by_link``).
 - ``event_audience_q``, ``side_events_q``, ``note_audience_q``: the same rule as database filters.
 - ``holder_access(user, holder)``: what a requester may see and do of a person (``holder_accesses``
   for a page of people).
@@ -22,7 +25,7 @@ module compares a status with a transition or decides a side.
 """
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
@@ -34,7 +37,7 @@ from django.utils.translation import gettext_lazy as _
 from network.errors import ActionForbidden
 from network.paging import ProbedExists
 from network.sql import ids_in, planned_cursor
-from partners.models import Organisation
+from partners.models import Organisation, link_actor_name
 
 from .models import ProjectHolder, ProjectHolderGroupObjectPermission, Referral, ReferralGroupObjectPermission
 
@@ -134,6 +137,8 @@ EXPIRE = Transition(
     _("Impossible de faire expirer une orientation au statut « %(status)s »."),
 )
 TRANSITIONS = {t.name: t for t in (ACCEPT, DECLINE, START, COMPLETE, CANCEL, EXPIRE)}
+# What a partner does through a signed link (DESIGN.md section 11): answer; the rest needs an account.
+LINK_TRANSITIONS = (ACCEPT, DECLINE)
 # Reminders are not transitions: the referral stays ``sent``.
 REMINDABLE_STATUSES = (Status.SENT,)
 REMIND_REFUSED = _("Seule une orientation sans réponse peut être relancée.")
@@ -202,6 +207,43 @@ HOLDER_MANAGER_ONLY = _("Seule la structure qui suit ce porteur de projet peut l
 # --- sides ------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class LinkActor:
+    """Someone acting through a signed link (DESIGN.md section 11): no account, the receiving
+    ``organisation``, the address the link was sent to, on one referral, with the link version the
+    link carries (``referrals.links`` reads them from a valid link).
+
+    The services take it as their ``actor`` and record it with no user and ``email``
+    (``services.acting.actor_columns``). It is named like a user (``get_full_name``, so
+    ``partners.models.display_name`` names it "via lien e-mail (…)"), has no ``pk`` (it is never
+    told of its own action) and is not authenticated: any check of a membership refuses it.
+    """
+
+    organisation: Organisation
+    email: str
+    referral_id: int
+    version: int
+
+    pk = None
+    is_authenticated = False
+
+    def get_full_name(self) -> str:
+        return link_actor_name(self.email)
+
+    def get_username(self) -> str:
+        return self.email
+
+    def acts_for(self, organisation: Organisation, referral: Referral) -> bool:
+        """Its organisation, still active, on its referral, whose sender has not revoked the links
+        since (``Referral.link_version`` moved on)."""
+        return (
+            organisation.pk == self.organisation.pk
+            and organisation.is_active
+            and referral.pk == self.referral_id
+            and referral.link_version == self.version
+        )
+
+
 def _side_name(referral: Referral, organisation_id: int | None) -> str | None:
     if organisation_id is None:
         return None
@@ -218,12 +260,15 @@ class Side:
 
     ``organisation`` is the organisation the viewer acts for (None: an observer, who may see the
     referral, like a coordinator, or not at all); ``permissions`` the codenames that
-    organisation currently holds on the referral.
+    organisation currently holds on the referral. ``by_link``: the receiving side reached through
+    a signed link, without an account (``LinkActor``): it reads and writes the shared notes only,
+    answers (``LINK_TRANSITIONS``) and nothing more, and never sees the ``previous`` link.
     """
 
     referral: Referral
     organisation: Organisation | None = None
     permissions: frozenset[str] = field(default_factory=frozenset)
+    by_link: bool = False
 
     @property
     def name(self) -> str | None:
@@ -273,6 +318,8 @@ class Side:
         dates) see every link of the person's chain; a receiver only a link between two referrals
         to its own organisation, so that it never learns of the person's referrals to another
         partner, not even their ids (DESIGN.md section 5). Reads ``to_organisation_id`` of both."""
+        if self.by_link:  # a signed link shows the one referral it was sent for
+            return False
         if self.is_receiver:
             return earlier.to_organisation_id == later.to_organisation_id == self.organisation.pk
         return True
@@ -292,9 +339,22 @@ class Side:
     def can_note(self) -> bool:
         return self.is_party and "add_note_referral" in self.permissions
 
+    @property
+    def note_visibilities(self) -> tuple[str, ...]:
+        """The visibilities of the notes it reads and writes (messaging.Note.Visibility): a link
+        speaks for an address, not for the organisation's staff, so only the shared ones."""
+        return ("shared",) if self.by_link else ("shared", "internal")
+
+    @property
+    def manages_links(self) -> bool:
+        """Revokes the signed links sent for the referral and sends a fresh one: its sender."""
+        return self.is_sender
+
     # What the side may do.
     def may(self, transition: Transition) -> bool:
         """On the transition's side with its permission, whatever the status (403 otherwise)."""
+        if self.by_link and transition not in LINK_TRANSITIONS:
+            return False
         return self.is_party and self.name == transition.side and transition.permission in self.permissions
 
     def can(self, transition: Transition) -> bool:
@@ -381,15 +441,22 @@ def sides_of(user, referrals) -> dict[int, Side]:
     return {r.pk: _choose_side(r, grants[r.pk]) for r in referrals}
 
 
-def organisation_side(organisation: Organisation, referral: Referral, *, grants=None) -> Side:
+def organisation_side(organisation: Organisation, referral: Referral, *, grants=None, by_link=False) -> Side:
     """Where one organisation stands on ``referral``: a service's actor acts for it. ``grants``:
-    the referral's ``party_grants`` when the write read them already."""
+    the referral's ``party_grants`` when the write read them already. ``by_link``: reached through
+    a signed link, which only its receiver is sent."""
     name = _side_name(referral, organisation.pk)
-    if name is None or not organisation.is_active:
+    if name is None or not organisation.is_active or (by_link and name != RECEIVER):
         return Side(referral)
     if grants is None:
         grants = _organisation_grants(referral, [organisation.pk])
-    return _choose_side(referral, grants, side=name)
+    side = _choose_side(referral, grants, side=name)
+    return replace(side, by_link=True) if by_link and side.organisation is not None else side
+
+
+def actor_side(actor, organisation: Organisation, referral: Referral, *, grants=None) -> Side:
+    """``organisation_side`` for a service's ``actor``: a ``LinkActor`` stands on the link's side."""
+    return organisation_side(organisation, referral, grants=grants, by_link=isinstance(actor, LinkActor))
 
 
 def organisations_with_access(referral: Referral, *, grants=None) -> list[int]:
@@ -511,6 +578,8 @@ def note_audience_q(side: Side) -> Q:
     """The notes of its referral that ``side`` reads: shared ones and its own internal ones."""
     if not side.sees_notes:
         return Q(pk__in=[])
+    if side.by_link:
+        return Q(visibility="shared")
     return Q(visibility="shared") | Q(organisation_id=side.organisation.pk)  # messaging.Note.Visibility
 
 
@@ -518,6 +587,8 @@ def side_events_q(side: Side) -> Q:
     """The stream events of its referral that ``side`` reads (the stream carries the notes)."""
     if not side.sees_notes:
         return Q(pk__in=[])
+    if side.by_link:
+        return Q(audience_organisation__isnull=True)
     return Q(audience_organisation__isnull=True) | Q(audience_organisation_id=side.organisation.pk)
 
 

@@ -23,6 +23,7 @@ from messaging.services import note_post
 from partners.models import Membership, Organisation
 from partners.services import membership_add
 from referrals import services
+from referrals.links import link_make
 from tests.partners.factories import NeighbourhoodFactory, OrganisationFactory, ServiceFactory, member_of
 from tests.referrals.factories import ConsentFactory, ProjectHolderFactory, ReferralFactory
 
@@ -95,7 +96,8 @@ class World:
 
     def path(self, template: str) -> str:
         """``template`` with its ``{names}`` replaced by the world's ids: ``{referral}`` is its uuid,
-        ``{staff_membership}`` the receiving staff's membership, ``{partner}`` the partner's id."""
+        ``{staff_membership}`` the receiving staff's membership, ``{partner}`` the partner's id,
+        ``{referral_link}`` a signed link to the referral."""
         return template.format_map(_Ids(self))
 
 
@@ -112,6 +114,9 @@ class _Ids(dict):
             return world.membership("receiver_staff").pk
         if name == "unrelated_membership":
             return world.membership("unrelated_staff", world.unrelated).pk
+        if name.endswith("_link"):  # a signed link to that referral, as its receiver would be sent
+            referral = getattr(world, name.removesuffix("_link"))
+            return link_make(referral, referral.to_organisation.email)
         value = getattr(world, name)
         return getattr(value, "uuid", None) or value.pk
 

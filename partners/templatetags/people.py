@@ -8,5 +8,6 @@ register = template.Library()
 
 
 @register.filter
-def display_name(user) -> str:
-    return _display_name(user)
+def display_name(user, email="") -> str:
+    """``{{ step.actor|display_name:step.actor_email }}``: the address of a signed link's actor."""
+    return _display_name(user, email or "")

@@ -369,7 +369,18 @@ class ReferralEventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ReferralEvent
-        fields = ["id", "from_status", "to_status", "actor", "actor_organisation", "at", "reason_code", "comment"]
+        # actor_email: a step taken through a signed link (no actor), the address the link was sent to.
+        fields = [
+            "id",
+            "from_status",
+            "to_status",
+            "actor",
+            "actor_email",
+            "actor_organisation",
+            "at",
+            "reason_code",
+            "comment",
+        ]
 
     def to_representation(self, instance):
         data = super().to_representation(instance)

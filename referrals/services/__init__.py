@@ -8,6 +8,7 @@ here: ``from referrals import services``; ``services.referral_accept(...)``.
 from .activities import activity_delete, activity_record, activity_update
 from .consents import consent_record, consent_withdraw
 from .holders import project_holder_create, project_holder_erase, project_holder_update
+from .links import referral_link_send, referral_links_revoke
 from .referrals import (
     referral_accept,
     referral_cancel,
@@ -39,6 +40,8 @@ __all__ = [
     "referral_escalate",
     "referral_expire",
     "referral_follow_up_remind",
+    "referral_link_send",
+    "referral_links_revoke",
     "referral_mark_viewed",
     "referral_remind",
     "referral_send",

@@ -13,12 +13,12 @@ from messaging import payloads
 from messaging.events import event_append
 from messaging.models import Event
 from network.errors import Conflict, ConsentRequired, InvalidTransition, ValidationFailed
-from network.realtime import access_changed_publish, referral_group
+from network.realtime import access_changed_publish, link_group, referral_group
 from network.text import clean_text
 from partners.models import Organisation, Service
 from partners.selectors import coordination_organisations, is_active_member
 
-from .. import permissions
+from .. import links, permissions
 from ..lifecycle import (
     ACCEPT,
     CANCEL,
@@ -34,21 +34,22 @@ from ..lifecycle import (
     START,
     SYSTEM,
     Transition,
+    actor_side,
     is_offered,
-    organisation_side,
     previous_refusal,
 )
 from ..models import ProjectHolder, Referral, ReferralEvent
 from ..pipeline import last_news_at
 from ..selectors import consent_covering, consent_refusal_message
-from .acting import require_holder_manager, require_member
+from .acting import actor_columns, actor_user, acts_for, require_holder_manager, require_member
 
 
 def _lock(referral: Referral) -> Referral:
     """Lock the referral's row (PostgreSQL) without waiting; a concurrent writer means a conflict.
 
-    ``referral`` is the instance the caller decided on: if its status changed meanwhile, the
-    decision is stale and the caller gets a conflict rather than a surprising result.
+    ``referral`` is the instance the caller decided on: if its status changed meanwhile, or its
+    signed links were revoked (``link_version``), the decision is stale and the caller gets a
+    conflict rather than a surprising result.
     """
     try:
         with transaction.atomic():
@@ -66,14 +67,16 @@ def _lock(referral: Referral) -> Referral:
             _("Cette orientation vient de changer de statut (%(status)s). Rechargez la page.")
             % {"status": locked.get_status_display()}
         )
+    if locked.link_version != referral.link_version:
+        raise Conflict(_("Les liens e-mail de cette orientation viennent d'être révoqués. Rechargez la page."))
     return locked
 
 
 def _check_allowed(referral: Referral, transition: Transition, actor, organisation) -> None:
     if transition.side == SYSTEM:
         return
-    require_member(actor, organisation)
-    organisation_side(organisation, referral).require(transition)
+    require_member(actor, organisation, referral=referral)
+    actor_side(actor, organisation, referral).require(transition)
 
 
 def _check_source(referral: Referral, transition: Transition) -> None:
@@ -107,7 +110,7 @@ def _apply(
         referral=referral,
         from_status=from_status,
         to_status=action.target,
-        actor=actor,
+        **actor_columns(actor),
         actor_organisation=organisation,
         at=now,
         reason_code=reason_code,
@@ -180,6 +183,11 @@ def referral_send(
             _("Une orientation vers %(org)s est déjà en cours pour cette personne.") % {"org": to_organisation},
             code="duplicate",
         )
+    link_address = links.link_recipient(to_organisation)
+    if link_address is None:
+        raise ValidationFailed(
+            links.UNREACHABLE % {"org": to_organisation}, field="to_organisation", code="unreachable"
+        )
     referral = Referral.objects.create(
         project_holder=holder,
         from_organisation=organisation,
@@ -203,6 +211,8 @@ def referral_send(
         actor_organisation=organisation,
         data=payloads.referral_created(referral, actor=actor),
     )
+    if link_address:
+        links.link_email_after_commit(referral, link_address)
     return referral
 
 
@@ -211,7 +221,11 @@ def referral_accept(*, referral: Referral, actor, organisation: Organisation, as
     if assignee is not None and not is_active_member(assignee, organisation):
         raise ValidationFailed(_("La personne désignée n'est pas membre de votre structure."), field="assignee")
     return _transition(
-        referral, ACCEPT, actor=actor, organisation=organisation, updates={"assigned_to": assignee or actor}
+        referral,
+        ACCEPT,
+        actor=actor,
+        organisation=organisation,
+        updates={"assigned_to": assignee or actor_user(actor)},
     )
 
 
@@ -461,8 +475,9 @@ def referral_escalate(*, referral: Referral) -> Referral:
 
 @transaction.atomic
 def referral_mark_viewed(*, referral: Referral, actor, organisation: Organisation) -> bool:
-    """Record the receiving organisation's first view ("lu"); True only the first time."""
-    if not is_active_member(actor, organisation) or not organisation_side(organisation, referral).receives_first_view:
+    """Record the receiving organisation's first view ("lu"), by a member or through a signed
+    link; True only the first time."""
+    if not acts_for(actor, organisation, referral) or not actor_side(actor, organisation, referral).receives_first_view:
         return False
     now = timezone.now()
     if not Referral.objects.filter(pk=referral.pk, first_viewed_at=None).update(first_viewed_at=now):
@@ -496,5 +511,8 @@ def referrals_cancel_for_withdrawal(*, consent, actor, organisation) -> None:
                 updates={"cancel_reason": Referral.CancelReason.CONSENT_WITHDRAWN},
             )
         permissions.revoke_receiver_access(referral)
-        # The receiver's open sockets on this referral check their access again after the commit.
-        access_changed_publish(groups=[referral_group(referral.uuid, referral.to_organisation_id)])
+        # The receiver's open sockets on this referral, its members' and its links', check their
+        # access again after the commit.
+        access_changed_publish(
+            groups=[referral_group(referral.uuid, referral.to_organisation_id), link_group(referral.uuid)]
+        )

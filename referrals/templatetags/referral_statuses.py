@@ -13,6 +13,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import get_language, gettext
 
+from referrals.links import HISTORY_LABELS
 from referrals.models import Referral
 
 register = template.Library()
@@ -64,3 +65,13 @@ def sent_referral_cells(referral: Referral) -> str:
         gettext("Lecture"),
         viewed_badge(referral),
     )
+
+
+@register.simple_tag
+def history_step(step) -> str:
+    """What one step of a referral's history did: its new status, a reminder, a link's step."""
+    if step.reason_code in HISTORY_LABELS:
+        return str(HISTORY_LABELS[step.reason_code])
+    if step.from_status == step.to_status:
+        return gettext("Relance")
+    return step.get_to_status_display()

@@ -4,6 +4,7 @@ referral answers 404 before anything else, an action the viewer's side may not t
 with the service's reason."""
 
 from django import forms as django_forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
@@ -17,7 +18,7 @@ from network.errors import DomainError
 from partners.acting import organisation_page
 from partners.selectors import active_members_of
 
-from .. import services
+from .. import links, services
 from ..forms import AcceptForm, CancelForm, CompleteForm, DeclineForm, add_domain_error
 from ..lifecycle import ACCEPT, CANCEL, COMPLETE, DECLINE, NOT_A_SIDE, START, side_of
 from ..selectors import referral_chain, referral_get_visible, referral_history
@@ -49,6 +50,11 @@ def referral_page_response(request, referral, *, side=None, forms=None, status=2
         "notes": notes_visible_to(side) if side.sees_notes else Note.objects.none(),
         "history": referral_history(referral),
         "last_event_id": last_event_id(referral=referral),
+        # The sender of an open referral answered through signed links: where they go, and its buttons.
+        "link_address": links.link_recipient(referral.to_organisation)
+        if side.manages_links and referral.is_open
+        else "",
+        "link_max_age_days": settings.REFERRAL_LINK_MAX_AGE_DAYS,
     }
     return render(request, "referrals/referral_detail.html", context, status=status)
 

@@ -1,7 +1,8 @@
 """Every entry point × every role, one test per cell, with the expected answer written out.
 
 Entry points: every /api/v1/ endpoint (and the open schema pages), every page of
-network/page_urls.py. The two WebSockets have their own matrix in test_sockets.py.
+network/page_urls.py (the signed links' pages too). The WebSockets have their own matrix in
+test_sockets.py.
 The roles are ``ROLES`` of tests/worlds.py, in the order of the table's columns.
 
 All the cells of this module share one ``matrix_world``; each runs in a savepoint that is rolled
@@ -167,6 +168,19 @@ PAGES = [
     Row("POST", "/orientations/{withdrawn}/accepter/", None, (LOGIN, 403, 404, 404, 404, 403, 403, 404, 404)),
     Row("POST", "/orientations/{withdrawn}/notes/", "note", (LOGIN, 302, 404, 404, 404, 403, 403, 404, 404)),
     Row("GET", "/orientations/{withdrawn_elsewhere}/", None, (LOGIN, PERSON, 404, 404, 404, FACTS, FACTS, 404, 404), watch="withdrawn_elsewhere"),
+    # The sender's signed links: its sender manages them (a partner whose members answer in Relais
+    # is sent none: 400), a party that may not 403, nobody else knows the referral.
+    Row("POST", "/orientations/{referral}/liens/revoquer/", None, (LOGIN, 302, 403, 404, 403, 403, 403, 404, 404)),
+    Row("POST", "/orientations/{referral}/liens/envoyer/", None, (LOGIN, 400, 403, 404, 403, 403, 403, 404, 404)),
+    # A signed link needs no session: whoever holds it acts as the receiving partner (shared notes
+    # only), whoever they are logged in as; a link after the consent's withdrawal gives nothing.
+    Row("GET", "/lien/{referral}/{referral_link}/", None, (PERSON, PERSON, PERSON, PERSON, PERSON, PERSON, PERSON, PERSON, PERSON), watch="referral"),
+    Row("POST", "/lien/{referral}/{referral_link}/accepter/", None, (302, 302, 302, 302, 302, 302, 302, 302, 302)),
+    Row("POST", "/lien/{referral}/{referral_link}/refuser/", "decline", (302, 302, 302, 302, 302, 302, 302, 302, 302)),
+    Row("POST", "/lien/{referral}/{referral_link}/notes/", "note", (302, 302, 302, 302, 302, 302, 302, 302, 302)),
+    Row("POST", "/lien/{referral}/{referral_link}/nouveau/", None, (302, 302, 302, 302, 302, 302, 302, 302, 302)),
+    Row("GET", "/lien/{withdrawn}/{withdrawn_link}/", None, (403, 403, 403, 403, 403, 403, 403, 403, 403), watch="withdrawn"),
+    Row("POST", "/lien/{withdrawn}/{withdrawn_link}/accepter/", None, (403, 403, 403, 403, 403, 403, 403, 403, 403)),
     # The coordinator's dashboard: counts, never a person.
     Row("GET", "/pilotage/", None, (LOGIN, 403, 403, 403, 403, NOTHING, 403, 403, 403), watch="referral"),
     # The report: a CitésLab's own, the coordination's network; figures, never a person nor a note.

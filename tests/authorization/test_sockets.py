@@ -1,4 +1,4 @@
-"""The two WebSockets × every role of the authorization matrix, one test per cell.
+"""The WebSockets × every role of the authorization matrix, one test per cell.
 
 A cell connects to the real ASGI stack (origin check, token auth, routing) and answers ``OPEN``
 (accepted and still open) or the code the socket was closed with: 4401 without a user, 4403 for a
@@ -12,6 +12,7 @@ own committed ``live_matrix_world`` (tests/worlds.py), so keep this table small.
 import re
 
 import pytest
+from channels.db import database_sync_to_async
 
 from messaging.routing import websocket_urlpatterns
 from tests.messaging.conftest import closed_with, in_memory_layer, open_socket  # noqa: F401  (a fixture)
@@ -25,6 +26,9 @@ SOCKETS = [
     ("/ws/referrals/{referral}/", (4401, OPEN, OPEN, 4403, OPEN, 4403, OPEN, 4403, 4403)),
     ("/ws/referrals/{withdrawn}/", (4401, OPEN, 4403, 4403, 4403, 4403, 4403, 4403, 4403)),
     ("/ws/inbox/", (4401, OPEN, OPEN, OPEN, OPEN, OPEN, OPEN, OPEN, OPEN)),
+    # A signed link is its own credential: open for whoever holds it, until its receiver's grant goes.
+    ("/ws/liens/{referral}/{referral_link}/", (OPEN, OPEN, OPEN, OPEN, OPEN, OPEN, OPEN, OPEN, OPEN)),
+    ("/ws/liens/{withdrawn}/{withdrawn_link}/", (4403, 4403, 4403, 4403, 4403, 4403, 4403, 4403, 4403)),
     ("/ws/nope/", (4404, 4404, 4404, 4404, 4404, 4404, 4404, 4404, 4404)),  # any other address
 ]
 # fmt: on
@@ -43,7 +47,8 @@ def cells():
 @pytest.mark.parametrize(("template", "role", "expected"), cells())
 async def test_socket(live_matrix_world, template, role, expected):
     user = None if role == "anonymous" else live_matrix_world.users[role]
-    communicator = await open_socket(live_matrix_world.path(template), user)
+    path = await database_sync_to_async(live_matrix_world.path)(template)  # a signed link reads its referral
+    communicator = await open_socket(path, user)
 
     if await communicator.receive_nothing(timeout=0.1):
         answer = OPEN

@@ -2,10 +2,14 @@
 
 The server runs as a subprocess on a socket this process binds (port 0, passed with ``--fd``),
 against a database file migrated and filled with the demo network for the test run, and with the
-in-memory channel layer (one process). Playwright's sync API drives /usr/bin/chromium; nothing is
-downloaded. Screenshots land in ``test-artifacts/``.
+in-memory channel layer (one process). Its e-mails go through Django's file-based backend into a
+folder of the test run (``sent_emails``), where a test reads the signed links the server sent.
+Playwright's sync API drives /usr/bin/chromium; nothing is downloaded. Screenshots land in
+``test-artifacts/``.
 """
 
+import email
+import email.policy
 import os
 import socket
 import subprocess
@@ -30,6 +34,8 @@ CHROMIUM_ARGS = [
 ]
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
 _saved_artifacts: list[Path] = []
+# Each server's environment (its database, its e-mail folder), by base URL.
+_environments: dict[str, dict] = {}
 
 
 def _server_environment(database: Path) -> dict:
@@ -39,8 +45,27 @@ def _server_environment(database: Path) -> dict:
         DJANGO_SETTINGS_MODULE="network.settings",
         PYTHONUNBUFFERED="1",
         STATIC_ROOT=str(database.parent / "staticfiles"),
+        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+        EMAIL_FILE_PATH=str(database.parent / "mail"),
     )
     return env
+
+
+def manage(server: str, *args) -> None:
+    """Run ``manage.py`` on ``server``'s database (it is SQLite: the server sees the change at once)."""
+    _run(list(args), _environments[server])
+
+
+def sent_emails(server: str) -> list[email.message.EmailMessage]:
+    """The e-mails ``server`` has sent so far, oldest first (the file-based backend writes one file
+    per connection, its messages separated by a line of dashes)."""
+    folder = Path(_environments[server]["EMAIL_FILE_PATH"])
+    messages = []
+    for path in sorted(folder.glob("*.log"), key=lambda p: p.stat().st_mtime_ns):
+        for raw in path.read_bytes().split(b"\n" + b"-" * 79 + b"\n"):
+            if raw.strip():
+                messages.append(email.message_from_bytes(raw.lstrip(), policy=email.policy.default))
+    return messages
 
 
 def _run(args, env):
@@ -64,6 +89,7 @@ def server(tmp_path_factory):
     listener.bind(("127.0.0.1", 0))
     listener.listen(64)
     port = listener.getsockname()[1]
+    env["SITE_URL"] = f"http://127.0.0.1:{port}"  # the links in its e-mails lead back to it
     log = open(workdir / "daphne.log", "w")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "daphne"), "--fd", str(listener.fileno()), "network.asgi:application"],
@@ -74,6 +100,7 @@ def server(tmp_path_factory):
         pass_fds=(listener.fileno(),),
     )
     base_url = f"http://127.0.0.1:{port}"
+    _environments[base_url] = env
     try:
         deadline = time.monotonic() + 30
         while True:

@@ -35,6 +35,8 @@ class OrganisationFactory(factory.Factory):
 
     name = factory.Sequence(lambda n: f"Organisation {n}")
     kind = Organisation.Kind.CREATION
+    # A partner without members is reached at its contact address (referrals/links.py).
+    email = factory.Sequence(lambda n: f"contact{n}@example.org")
     sla_days = 10
 
     @classmethod
