@@ -706,8 +706,9 @@ class Seeder:
                 "at",
                 "reason_code",
                 "comment",
+                "actor_email",
             ],
-            ((pk, *row) for pk, row in zip(_reserve_ids(ReferralEvent, len(history)), history, strict=True)),
+            ((pk, *row, "") for pk, row in zip(_reserve_ids(ReferralEvent, len(history)), history, strict=True)),
         )
         notes.sort(key=lambda note: (note.created_at, note.referral_id))
         _copy(
@@ -721,10 +722,11 @@ class Seeder:
                 "body",
                 "visibility",
                 "client_id",
+                "author_email",
                 "created_at",
             ],
             (
-                (pk, n.uuid, n.referral_id, n.author_id, n.organisation_id, n.body, n.visibility, None, n.created_at)
+                (pk, n.uuid, n.referral_id, n.author_id, n.organisation_id, n.body, n.visibility, None, "", n.created_at)
                 for pk, n in zip(_reserve_ids(Note, len(notes)), notes, strict=True)
             ),
         )
@@ -817,6 +819,7 @@ class Seeder:
                     body=body,
                     visibility=visibility,
                     client_id=None,
+                    author_email="",
                     created_at=at,
                 )
                 notes.append(note)
