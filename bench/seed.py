@@ -726,7 +726,18 @@ class Seeder:
                 "created_at",
             ],
             (
-                (pk, n.uuid, n.referral_id, n.author_id, n.organisation_id, n.body, n.visibility, None, "", n.created_at)
+                (
+                    pk,
+                    n.uuid,
+                    n.referral_id,
+                    n.author_id,
+                    n.organisation_id,
+                    n.body,
+                    n.visibility,
+                    None,
+                    "",
+                    n.created_at,
+                )
                 for pk, n in zip(_reserve_ids(Note, len(notes)), notes, strict=True)
             ),
         )
