@@ -6,7 +6,7 @@ reused as it is. No Django here: ``python -m bench`` reads it with psycopg befor
 
 import datetime
 
-SEED_VERSION = 3
+SEED_VERSION = 4
 # A seeded database older than this is seeded again: its unanswered referrals have aged, and the
 # first referrals_tick would have days of reminders and expiries to catch up on.
 REUSE_HOURS = 20

@@ -15,7 +15,9 @@ would give them), with the rows the services would have written:
   from memory instead of one query per event). ``payload["organisations"]`` names both
   organisations: no consent is withdrawn in the seed, so both keep their grant.
 
-A few rows are left due, as a cron would find them between two runs: some reminders and expiries
+The timers ran all along: each referral carries the reminders, escalation, follow-up reminders and
+stalled reports ``referrals_tick`` would have written when they fell due (with their rows). A few
+are left due, as a cron would find them between two runs: some reminders, reports and expiries
 for ``referrals_tick``, a few people inactive for 24 months for ``referrals_retention``. One user (``bench-heavy``, a member of the
 partners that receive the most referrals) has ``scale.heavy_notifications`` notifications.
 
@@ -46,6 +48,7 @@ from partners.models import Membership, Neighbourhood, Organisation, Service
 from partners.services import membership_add, organisation_create, service_create
 from referrals import permissions
 from referrals.models import Activity, ActivityAttendee, Consent, ProjectHolder, Referral, ReferralEvent
+from referrals.timers import ESCALATION_SLA_FACTOR, EXPIRY_SLA_FACTOR, STALL_FOLLOW_UP_FACTOR
 
 from .scales import Scale
 
@@ -600,6 +603,7 @@ class Seeder:
             plan.steps.append((min(at, self.limit), step))
         self._close(plan)
         self._plan_notes(plan)
+        self._plan_silences(plan)
         return plan
 
     def _close(self, plan: Plan) -> None:
@@ -657,6 +661,44 @@ class Seeder:
             if at <= self.limit:
                 bodies = NOTE_BODIES["internal" if visibility == "internal" else side]
                 plan.notes.append((at, side, visibility, rng.choice(bodies)))
+
+    def _plan_silences(self, plan: Plan) -> None:
+        """The reports of a ``referrals_tick`` run every few minutes all along (referrals/timers.py):
+        the escalation of a referral still unanswered at SLA × 2, and for each silence of an accepted
+        or in-progress referral (no status change nor note) the follow-up reminder and the stalled
+        report. A few of those due last are left for the next tick, as a cron would find them."""
+        rng, referral = self.rng, plan.referral
+        sent_at, partner = referral.created_at, referral.to_organisation
+        cron = lambda at: at + DAY * rng.uniform(0, 0.01)  # noqa: E731 - the tick's delay
+        added = []
+        answered = next((at for at, step in plan.steps if step in ("accept", "decline", "expire", "cancel")), None)
+        escalates_at = sent_at + DAY * partner.sla_days * ESCALATION_SLA_FACTOR
+        if (
+            escalates_at <= self.limit
+            and (answered is None or answered > escalates_at)
+            and escalates_at < sent_at + DAY * partner.sla_days * EXPIRY_SLA_FACTOR
+        ):
+            added.append((cron(escalates_at), "escalate"))
+        accepted = next((at for at, step in plan.steps if step == "accept"), None)
+        if accepted is not None:
+            end = next((at for at, step in plan.steps if step in ("complete", "cancel")), self.limit)
+            news = sorted(
+                {at for at, step in plan.steps if step in ("accept", "start")} | {note[0] for note in plan.notes}
+            )
+            news = [at for at in news if accepted <= at < end]
+            follow_up = DAY * partner.follow_up_days
+            for last_news, next_news in zip(news, [*news[1:], end], strict=True):
+                if next_news - last_news > follow_up:
+                    added.append((cron(last_news + follow_up), "follow_up"))
+                if next_news - last_news > follow_up * STALL_FOLLOW_UP_FACTOR:
+                    added.append((cron(last_news + follow_up * STALL_FOLLOW_UP_FACTOR), "stall"))
+        added = [(at, step) for at, step in added if at <= self.limit]
+        if added and referral.status in (Status.SENT, Status.ACCEPTED, Status.IN_PROGRESS) and rng.random() < 0.03:
+            added.pop()  # due: the next referrals_tick reports it
+        for at, step in added:
+            field_name = {"escalate": "escalated_at", "follow_up": "follow_up_reminded_at", "stall": "stalled_at"}
+            setattr(referral, field_name[step], max(at, getattr(referral, field_name[step]) or at))
+        plan.steps = sorted(plan.steps + added)
 
     # --- history, notes, the stream, notifications ----------------------------------------
 
@@ -815,7 +857,10 @@ class Seeder:
             actor_organisation=sender,
         )
         moments = [(at, "step", name) for at, name in plan.steps] + [(n[0], "note", n) for n in plan.notes]
+        last_news = sent_at  # pipeline.last_news_at: the newest status change or note
         for at, what, item in sorted(moments, key=lambda m: m[0]):
+            if what == "note" or item in ("accept", "start", "complete", "decline", "cancel", "expire"):
+                last_news = at
             if what == "note":
                 _at, side, visibility, body = item
                 organisation = sender if side == "sender" else receiver
@@ -854,6 +899,8 @@ class Seeder:
             elif item == "remind":
                 step(at, Status.SENT, from_status=Status.SENT, reason="reminder")
                 emit(Event.Kind.REMINDER, at, payloads.reminder(referral, at=at))
+            elif item in ("escalate", "follow_up", "stall"):
+                self._report_silence(referral, item, at, last_news, step, emit)
             else:
                 self._transition(plan, item, at, step, emit)
         referral.status = final["status"]
@@ -905,6 +952,19 @@ class Seeder:
             actor=actor,
             actor_organisation=organisation,
         )
+
+    def _report_silence(self, referral: Referral, name: str, at, last_news, step, emit) -> None:
+        """The rows of referral_escalate, referral_follow_up_remind or referral_stall."""
+        if name == "escalate":
+            emit(Event.Kind.ESCALATED, at, payloads.escalated(referral, at=at), audience=self.coordination)
+        elif name == "follow_up":
+            step(at, referral.status, from_status=referral.status, reason="follow_up")
+            data = payloads.reminder(referral, at=at, reason=payloads.REMINDER_FOLLOW_UP, waiting_since=last_news)
+            emit(Event.Kind.REMINDER, at, data)
+        else:
+            data = payloads.stalled(referral, at=at, last_news_at=last_news)
+            for audience in (referral.from_organisation, self.coordination):
+                emit(Event.Kind.STALLED, at, data, audience=audience)
 
     def _heavy_top_up(self, stream: list) -> None:
         """Give the heavy user exactly ``heavy_notifications``: the rule's share, then other events
