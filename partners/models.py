@@ -1,6 +1,9 @@
+import uuid
+
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -121,8 +124,18 @@ class Organisation(models.Model):
             "sans se connecter. Sans membre actif, c'est toujours le cas."
         ),
     )
+    # The catalogue (data·inclusion's structure): identifiers, how to reach it, where it came from.
+    siret = models.CharField(_("SIRET"), max_length=14, blank=True)
+    postal_code = models.CharField(_("code postal"), max_length=5, blank=True)
+    commune = models.CharField(_("commune"), max_length=120, blank=True)
+    phone = models.CharField(_("téléphone"), max_length=30, blank=True)
+    website = models.URLField(_("site web"), blank=True)
+    description = models.TextField(_("description"), blank=True, max_length=TEXT_MAX_LENGTH)
+    source = models.CharField(_("source"), max_length=100, blank=True)
+    source_id = models.CharField(_("identifiant à la source"), max_length=200, blank=True)
     group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="organisation", editable=False)
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
 
     class Meta:
         ordering = ["name"]
@@ -131,6 +144,11 @@ class Organisation(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(sla_days__gte=1), name="organisation_sla_positive"),
             models.CheckConstraint(condition=models.Q(follow_up_days__gte=1), name="organisation_follow_up_positive"),
+            models.UniqueConstraint(
+                fields=["source", "source_id"],
+                condition=~models.Q(source_id=""),
+                name="organisation_unique_source_id",
+            ),
         ]
 
     def __str__(self):
@@ -176,6 +194,94 @@ class Membership(models.Model):
         return f"{self.user} · {self.organisation} ({self.get_role_display()})"
 
 
+class MembershipChange(models.Model):
+    """Who changed a membership, and when (append-only): joined, role changed, deactivated,
+    reactivated."""
+
+    class Action(models.TextChoices):
+        JOINED = "joined", _("Arrivée")
+        ROLE = "role", _("Changement de rôle")
+        DEACTIVATED = "deactivated", _("Désactivation")
+        REACTIVATED = "reactivated", _("Réactivation")
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="changes")
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    role = models.CharField(_("rôle"), max_length=10, choices=Membership.Role.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("par"),
+    )
+    at = models.DateTimeField(_("le"), default=timezone.now)
+
+    class Meta:
+        ordering = ["membership_id", "at", "id"]
+        verbose_name = _("changement d'adhésion")
+        verbose_name_plural = _("changements d'adhésion")
+
+    def __str__(self):
+        return f"{self.membership} · {self.get_action_display()} · {self.at:%Y-%m-%d}"
+
+
+class Invitation(models.Model):
+    """An invitation to join an organisation, valid ``INVITATION_MAX_AGE_DAYS`` days; accepting it
+    creates the account of that e-mail or joins the existing one."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(_("e-mail"))
+    role = models.CharField(_("rôle"), max_length=10, choices=Membership.Role.choices, default=Membership.Role.MEMBER)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("invité par"),
+    )
+    created_at = models.DateTimeField(_("créée le"), default=timezone.now)
+    sent_at = models.DateTimeField(_("envoyée le"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expire le"))
+    accepted_at = models.DateTimeField(_("acceptée le"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("acceptée par"),
+    )
+    cancelled_at = models.DateTimeField(_("annulée le"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("annulée par"),
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        constraints = [
+            # One pending invitation per address and organisation: resending renews it.
+            models.UniqueConstraint(
+                fields=["organisation", "email"],
+                condition=models.Q(accepted_at__isnull=True, cancelled_at__isnull=True),
+                name="invitation_unique_pending",
+            ),
+        ]
+        indexes = [models.Index(fields=["organisation", "-created_at"], name="invitation_organisation")]
+
+    def __str__(self):
+        return f"{self.email} → {self.organisation}"
+
+
 class Service(models.Model):
     """An offer of a partner, named after Open Referral HSDS fields where they exist."""
 
@@ -200,9 +306,37 @@ class Service(models.Model):
         Neighbourhood, blank=True, related_name="services", verbose_name=_("quartiers desservis")
     )
     is_active = models.BooleanField(_("actif"), default=True)
+    # How to reach it (data·inclusion: adresse, code_postal, commune, telephone, lien_mobilisation).
+    address = models.CharField(_("adresse"), max_length=300, blank=True)
+    postal_code = models.CharField(_("code postal"), max_length=5, blank=True)
+    commune = models.CharField(_("commune"), max_length=120, blank=True)
+    phone = models.CharField(_("téléphone"), max_length=30, blank=True)
+    appointment_url = models.URLField(_("lien de prise de rendez-vous"), blank=True)
+    is_public = models.BooleanField(
+        _("ouvert au public"),
+        default=True,
+        help_text=_("Publié dans le catalogue ouvert (data·inclusion) ; sinon réservé au réseau."),
+    )
+    suspended_until = models.DateField(
+        _("suspendu jusqu'au"),
+        null=True,
+        blank=True,
+        help_text=_("Le service n'est pas proposé jusqu'à cette date incluse."),
+    )
+    source = models.CharField(_("source"), max_length=100, blank=True)
+    source_id = models.CharField(_("identifiant à la source"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("créé le"), auto_now_add=True, null=True)
+    updated_at = models.DateTimeField(_("modifié le"), auto_now=True, null=True)
 
     class Meta:
         ordering = ["organisation__name", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "source_id"],
+                condition=~models.Q(source_id=""),
+                name="service_unique_source_id",
+            ),
+        ]
         verbose_name = _("service")
         verbose_name_plural = _("services")
 
@@ -220,4 +354,11 @@ SERVICE_FIELDS = (
     "url",
     "neighbourhoods",
     "is_active",
+    "address",
+    "postal_code",
+    "commune",
+    "phone",
+    "appointment_url",
+    "is_public",
+    "suspended_until",
 )

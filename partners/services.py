@@ -6,6 +6,8 @@ so this sync is what gives and removes access.
 """
 
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -218,3 +220,48 @@ def service_update(*, service: Service, actor=None, neighbourhoods=None, **field
     if neighbourhoods is not None:
         service.neighbourhoods.set(neighbourhoods)
     return service
+
+
+# issue 13 — catalogue: the fields data·inclusion publishes of a structure.
+ORGANISATION_CATALOGUE_FIELDS = (
+    "siret",
+    "postal_code",
+    "commune",
+    "phone",
+    "website",
+    "description",
+    "source",
+    "source_id",
+)
+_DIGIT_FIELDS = {"siret": 14, "postal_code": 5}
+
+
+@transaction.atomic
+def organisation_describe(*, organisation: Organisation, actor=None, **fields) -> Organisation:
+    """Set an organisation's catalogue fields (``ORGANISATION_CATALOGUE_FIELDS``): how the open
+    catalogue describes it, and the source and id of an imported one. Saves only when a value
+    changes, so its ``updated_at`` (the catalogue's ``date_maj``) moves only then."""
+    require_admin(actor, organisation)
+    unknown = set(fields) - set(ORGANISATION_CATALOGUE_FIELDS)
+    if unknown:
+        raise ValidationFailed(_("Champs non modifiables : %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
+    cleaned = {name: clean_text(value, Organisation._meta.get_field(name)) for name, value in fields.items()}
+    for name, length in _DIGIT_FIELDS.items():
+        value = cleaned.get(name, "")
+        if value and not (value.isascii() and value.isdigit() and len(value) == length):
+            raise ValidationFailed(
+                _("%(field)s : %(length)d chiffres attendus.")
+                % {"field": Organisation._meta.get_field(name).verbose_name, "length": length},
+                field=name,
+            )
+    if cleaned.get("website"):
+        try:
+            URLValidator(schemes=["http", "https"])(cleaned["website"])
+        except DjangoValidationError as error:
+            raise ValidationFailed(_("Adresse de site web invalide."), field="website") from error
+    changed = [name for name, value in cleaned.items() if getattr(organisation, name) != value]
+    for name in changed:
+        setattr(organisation, name, cleaned[name])
+    if changed:
+        organisation.save(update_fields=[*changed, "updated_at"])
+    return organisation

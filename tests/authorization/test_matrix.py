@@ -126,6 +126,10 @@ API = [
     Row("PATCH", "notifications/email-preferences/", "preferences", (401, 200, 200, 200, 200, 200, 200, 200, 200)),
     Row("GET", "/api/schema/", None, (200, 200, 200, 200, 200, 200, 200, 200, 200)),
     Row("GET", "/api/docs/", None, (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    # issue 13 — catalogue: public and read-only, the same answer for everyone.
+    Row("GET", "catalogue/structures/", None, (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    Row("GET", "catalogue/services/", None, (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    Row("POST", "catalogue/services/", "service_change", (405, 405, 405, 405, 405, 405, 405, 405, 405)),
 ]
 
 #   anonymous, advisor, receiver_staff, unrelated_staff, receiver_admin, coordinator, coordinator_partner, withdrawn_receiver, other_admin
@@ -342,9 +346,11 @@ def _listed(rows) -> set[str]:
 def test_the_matrix_names_every_endpoint():
     import messaging.api
     import partners.api
+    import partners.catalogue_api
     import referrals.api
 
     routes = partners.api.urlpatterns + referrals.api.urlpatterns + messaging.api.urlpatterns
+    routes += partners.catalogue_api.urlpatterns  # issue 13 — catalogue
     listed = {template for template in _listed(API) if not template.startswith("/")}
     assert {_shape(route.pattern) for route in routes} == listed
 
