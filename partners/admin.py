@@ -5,7 +5,7 @@ from django.db import models
 from network.errors import DomainError
 
 from . import services
-from .models import SERVICE_FIELDS, Membership, Neighbourhood, Organisation, Service
+from .models import SERVICE_FIELDS, Invitation, Membership, MembershipChange, Neighbourhood, Organisation, Service
 
 
 class MembershipInline(admin.TabularInline):
@@ -52,8 +52,49 @@ class OrganisationAdmin(admin.ModelAdmin):
             raise ValidationError(str(error.message)) from error
 
 
+class MembershipChangeInline(admin.TabularInline):
+    """A membership's history (``services`` write it): read-only."""
+
+    model = MembershipChange
+    extra = 0
+    fields = ("at", "action", "role", "actor")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Invitations are written by the organisations' admins (``services.invitation_*``): read-only here."""
+
+    list_display = (
+        "email",
+        "organisation",
+        "role",
+        "invited_by",
+        "created_at",
+        "expires_at",
+        "accepted_at",
+        "cancelled_at",
+    )
+    list_filter = ("role", "organisation")
+    search_fields = ("email", "organisation__name")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
+    inlines = [MembershipChangeInline]
     list_display = ("user", "organisation", "role", "is_active", "created_at")
     list_filter = ("role", "is_active", "organisation__kind", "organisation")
     search_fields = ("user__username", "user__email", "organisation__name")
@@ -79,7 +120,7 @@ class MembershipAdmin(admin.ModelAdmin):
                 services.membership_set_role(membership=current, role=obj.role)
             if "is_active" in form.changed_data:
                 if obj.is_active:
-                    services.membership_add(organisation=current.organisation, user=current.user, role=obj.role)
+                    services.membership_reactivate(membership=current)
                 else:
                     services.membership_deactivate(membership=current)
         except DomainError as error:
