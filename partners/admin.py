@@ -27,6 +27,7 @@ class OrganisationAdmin(admin.ModelAdmin):
     list_filter = ("kind", "is_active")
     search_fields = ("name", "territory", "email")
     inlines = [MembershipInline]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # the website (Django 6's default)
 
     def save_model(self, request, obj, form, change):
         editable = (
@@ -65,6 +66,25 @@ class MembershipChangeInline(admin.TabularInline):
         return False
 
 
+@admin.register(MembershipChange)
+class MembershipChangeAdmin(admin.ModelAdmin):
+    """Who changed which membership, and when: written by the services, read-only here."""
+
+    list_display = ("at", "membership", "action", "role", "actor")
+    list_filter = ("action", "membership__organisation")
+    search_fields = ("membership__user__username", "membership__user__email", "membership__organisation__name")
+    list_select_related = ("membership__user", "membership__organisation", "actor")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
     """Invitations are written by the organisations' admins (``services.invitation_*``): read-only here."""
@@ -94,7 +114,6 @@ class InvitationAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    inlines = [MembershipChangeInline]
     list_display = ("user", "organisation", "role", "is_active", "created_at")
     list_filter = ("role", "is_active", "organisation__kind", "organisation")
     search_fields = ("user__username", "user__email", "organisation__name")
@@ -105,6 +124,10 @@ class MembershipAdmin(admin.ModelAdmin):
         if obj is not None:
             return (*self.readonly_fields, "user", "organisation")
         return self.readonly_fields
+
+    def get_inlines(self, request, obj):
+        """Its history once it exists."""
+        return [MembershipChangeInline] if obj is not None else []
 
     def save_model(self, request, obj, form, change):
         """Memberships go through the services so the organisation Group stays in sync."""
