@@ -3,6 +3,7 @@ from django.urls import path
 
 from messaging import views as messaging_views
 from partners import views as partner_views
+from partners.pages import members
 from referrals.views import advisor, coordinator, links, partner, referral, reports
 
 from . import converters  # noqa: F401  registers <id:…>
@@ -61,4 +62,32 @@ urlpatterns = [
     path("pilotage/", coordinator.dashboard, name="dashboard"),
     # the advisor's CitésLab, the coordination's network
     path("rapport/", reports.report_page, name="report"),
+    # issue 13 — members and invitations: an organisation's admin manages its members; the
+    # invitee's accept page needs no login; password reset for everyone, change when signed in
+    path("structure/membres/", members.member_list, name="member_list"),
+    path("structure/membres/inviter/", members.invitation_create, name="invitation_create"),
+    path("structure/membres/invitations/<id:pk>/renvoyer/", members.invitation_resend, name="invitation_resend"),
+    path("structure/membres/invitations/<id:pk>/annuler/", members.invitation_cancel, name="invitation_cancel"),
+    path("structure/membres/<id:pk>/desactiver/", members.member_deactivate, name="member_deactivate"),
+    path("structure/membres/<id:pk>/reactiver/", members.member_reactivate, name="member_reactivate"),
+    path("structure/membres/<id:pk>/role/", members.member_role, name="member_role"),
+    path("invitation/<uuid:uuid>/<str:token>/", members.invitation_accept, name="invitation_accept"),
+    path("mot-de-passe/oublie/", partner_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "mot-de-passe/oublie/envoye/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "mot-de-passe/reinitialiser/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "mot-de-passe/reinitialise/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path("mot-de-passe/changer/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("mot-de-passe/change/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
 ]

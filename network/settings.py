@@ -212,6 +212,13 @@ REFERRAL_LINK_MAX_AGE_DAYS = env.int("REFERRAL_LINK_MAX_AGE_DAYS", default=8)
 LINK_REQUESTS_PER_ADDRESS = env.int("LINK_REQUESTS_PER_ADDRESS", default=120)
 LINK_WINDOW_SECONDS = env.int("LINK_WINDOW_SECONDS", default=10 * 60)
 
+# Members and invitations (issue 13, partners/invitations.py): an invitation to join an
+# organisation is valid this many days; resending it renews that time. Password-reset requests
+# (e-mails sent) are limited per client address as the signed links' pages are.
+INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=14)
+PASSWORD_RESETS_PER_ADDRESS = env.int("PASSWORD_RESETS_PER_ADDRESS", default=10)
+PASSWORD_RESET_WINDOW_SECONDS = env.int("PASSWORD_RESET_WINDOW_SECONDS", default=60 * 60)
+
 # Sign-in attempts (partners/signin.py): failures allowed per username and per client address
 # within the window, after which every attempt waits for the window's end. TRUSTED_PROXIES is the
 # number of reverse proxies in front of Relais (none by default: REMOTE_ADDR is the client); the

@@ -114,3 +114,21 @@ def require_admin(actor, organisation: Organisation) -> None:
         user=actor, organisation=organisation, role=Membership.Role.ADMIN, is_active=True
     ).exists():
         raise ActionForbidden(_("Seul un administrateur de l'organisation peut gérer ses membres et ses services."))
+
+
+def admin_page(view):
+    """Page decorator for an organisation's admin pages (members, and the like): login required
+    and an acting organisation (``organisation_page``), then 403 unless the user is an admin of it
+    (``require_admin``), before the view reads or writes anything. Objects the view looks up are
+    then read within ``request.organisation`` (another organisation's answer 404)."""
+
+    @organisation_page()
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            require_admin(request.user, request.organisation)
+        except ActionForbidden as error:
+            raise PermissionDenied(str(error.message)) from error
+        return view(request, *args, **kwargs)
+
+    return wrapper

@@ -5,7 +5,7 @@ from django.db import models
 from network.errors import DomainError
 
 from . import services
-from .models import SERVICE_FIELDS, Membership, Neighbourhood, Organisation, Service
+from .models import SERVICE_FIELDS, Invitation, Membership, MembershipChange, Neighbourhood, Organisation, Service
 
 
 class MembershipInline(admin.TabularInline):
@@ -27,6 +27,7 @@ class OrganisationAdmin(admin.ModelAdmin):
     list_filter = ("kind", "is_active")
     search_fields = ("name", "territory", "email")
     inlines = [MembershipInline]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # the website (Django 6's default)
 
     def save_model(self, request, obj, form, change):
         editable = (
@@ -52,6 +53,65 @@ class OrganisationAdmin(admin.ModelAdmin):
             raise ValidationError(str(error.message)) from error
 
 
+class MembershipChangeInline(admin.TabularInline):
+    """A membership's history (``services`` write it): read-only."""
+
+    model = MembershipChange
+    extra = 0
+    fields = ("at", "action", "role", "actor")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(MembershipChange)
+class MembershipChangeAdmin(admin.ModelAdmin):
+    """Who changed which membership, and when: written by the services, read-only here."""
+
+    list_display = ("at", "membership", "action", "role", "actor")
+    list_filter = ("action", "membership__organisation")
+    search_fields = ("membership__user__username", "membership__user__email", "membership__organisation__name")
+    list_select_related = ("membership__user", "membership__organisation", "actor")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Invitations are written by the organisations' admins (``services.invitation_*``): read-only here."""
+
+    list_display = (
+        "email",
+        "organisation",
+        "role",
+        "invited_by",
+        "created_at",
+        "expires_at",
+        "accepted_at",
+        "cancelled_at",
+    )
+    list_filter = ("role", "organisation")
+    search_fields = ("email", "organisation__name")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
     list_display = ("user", "organisation", "role", "is_active", "created_at")
@@ -64,6 +124,10 @@ class MembershipAdmin(admin.ModelAdmin):
         if obj is not None:
             return (*self.readonly_fields, "user", "organisation")
         return self.readonly_fields
+
+    def get_inlines(self, request, obj):
+        """Its history once it exists."""
+        return [MembershipChangeInline] if obj is not None else []
 
     def save_model(self, request, obj, form, change):
         """Memberships go through the services so the organisation Group stays in sync."""
@@ -79,7 +143,7 @@ class MembershipAdmin(admin.ModelAdmin):
                 services.membership_set_role(membership=current, role=obj.role)
             if "is_active" in form.changed_data:
                 if obj.is_active:
-                    services.membership_add(organisation=current.organisation, user=current.user, role=obj.role)
+                    services.membership_reactivate(membership=current)
                 else:
                     services.membership_deactivate(membership=current)
         except DomainError as error:

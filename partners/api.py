@@ -1,4 +1,5 @@
-"""HTTP API of the partner network under /api/v1/: token, me, organisations, members, services, neighbourhoods.
+"""HTTP API of the partner network under /api/v1/: token, me, organisations, members, invitations, services,
+neighbourhoods.
 
 Views are thin: they validate with a serializer and call partners.services; the shared
 conventions (pagination, errors, schema) are in network/api_access.py.
@@ -23,9 +24,18 @@ from network.errors import ValidationFailed
 
 from . import services
 from .acting import require_admin
-from .models import Membership, Neighbourhood, Organisation, Service
-from .selectors import active_memberships_of, organisations_listed_for, services_listed
+from .invitations import InvitationStatus, status_q
+from .models import Invitation, Membership, Neighbourhood, Organisation, Service
+from .selectors import (
+    active_memberships_of,
+    invitations_of,
+    organisation_for_admin,
+    organisations_listed_for,
+    services_listed,
+)
 from .serializers import (
+    InvitationCreateSerializer,
+    InvitationSerializer,
     MemberAddSerializer,
     MembershipSerializer,
     MemberUpdateSerializer,
@@ -167,7 +177,7 @@ class MemberList(MembersMixin, generics.ListAPIView):
     get=extend_schema(tags=["network"]),
     patch=extend_schema(
         tags=["network"],
-        summary="Changer le rôle ou désactiver un membre (administrateur de l'organisation)",
+        summary="Changer le rôle, désactiver ou réactiver un membre (administrateur de l'organisation)",
         request=MemberUpdateSerializer,
         responses={200: MembershipSerializer},
     ),
@@ -185,17 +195,90 @@ class MemberDetail(MembersMixin, generics.RetrieveAPIView):
         data = serializer.validated_data
         with transaction.atomic():
             if data.get("is_active") is True and not membership.is_active:
-                membership = services.membership_add(
-                    organisation=membership.organisation,
-                    user=membership.user,
-                    role=data.get("role", membership.role),
-                    invited_by=request.user,
-                )
+                membership = services.membership_reactivate(membership=membership, actor=request.user)
             if "role" in data and data["role"] != membership.role:
                 membership = services.membership_set_role(membership=membership, role=data["role"], actor=request.user)
             if data.get("is_active") is False:
                 membership = services.membership_deactivate(membership=membership, actor=request.user)
         return Response(MembershipSerializer(membership).data)
+
+
+class InvitationFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=InvitationStatus.choices, method="filter_status", label="Statut")
+
+    class Meta:
+        model = Invitation
+        fields = ["status"]
+
+    def filter_status(self, queryset, name, value):
+        return queryset.filter(status_q(value))
+
+
+class InvitationsMixin:
+    """The invitations of an organisation are its admins' business: anybody who is not an active
+    member of it gets 404 (they are not listed anywhere else), a member who is not admin 403."""
+
+    def get_organisation(self) -> Organisation:
+        organisation = organisation_for_admin(self.request.user, self.kwargs["organisation_id"])
+        if organisation is None:
+            raise Http404(_("Organisation introuvable."))
+        require_admin(self.request.user, organisation)
+        return organisation
+
+
+@extend_schema_view(
+    get=extend_schema(tags=["network"], summary="Invitations de l'organisation (ses administrateurs)"),
+    post=extend_schema(
+        tags=["network"],
+        summary="Inviter une personne par e-mail (administrateur de l'organisation)",
+        description=(
+            "Envoie à l'adresse un lien valable INVITATION_MAX_AGE_DAYS jours (14 par défaut). Une invitation "
+            "en attente à la même adresse est renouvelée et renvoyée (200) plutôt que dupliquée ; l'adresse "
+            "d'un membre actif est refusée (code already_member)."
+        ),
+        request=InvitationCreateSerializer,
+        responses={201: InvitationSerializer, 200: InvitationSerializer},
+    ),
+)
+class InvitationList(InvitationsMixin, generics.ListAPIView):
+    serializer_class = InvitationSerializer
+    filterset_class = InvitationFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Invitation.objects.none()
+        return invitations_of(self.get_organisation())
+
+    def post(self, request, organisation_id):
+        organisation = self.get_organisation()
+        serializer = InvitationCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        invitation = services.invitation_create(
+            organisation=organisation, actor=request.user, **serializer.validated_data
+        )
+        renewed = invitation.sent_at != invitation.created_at
+        return Response(
+            InvitationSerializer(invitation).data, status=status.HTTP_200_OK if renewed else status.HTTP_201_CREATED
+        )
+
+
+@extend_schema_view(
+    delete=extend_schema(
+        tags=["network"],
+        summary="Annuler une invitation en attente (administrateur de l'organisation)",
+        responses={204: None},
+    ),
+)
+class InvitationDetail(InvitationsMixin, APIView):
+    http_method_names = ["delete", "options"]
+
+    def delete(self, request, organisation_id, pk):
+        organisation = self.get_organisation()
+        invitation = invitations_of(organisation).filter(pk=pk).first()
+        if invitation is None:
+            raise Http404(_("Invitation introuvable."))
+        services.invitation_cancel(invitation=invitation, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class ServiceFilter(django_filters.FilterSet):
@@ -294,6 +377,9 @@ urlpatterns = [
     path("organisations/<id:pk>/", OrganisationDetail.as_view(), name="api-organisation"),
     path("organisations/<id:organisation_id>/members/", MemberList.as_view(), name="api-members"),
     path("organisations/<id:organisation_id>/members/<id:pk>/", MemberDetail.as_view(), name="api-member"),
+    # issue 13 — members and invitations
+    path("organisations/<id:organisation_id>/invitations/", InvitationList.as_view(), name="api-invitations"),
+    path("organisations/<id:organisation_id>/invitations/<id:pk>/", InvitationDetail.as_view(), name="api-invitation"),
     path("services/", ServiceList.as_view(), name="api-services"),
     path("services/<id:pk>/", ServiceDetail.as_view(), name="api-service"),
     path("neighbourhoods/", NeighbourhoodList.as_view(), name="api-neighbourhoods"),

@@ -2,10 +2,12 @@
 
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.db.models import Prefetch
 
 from network.sql import fetch_models, planned_cursor
 
-from .models import Membership, Organisation, Service
+from .invitations import pending_q
+from .models import Invitation, Membership, MembershipChange, Organisation, Service
 
 
 def active_memberships_of(user):
@@ -108,3 +110,62 @@ def partner_organisations():
 def services_offered():
     """The active services of active partners, their organisation joined (the referral form's catalogue)."""
     return Service.objects.filter(is_active=True, organisation__is_active=True).select_related("organisation")
+
+
+# --- members and invitations (issue 13) ---------------------------------------------------------
+
+
+def organisation_for_admin(user, organisation_id: int) -> Organisation | None:
+    """``organisation_id`` if ``user`` may know of its members' business (an active member of it,
+    or the network admin), else None: what answers 404 before ``acting.require_admin`` answers
+    403 to a member who is not its admin."""
+    organisations = Organisation.objects.filter(pk=organisation_id)
+    if not user.is_superuser:
+        organisations = organisations.filter(
+            memberships__user=user, memberships__is_active=True, is_active=True
+        ).distinct()
+    return organisations.first()
+
+
+def invitations_of(organisation: Organisation):
+    """Every invitation of ``organisation``, newest first, the inviter joined."""
+    return (
+        Invitation.objects.filter(organisation=organisation).select_related("invited_by").order_by("-created_at", "-id")
+    )
+
+
+def invitations_pending(organisation: Organisation):
+    """The invitations of ``organisation`` still to accept (expired ones too: a resend renews them),
+    the soonest to expire first."""
+    return (
+        Invitation.objects.filter(pending_q(), organisation=organisation)
+        .select_related("invited_by")
+        .order_by("expires_at", "id")
+    )
+
+
+def members_of(organisation: Organisation):
+    """The memberships of ``organisation``, active and past, by name: the user and the inviter
+    joined, and each one's deactivations (newest first, their actor joined) in ``deactivations``.
+    Three queries whatever their number."""
+    deactivations = (
+        MembershipChange.objects.filter(action=MembershipChange.Action.DEACTIVATED)
+        .select_related("actor")
+        .order_by("-at", "-id")
+    )
+    return (
+        Membership.objects.filter(organisation=organisation)
+        .select_related("user", "invited_by")
+        .prefetch_related(Prefetch("changes", queryset=deactivations, to_attr="deactivations"))
+        .order_by("user__last_name", "user__first_name", "user__username")
+    )
+
+
+def membership_changes_of(organisation: Organisation, *, limit: int = 20) -> list[MembershipChange]:
+    """The latest ``limit`` changes of ``organisation``'s memberships, newest first, their member
+    and actor joined."""
+    return list(
+        MembershipChange.objects.filter(membership__organisation=organisation)
+        .select_related("membership__user", "actor")
+        .order_by("-at", "-id")[:limit]
+    )

@@ -2,11 +2,13 @@
 
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from network.api_fields import IdRelatedField
 
-from .models import SERVICE_FIELDS, TEXT_MAX_LENGTH, Membership, Neighbourhood, Organisation, Service
+from .invitations import InvitationStatus, invitation_status
+from .models import SERVICE_FIELDS, TEXT_MAX_LENGTH, Invitation, Membership, Neighbourhood, Organisation, Service
 
 
 class OrganisationSummarySerializer(serializers.ModelSerializer):
@@ -80,6 +82,38 @@ class MemberAddSerializer(serializers.Serializer):
 class MemberUpdateSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Membership.Role.choices, required=False)
     is_active = serializers.BooleanField(required=False, help_text=_("false désactive l'adhésion, true la rétablit."))
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    """An invitation as its organisation's admins read it (never its link: only the invitee's
+    e-mail carries it)."""
+
+    status = serializers.SerializerMethodField()
+    invited_by = UserSummarySerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Invitation
+        fields = [
+            "id",
+            "email",
+            "role",
+            "status",
+            "invited_by",
+            "created_at",
+            "sent_at",
+            "expires_at",
+            "accepted_at",
+            "cancelled_at",
+        ]
+
+    @extend_schema_field(serializers.ChoiceField(choices=InvitationStatus.choices))
+    def get_status(self, invitation) -> str:
+        return invitation_status(invitation)
+
+
+class InvitationCreateSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    role = serializers.ChoiceField(choices=Membership.Role.choices, default=Membership.Role.MEMBER)
 
 
 class MyOrganisationSerializer(serializers.Serializer):

@@ -1,23 +1,40 @@
-"""Every write of the partner network: organisations, memberships, services.
+"""Every write of the partner network: organisations, memberships (each change recorded in
+``MembershipChange``), invitations, services.
 
 Membership and Group stay in sync here: a user is in an organisation's Group exactly while the
 membership is active and the organisation is active. Object permissions are granted to Groups,
 so this sync is what gives and removes access.
 """
 
+from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import URLValidator
+from django.core.validators import URLValidator, validate_email
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from network.errors import ValidationFailed
+from network.errors import ActionForbidden, ValidationFailed
 from network.realtime import access_changed_publish, user_group
 from network.text import clean_text
 
 from .acting import require_admin
-from .models import Membership, Organisation, Service
+from .invitations import (
+    OTHER_ACCOUNT,
+    InvitationStatus,
+    accounts_of,
+    invitation_email_after_commit,
+    invitation_max_age,
+    invitation_refusal,
+    invitation_status,
+    is_account_of,
+    normalise_email,
+    pending_q,
+    refusal_message,
+)
+from .models import Invitation, Membership, MembershipChange, Organisation, Service, display_name
 
 # Coordinators read the pipeline (referrals, statuses, dates, neighbourhoods), not the people:
 # no global permission on project holders.
@@ -113,13 +130,11 @@ def _sync_organisation_group(organisation: Organisation) -> None:
     group.user_set.add(*(active_user_ids - current))
 
 
-@transaction.atomic
-def membership_add(*, organisation: Organisation, user, role: str | None = None, invited_by=None) -> Membership:
-    """Add (or reactivate) a member. The first member of an organisation is its admin.
-
-    ``invited_by`` None means a network administrator acting outside any organisation.
-    """
-    require_admin(invited_by, organisation)
+def _membership_join(*, organisation: Organisation, user, role: str | None, invited_by) -> Membership:
+    """Add ``user`` to ``organisation`` (or bring a past member back) and record who did it. The
+    first member of an organisation is its admin. Must run inside the caller's transaction, after
+    its checks: ``membership_add`` (an admin adds an account) and ``invitation_accept`` (the
+    invitee joins; ``invited_by`` is the inviter)."""
     if role is not None and role not in Membership.Role.values:
         raise ValidationFailed(_("Rôle inconnu : %(role)s.") % {"role": role}, field="role")
     is_first = not organisation.memberships.exists()
@@ -127,6 +142,7 @@ def membership_add(*, organisation: Organisation, user, role: str | None = None,
     membership, created = Membership.objects.get_or_create(
         user=user, organisation=organisation, defaults={"role": role, "invited_by": invited_by}
     )
+    action = MembershipChange.Action.JOINED
     if not created:
         if membership.is_active:
             raise ValidationFailed(_("Cette personne est déjà membre de l'organisation."), field="user")
@@ -134,27 +150,74 @@ def membership_add(*, organisation: Organisation, user, role: str | None = None,
         membership.deactivated_at = None
         membership.role = role
         membership.save(update_fields=["is_active", "deactivated_at", "role"])
+        action = MembershipChange.Action.REACTIVATED
+    _record(membership, action, invited_by)
     if organisation.is_active and user.is_active:
         user.groups.add(organisation.group)
     return membership
 
 
+def _record(membership: Membership, action: str, actor) -> None:
+    """The membership's history: who changed it, when, and the role it then has."""
+    MembershipChange.objects.create(
+        membership=membership,
+        action=action,
+        role=membership.role,
+        actor=actor if getattr(actor, "pk", None) else None,
+        at=timezone.now(),
+    )
+
+
+def _lock(membership: Membership) -> tuple[Membership, list[Membership]]:
+    """Lock ``membership`` and its organisation's active admins, in one statement, in id order,
+    and return the membership as it now is with the other active admins.
+
+    Every change that could leave an organisation without an active admin (demoting,
+    deactivating) takes these locks first, so two of them run one after the other, the second
+    seeing what the first wrote: on PostgreSQL, a row changed by the transaction it waited for is
+    read again and left out once it is no longer an active admin. (SQLite takes its write lock
+    when the transaction begins: the same order.)"""
+    rows = list(
+        Membership.objects.select_for_update()
+        .filter(
+            Q(pk=membership.pk)
+            | Q(organisation_id=membership.organisation_id, role=Membership.Role.ADMIN, is_active=True)
+        )
+        .order_by("pk")
+    )
+    current = next(row for row in rows if row.pk == membership.pk)
+    current.organisation, current.user = membership.organisation, membership.user
+    others = [row for row in rows if row.pk != membership.pk and row.role == Membership.Role.ADMIN and row.is_active]
+    return current, others
+
+
+LAST_ADMIN = gettext_lazy("L'organisation doit garder au moins un administrateur actif.")
+
+
+@transaction.atomic
+def membership_add(*, organisation: Organisation, user, role: str | None = None, invited_by=None) -> Membership:
+    """Add (or reactivate) a member. The first member of an organisation is its admin.
+
+    ``invited_by`` None means a network administrator acting outside any organisation.
+    """
+    require_admin(invited_by, organisation)
+    return _membership_join(organisation=organisation, user=user, role=role, invited_by=invited_by)
+
+
 @transaction.atomic
 def membership_deactivate(*, membership: Membership, actor=None) -> Membership:
-    """Soft-deactivate: history keeps the member, access goes with the Group."""
+    """Soft-deactivate: history keeps the member, access goes with the Group. The organisation's
+    last active admin stays (refused under the admins' row locks)."""
+    membership, other_admins = _lock(membership)
     require_admin(actor, membership.organisation)
     if not membership.is_active:
         return membership
-    if (
-        membership.role == Membership.Role.ADMIN
-        and not membership.organisation.memberships.filter(role=Membership.Role.ADMIN, is_active=True)
-        .exclude(pk=membership.pk)
-        .exists()
-    ):
-        raise ValidationFailed(_("L'organisation doit garder au moins un administrateur actif."))
+    if membership.role == Membership.Role.ADMIN and not other_admins:
+        raise ValidationFailed(LAST_ADMIN, code="last_admin")
     membership.is_active = False
     membership.deactivated_at = timezone.now()
     membership.save(update_fields=["is_active", "deactivated_at"])
+    _record(membership, MembershipChange.Action.DEACTIVATED, actor)
     membership.user.groups.remove(membership.organisation.group)
     # Open sockets of this user check their access again after the commit (closed with 4403 if lost).
     access_changed_publish(groups=[user_group(membership.user_id)])
@@ -162,20 +225,206 @@ def membership_deactivate(*, membership: Membership, actor=None) -> Membership:
 
 
 @transaction.atomic
-def membership_set_role(*, membership: Membership, role: str, actor=None) -> Membership:
+def membership_reactivate(*, membership: Membership, actor=None) -> Membership:
+    """Bring a past member back, with the role they had; an active membership is left as it is."""
+    membership, _other_admins = _lock(membership)
     require_admin(actor, membership.organisation)
+    if membership.is_active:
+        return membership
+    membership.is_active = True
+    membership.deactivated_at = None
+    membership.save(update_fields=["is_active", "deactivated_at"])
+    _record(membership, MembershipChange.Action.REACTIVATED, actor)
+    if membership.organisation.is_active and membership.user.is_active:
+        membership.user.groups.add(membership.organisation.group)
+    return membership
+
+
+@transaction.atomic
+def membership_set_role(*, membership: Membership, role: str, actor=None) -> Membership:
+    """Make a member admin or member; the organisation's last active admin stays admin (refused
+    under the admins' row locks). The same role again changes and records nothing."""
     if role not in Membership.Role.values:
         raise ValidationFailed(_("Rôle inconnu : %(role)s.") % {"role": role}, field="role")
-    if (
-        membership.role == Membership.Role.ADMIN
-        and role != Membership.Role.ADMIN
-        and not membership.organisation.memberships.filter(role=Membership.Role.ADMIN, is_active=True)
-        .exclude(pk=membership.pk)
-        .exists()
-    ):
-        raise ValidationFailed(_("L'organisation doit garder au moins un administrateur actif."))
+    membership, other_admins = _lock(membership)
+    require_admin(actor, membership.organisation)
+    if role == membership.role:
+        return membership
+    if membership.role == Membership.Role.ADMIN and membership.is_active and not other_admins:
+        raise ValidationFailed(LAST_ADMIN, code="last_admin")
     membership.role = role
     membership.save(update_fields=["role"])
+    _record(membership, MembershipChange.Action.ROLE, actor)
+    return membership
+
+
+# --- invitations (partners/invitations.py reads them) ------------------------------------------
+
+
+def _clean_invitation_email(email: str) -> str:
+    email = normalise_email(email)
+    if not email:
+        raise ValidationFailed(_("Indiquez l'adresse e-mail de la personne à inviter."), field="email")
+    try:
+        validate_email(email)
+    except DjangoValidationError as error:
+        raise ValidationFailed(
+            _("« %(email)s » n'est pas une adresse e-mail valide.") % {"email": email}, field="email"
+        ) from error
+    if len(email) > Invitation._meta.get_field("email").max_length:
+        raise ValidationFailed(_("Cette adresse e-mail est trop longue."), field="email")
+    return email
+
+
+def _refuse_active_member(organisation: Organisation, email: str) -> None:
+    member = (
+        Membership.objects.filter(organisation=organisation, is_active=True)
+        .filter(Q(user__email__iexact=email) | Q(user__username__iexact=email))
+        .select_related("user")
+        .first()
+    )
+    if member is not None:
+        raise ValidationFailed(
+            _("%(email)s est déjà membre actif de « %(organisation)s » (%(name)s).")
+            % {"email": email, "organisation": organisation.name, "name": display_name(member.user)},
+            field="email",
+            code="already_member",
+        )
+
+
+def _lock_invitation(invitation: Invitation) -> Invitation:
+    return Invitation.objects.select_for_update().select_related("organisation", "invited_by").get(pk=invitation.pk)
+
+
+def _require_pending(invitation: Invitation) -> None:
+    """Resend and cancel act on an invitation neither accepted nor cancelled (expired or not)."""
+    status = invitation_status(invitation)
+    if status == InvitationStatus.ACCEPTED:
+        raise ValidationFailed(_("Cette invitation a déjà été acceptée."), code="invitation_accepted")
+    if status == InvitationStatus.CANCELLED:
+        raise ValidationFailed(_("Cette invitation a déjà été annulée."), code="invitation_cancelled")
+
+
+@transaction.atomic
+def invitation_create(*, organisation: Organisation, email: str, role: str, actor) -> Invitation:
+    """Invite ``email`` to join ``organisation`` with ``role``, valid ``INVITATION_MAX_AGE_DAYS``
+    days, and e-mail the link after the commit. An address with a pending invitation (expired or
+    not) has it renewed: the role given, a new expiry, sent again; never a second one. An active
+    member's address is refused."""
+    require_admin(actor, organisation)
+    # One invitation write at a time per organisation: two admins inviting the same address at
+    # once renew one invitation instead of colliding on its unique constraint.
+    organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    email = _clean_invitation_email(email)
+    if role not in Membership.Role.values:
+        raise ValidationFailed(_("Rôle inconnu : %(role)s.") % {"role": role}, field="role")
+    if not organisation.is_active:
+        raise ValidationFailed(_("Cette organisation est désactivée : elle ne peut pas inviter."))
+    _refuse_active_member(organisation, email)
+    now = timezone.now()
+    invitation = (
+        Invitation.objects.select_for_update()
+        .select_related("organisation", "invited_by")
+        .filter(pending_q(), organisation=organisation, email=email)
+        .first()
+    )
+    if invitation is None:
+        invitation = Invitation.objects.create(
+            organisation=organisation,
+            email=email,
+            role=role,
+            invited_by=actor if getattr(actor, "pk", None) else None,
+            created_at=now,
+            sent_at=now,
+            expires_at=now + invitation_max_age(),
+        )
+    else:
+        invitation.role = role
+        invitation.sent_at = now
+        invitation.expires_at = now + invitation_max_age()
+        invitation.save(update_fields=["role", "sent_at", "expires_at"])
+    invitation_email_after_commit(invitation)
+    return invitation
+
+
+@transaction.atomic
+def invitation_resend(*, invitation: Invitation, actor) -> Invitation:
+    """Send a pending invitation again (expired or not), valid ``INVITATION_MAX_AGE_DAYS`` days
+    from now; its link stays the same."""
+    invitation = _lock_invitation(invitation)
+    require_admin(actor, invitation.organisation)
+    _require_pending(invitation)
+    if not invitation.organisation.is_active:
+        raise ValidationFailed(_("Cette organisation est désactivée : elle ne peut pas inviter."))
+    _refuse_active_member(invitation.organisation, invitation.email)
+    now = timezone.now()
+    invitation.sent_at = now
+    invitation.expires_at = now + invitation_max_age()
+    invitation.save(update_fields=["sent_at", "expires_at"])
+    invitation_email_after_commit(invitation)
+    return invitation
+
+
+@transaction.atomic
+def invitation_cancel(*, invitation: Invitation, actor) -> Invitation:
+    """Cancel a pending invitation: its link opens nothing any more. Who and when are kept."""
+    invitation = _lock_invitation(invitation)
+    require_admin(actor, invitation.organisation)
+    _require_pending(invitation)
+    invitation.cancelled_at = timezone.now()
+    invitation.cancelled_by = actor if getattr(actor, "pk", None) else None
+    invitation.save(update_fields=["cancelled_at", "cancelled_by"])
+    return invitation
+
+
+def _account_create(*, email: str, first_name: str, last_name: str, password: str):
+    """The invitee's new account: its username is the e-mail; the password passes Django's validators."""
+    User = get_user_model()
+    first_name = clean_text(first_name, User._meta.get_field("first_name"), required=_("Indiquez votre prénom."))
+    last_name = clean_text(last_name, User._meta.get_field("last_name"), required=_("Indiquez votre nom."))
+    if accounts_of(email).exists():
+        raise ValidationFailed(
+            _("Un compte Relais existe déjà pour %(email)s : connectez-vous pour rejoindre la structure.")
+            % {"email": email},
+            code="account_exists",
+        )
+    user = User(username=email, email=email, first_name=first_name, last_name=last_name)
+    try:
+        password_validation.validate_password(password or "", user=user)
+    except DjangoValidationError as error:
+        raise ValidationFailed(" ".join(error.messages), field="password") from error
+    user.set_password(password)
+    user.save()
+    return user
+
+
+@transaction.atomic
+def invitation_accept(
+    *, invitation: Invitation, user=None, first_name: str = "", last_name: str = "", password: str = ""
+) -> Membership:
+    """Accept ``invitation``: ``user``, the signed-in account of its address, joins the
+    organisation; without ``user``, the account of the address is created (``first_name``,
+    ``last_name``, ``password``) and joins. The membership's ``invited_by`` is the inviter, as
+    is the actor of its history's "joined". Refused, changing nothing, when the invitation was
+    accepted or cancelled, its organisation deactivated, it expired (checked again under its row
+    lock), or ``user`` is another address's account."""
+    invitation = _lock_invitation(invitation)
+    refusal = invitation_refusal(invitation)
+    if refusal is not None:
+        raise ValidationFailed(refusal_message(refusal, invitation), code=refusal.code)
+    if user is None:
+        user = _account_create(email=invitation.email, first_name=first_name, last_name=last_name, password=password)
+    elif not is_account_of(user, invitation):
+        raise ActionForbidden(refusal_message(OTHER_ACCOUNT, invitation), code=OTHER_ACCOUNT.code)
+    organisation = invitation.organisation
+    membership = Membership.objects.filter(user=user, organisation=organisation, is_active=True).first()
+    if membership is None:
+        membership = _membership_join(
+            organisation=organisation, user=user, role=invitation.role, invited_by=invitation.invited_by
+        )
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
     return membership
 
 

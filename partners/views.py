@@ -1,14 +1,17 @@
-"""Pages of the network itself: sign-in, the home of each kind of organisation, and the organisation switcher."""
+"""Pages of the network itself: sign-in, password reset and change, the home of each kind of
+organisation, and the organisation switcher."""
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from .acting import SESSION_ORGANISATION_KEY, acting_membership
 from .models import Organisation
-from .signin import SignInLimiter, too_many_attempts
+from .signin import SignInLimiter, address_limiter, too_many_attempts
 
 Kind = Organisation.Kind
 HOME_BY_KIND = {
@@ -42,6 +45,41 @@ class LoginView(auth_views.LoginView):
     def form_invalid(self, form):
         self.limiter.failed()
         return super().form_invalid(form)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's password reset by e-mail, for everyone. The e-mail's link is built on ``SITE_URL``
+    as every e-mail's (not on the request's host); requests are limited per client address
+    (``PASSWORD_RESETS_PER_ADDRESS`` per ``PASSWORD_RESET_WINDOW_SECONDS``): each sends an e-mail.
+    Whether an address has an account is never said: the next page is the same either way."""
+
+    email_template_name = "registration/password_reset_email.txt"
+    subject_template_name = "registration/password_reset_subject.txt"
+
+    def post(self, request, *args, **kwargs):
+        limiter = address_limiter(
+            request,
+            "password_reset",
+            limit=settings.PASSWORD_RESETS_PER_ADDRESS,
+            window=settings.PASSWORD_RESET_WINDOW_SECONDS,
+        )
+        wait = limiter.retry_after()
+        if wait is not None:
+            minutes = max(1, -(-wait // 60))
+            refusal = ngettext(
+                "Trop de demandes de réinitialisation depuis votre connexion. Réessayez dans %(minutes)d minute.",
+                "Trop de demandes de réinitialisation depuis votre connexion. Réessayez dans %(minutes)d minutes.",
+                minutes,
+            ) % {"minutes": minutes}
+            response = self.render_to_response(self.get_context_data(refusal=refusal), status=429)
+            response["Retry-After"] = str(wait)
+            return response
+        limiter.count()
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        self.extra_email_context = {"site_url": settings.SITE_URL.rstrip("/")}
+        return super().form_valid(form)
 
 
 @login_required

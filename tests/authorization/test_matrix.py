@@ -27,7 +27,11 @@ import pytest
 from django.db import transaction
 from django.urls import reverse
 
+from partners.invitations import invitation_token
+from partners.models import Membership
+from partners.services import invitation_create, membership_deactivate
 from referrals.models import Activity, Referral
+from tests.partners.factories import member_of
 from tests.worlds import ROLES
 
 pytestmark = pytest.mark.django_db
@@ -130,6 +134,14 @@ API = [
     Row("GET", "catalogue/structures/", None, (200, 200, 200, 200, 200, 200, 200, 200, 200)),
     Row("GET", "catalogue/services/", None, (200, 200, 200, 200, 200, 200, 200, 200, 200)),
     Row("POST", "catalogue/services/", "service_change", (405, 405, 405, 405, 405, 405, 405, 405, 405)),
+    # issue 13 — members and invitations: an organisation's invitations are its admins' business
+    # (a member who is not admin 403, anybody else 404, as are its past members).
+    Row("GET", "organisations/{partner}/invitations/", None, (401, 404, 403, 404, 200, 404, 403, 404, 404)),
+    Row("POST", "organisations/{partner}/invitations/", "invitation", (401, 404, 403, 404, 201, 404, 403, 404, 404)),
+    Row("GET", "organisations/{unrelated}/invitations/", None, (401, 404, 404, 403, 404, 404, 404, 404, 200)),
+    Row("DELETE", "organisations/{partner}/invitations/{partner_invitation_id}/", None, (401, 404, 403, 404, 204, 404, 403, 404, 404)),
+    Row("DELETE", "organisations/{partner}/invitations/{unrelated_invitation_id}/", None, (401, 404, 403, 404, 404, 404, 403, 404, 404)),
+    Row("PATCH", "organisations/{partner}/members/{former_membership}/", "reactivate", (401, 404, 403, 404, 200, 404, 403, 404, 404)),
 ]
 
 #   anonymous, advisor, receiver_staff, unrelated_staff, receiver_admin, coordinator, coordinator_partner, withdrawn_receiver, other_admin
@@ -190,6 +202,27 @@ PAGES = [
     # The report: a CitésLab's own, the coordination's network; figures, never a person nor a note.
     Row("GET", "/rapport/", None, (LOGIN, NOTHING, 403, 403, 403, NOTHING, 403, 403, 403), watch="referral"),
     Row("GET", "/rapport/", None, (LOGIN, NOTHING, 403, 403, 403, NOTHING, 403, 403, 403), watch="activity"),
+    # issue 13 — members and invitations: the acting organisation's admin (every first member of
+    # the world's organisations is one: the advisor, the coordinator, both partners' admins); a
+    # member who is not admin 403 before anything, another organisation's objects 404.
+    Row("GET", "/structure/membres/", None, (LOGIN, 200, 403, 403, 200, 200, 403, 403, 200)),
+    Row("POST", "/structure/membres/inviter/", "invitation", (LOGIN, 302, 403, 403, 302, 302, 403, 403, 302)),
+    Row("POST", "/structure/membres/invitations/{partner_invitation_id}/renvoyer/", None, (LOGIN, 404, 403, 403, 302, 404, 403, 403, 404)),
+    Row("POST", "/structure/membres/invitations/{partner_invitation_id}/annuler/", None, (LOGIN, 404, 403, 403, 302, 404, 403, 403, 404)),
+    Row("POST", "/structure/membres/{staff_membership}/desactiver/", None, (LOGIN, 404, 403, 403, 302, 404, 403, 403, 404)),
+    Row("POST", "/structure/membres/{former_membership}/reactiver/", None, (LOGIN, 404, 403, 403, 302, 404, 403, 403, 404)),
+    Row("POST", "/structure/membres/{staff_membership}/role/", "promote", (LOGIN, 404, 403, 403, 302, 404, 403, 403, 404)),
+    # The invitee's page needs no login; signed in as an account of another address, it is refused.
+    Row("GET", "/invitation/{partner_invitation}/{partner_invitation_token}/", None, (200, 403, 403, 403, 403, 403, 403, 403, 403)),
+    Row("POST", "/invitation/{partner_invitation}/{partner_invitation_token}/", "new_account", (302, 403, 403, 403, 403, 403, 403, 403, 403)),
+    # Password reset for everyone (an invalid link's page says so), change once signed in.
+    Row("GET", "/mot-de-passe/oublie/", None, (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    Row("POST", "/mot-de-passe/oublie/", "reset", (302, 302, 302, 302, 302, 302, 302, 302, 302)),
+    Row("GET", "/mot-de-passe/oublie/envoye/", None, (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    Row("GET", "/mot-de-passe/reinitialiser/{reset_uid}/{reset_token}/", None, (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    Row("GET", "/mot-de-passe/reinitialise/", None, (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    Row("GET", "/mot-de-passe/changer/", None, (LOGIN, 200, 200, 200, 200, 200, 200, 200, 200)),
+    Row("GET", "/mot-de-passe/change/", None, (LOGIN, 200, 200, 200, 200, 200, 200, 200, 200)),
 ]
 # fmt: on
 
@@ -232,6 +265,9 @@ def api_bodies(world, role) -> dict:
         "activity_change": {"attendee_count": 14},
         "read_all": {"all": True},
         "preferences": {"note.created": False},
+        # issue 13 — members and invitations
+        "invitation": {"email": "collegue@example.org", "role": "member"},
+        "reactivate": {"is_active": True},
     }
 
 
@@ -263,6 +299,16 @@ def page_forms(world) -> dict:
         "complete": {"outcome": "project_validated", "comment": "Projet validé"},
         "cancel": {"reason": "sent_by_mistake"},
         "note": {"body": "Bonjour", "visibility": "shared"},
+        # issue 13 — members and invitations
+        "invitation": {"email": "collegue@example.org", "role": "member"},
+        "promote": {"role": "admin"},
+        "new_account": {
+            "first_name": "Camille",
+            "last_name": "Durand",
+            "password1": "Chantereigne-Troyes-2026",
+            "password2": "Chantereigne-Troyes-2026",
+        },
+        "reset": {"email": world.users["advisor"].email},
     }
 
 
@@ -359,3 +405,44 @@ def test_the_matrix_names_every_page():
     import network.page_urls
 
     assert {"/" + _shape(route.pattern) for route in network.page_urls.urlpatterns} == _listed(PAGES)
+
+
+# --- issue 13 — members and invitations ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Named:
+    """A value a path template names as it is (``_Ids`` of tests/worlds.py reads an object's ``pk``)."""
+
+    pk: object
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _members_and_invitations(matrix_world, django_db_blocker):
+    """The objects of the members' and invitations' rows, added to the module's world and rolled
+    back with it: a pending invitation of each partner, a past member of the receiving partner, and
+    a password-reset link that is not valid."""
+    world = matrix_world
+    with django_db_blocker.unblock():
+        invitation = invitation_create(
+            organisation=world.partner,
+            email="nouvelle.recrue@example.org",
+            role="member",
+            actor=world.users["receiver_admin"],
+        )
+        theirs = invitation_create(
+            organisation=world.unrelated,
+            email="recrue.adie@example.org",
+            role="member",
+            actor=world.users["other_admin"],
+        )
+        former = member_of(world.partner, username="bge-ancienne")
+        world.former_membership = membership_deactivate(
+            membership=Membership.objects.get(user=former, organisation=world.partner),
+            actor=world.users["receiver_admin"],
+        )
+    world.partner_invitation = invitation
+    world.partner_invitation_id = Named(invitation.pk)
+    world.partner_invitation_token = Named(invitation_token(invitation))
+    world.unrelated_invitation_id = Named(theirs.pk)
+    world.reset_uid, world.reset_token = Named("MQ"), Named("lien-invalide")
