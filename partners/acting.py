@@ -114,3 +114,22 @@ def require_admin(actor, organisation: Organisation) -> None:
         user=actor, organisation=organisation, role=Membership.Role.ADMIN, is_active=True
     ).exists():
         raise ActionForbidden(_("Seul un administrateur de l'organisation peut gérer ses membres et ses services."))
+
+
+def organisation_admin_page(*kinds):
+    """``organisation_page`` for an organisation's admin: a member who is not one gets 403 with
+    ``require_admin``'s sentence, before the page reads anything."""
+
+    def decorator(view):
+        @organisation_page(*kinds)
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            try:
+                require_admin(request.user, request.organisation)
+            except ActionForbidden as error:
+                raise PermissionDenied(str(error.message)) from error
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator

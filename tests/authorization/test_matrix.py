@@ -126,6 +126,11 @@ API = [
     Row("PATCH", "notifications/email-preferences/", "preferences", (401, 200, 200, 200, 200, 200, 200, 200, 200)),
     Row("GET", "/api/schema/", None, (200, 200, 200, 200, 200, 200, 200, 200, 200)),
     Row("GET", "/api/docs/", None, (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    # issue 13 — services and settings: an organisation's settings, its admin only; another
+    # organisation's admin is refused (403) as on the members rows above (the directory shows it).
+    Row("PATCH", "organisations/{partner}/", "organisation_settings", (401, 403, 403, 403, 200, 403, 403, 403, 403)),
+    Row("PATCH", "organisations/{unrelated}/", "organisation_settings", (401, 403, 403, 403, 403, 403, 403, 403, 200)),
+    Row("PATCH", "services/{service}/", "suspension", (401, 403, 403, 403, 200, 403, 403, 403, 403)),
 ]
 
 #   anonymous, advisor, receiver_staff, unrelated_staff, receiver_admin, coordinator, coordinator_partner, withdrawn_receiver, other_admin
@@ -186,6 +191,21 @@ PAGES = [
     # The report: a CitésLab's own, the coordination's network; figures, never a person nor a note.
     Row("GET", "/rapport/", None, (LOGIN, NOTHING, 403, 403, 403, NOTHING, 403, 403, 403), watch="referral"),
     Row("GET", "/rapport/", None, (LOGIN, NOTHING, 403, 403, 403, NOTHING, 403, 403, 403), watch="activity"),
+    # issue 13 — services and settings: a partner's admin (403 for any other kind, and for a member
+    # who is not an admin, before anything else); another organisation's service is unknown (404).
+    Row("GET", "/structure/services/", None, (LOGIN, 403, 403, 403, 200, 403, 403, 403, 200)),
+    Row("POST", "/structure/services/", None, (LOGIN, 403, 403, 403, 405, 403, 403, 403, 405)),
+    Row("GET", "/structure/services/nouveau/", None, (LOGIN, 403, 403, 403, 200, 403, 403, 403, 200)),
+    Row("POST", "/structure/services/nouveau/", "service", (LOGIN, 403, 403, 403, 302, 403, 403, 403, 302)),
+    Row("GET", "/structure/services/{service}/", None, (LOGIN, 403, 403, 403, 200, 403, 403, 403, 404)),
+    Row("POST", "/structure/services/{service}/", "service", (LOGIN, 403, 403, 403, 302, 403, 403, 403, 404)),
+    Row("GET", "/structure/services/{unrelated_service}/", None, (LOGIN, 403, 403, 403, 404, 403, 403, 403, 200)),
+    Row("POST", "/structure/services/{service}/suspendre/", "suspension", (LOGIN, 403, 403, 403, 302, 403, 403, 403, 404)),
+    Row("POST", "/structure/services/{service}/reprendre/", None, (LOGIN, 403, 403, 403, 302, 403, 403, 403, 404)),
+    Row("GET", "/structure/services/{service}/reprendre/", None, (LOGIN, 403, 403, 403, 405, 403, 403, 403, 405)),
+    # Settings: any kind's admin (a CitésLab's, the coordination's too).
+    Row("GET", "/structure/parametres/", None, (LOGIN, 200, 403, 403, 200, 200, 403, 403, 200)),
+    Row("POST", "/structure/parametres/", "settings", (LOGIN, 302, 403, 403, 302, 302, 403, 403, 302)),
 ]
 # fmt: on
 
@@ -228,6 +248,9 @@ def api_bodies(world, role) -> dict:
         "activity_change": {"attendee_count": 14},
         "read_all": {"all": True},
         "preferences": {"note.created": False},
+        # issue 13 — services and settings
+        "organisation_settings": {"sla_days": 7, "follow_up_days": 21, "postal_code": "10000"},
+        "suspension": {"suspended_until": (datetime.date.today() + datetime.timedelta(days=30)).isoformat()},
     }
 
 
@@ -259,6 +282,10 @@ def page_forms(world) -> dict:
         "complete": {"outcome": "project_validated", "comment": "Projet validé"},
         "cancel": {"reason": "sent_by_mistake"},
         "note": {"body": "Bonjour", "visibility": "shared"},
+        # issue 13 — services and settings
+        "service": {"name": "Couveuse", "category": "activity_test", "is_active": "on", "is_public": "on"},
+        "suspension": {"suspend-suspended_until": (datetime.date.today() + datetime.timedelta(days=30)).isoformat()},
+        "settings": {"email": "contact@example.org", "sla_days": 7, "follow_up_days": 21, "postal_code": "10000"},
     }
 
 
