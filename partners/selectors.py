@@ -4,7 +4,7 @@ import datetime
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Prefetch, Q, Value
+from django.db.models import BooleanField, Case, Exists, OuterRef, Prefetch, Value, When
 from django.http import Http404
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -159,7 +159,7 @@ def services_offered(neighbourhood: Neighbourhood | None = None, *, partner: Org
     return (
         services.annotate(
             serves_neighbourhood=serves,
-            suspended=ExpressionWrapper(Q(suspended_until__gte=today), output_field=BooleanField()),
+            suspended=Case(When(suspended_until__gte=today, then=True), default=False, output_field=BooleanField()),
         )
         .select_related("organisation")
         .order_by("organisation__name", "organisation_id", "-serves_neighbourhood", "name", "pk")

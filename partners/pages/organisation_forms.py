@@ -69,7 +69,24 @@ class ServiceForm(_ServiceFields):
         help_text=_("Le service n'est pas proposé jusqu'à cette date incluse ; vide, il l'est."),
     )
 
-    field_order = list(SERVICE_FIELDS)
+    # What it is, where, how to reach it, then whether it is offered.
+    field_order = [
+        "name",
+        "category",
+        "description",
+        "eligibility_description",
+        "neighbourhoods",
+        "address",
+        "postal_code",
+        "commune",
+        "phone",
+        "email",
+        "url",
+        "appointment_url",
+        "is_public",
+        "is_active",
+        "suspended_until",
+    ]
 
     def __init__(self, *args, service: Service | None = None, **kwargs):
         if service is not None:
