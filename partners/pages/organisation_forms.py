@@ -132,6 +132,9 @@ class OrganisationSettingsForm(forms.Form):
                 },
             )
         )
+        for name in ("sla_days", "follow_up_days"):
+            if name in self.fields:
+                self.fields[name].widget.attrs["min"] = 1  # the service's rule, said to the browser
         if "siret" in self.fields:  # typed as printed, "123 456 789 00012": the service keeps the digits
             self.fields["siret"] = forms.CharField(
                 label=_("SIRET"), max_length=20, required=False, help_text=_("Quatorze chiffres.")
