@@ -4,6 +4,8 @@ from django.urls import path
 from messaging import views as messaging_views
 from partners import views as partner_views
 from partners.pages import members
+from partners.pages import organisation_settings as settings_pages
+from partners.pages import services as service_pages
 from referrals.views import advisor, coordinator, links, partner, referral, reports
 
 from . import converters  # noqa: F401  registers <id:…>
@@ -90,4 +92,11 @@ urlpatterns = [
     ),
     path("mot-de-passe/changer/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("mot-de-passe/change/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    # issue 13 — an organisation admin's services and settings
+    path("structure/services/", service_pages.service_list, name="service_list"),
+    path("structure/services/nouveau/", service_pages.service_create, name="service_create"),
+    path("structure/services/<id:pk>/", service_pages.service_update, name="service_update"),
+    path("structure/services/<id:pk>/suspendre/", service_pages.service_suspend, name="service_suspend"),
+    path("structure/services/<id:pk>/reprendre/", service_pages.service_resume, name="service_resume"),
+    path("structure/parametres/", settings_pages.organisation_settings, name="organisation_settings"),
 ]

@@ -116,19 +116,24 @@ def require_admin(actor, organisation: Organisation) -> None:
         raise ActionForbidden(_("Seul un administrateur de l'organisation peut gérer ses membres et ses services."))
 
 
-def admin_page(view):
-    """Page decorator for an organisation's admin pages (members, and the like): login required
-    and an acting organisation (``organisation_page``), then 403 unless the user is an admin of it
-    (``require_admin``), before the view reads or writes anything. Objects the view looks up are
-    then read within ``request.organisation`` (another organisation's answer 404)."""
+def organisation_admin_page(*kinds):
+    """``organisation_page`` for an organisation's admin: a member who is not one gets 403 with
+    ``require_admin``'s sentence, before the page reads anything."""
 
-    @organisation_page()
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        try:
-            require_admin(request.user, request.organisation)
-        except ActionForbidden as error:
-            raise PermissionDenied(str(error.message)) from error
-        return view(request, *args, **kwargs)
+    def decorator(view):
+        @organisation_page(*kinds)
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            try:
+                require_admin(request.user, request.organisation)
+            except ActionForbidden as error:
+                raise PermissionDenied(str(error.message)) from error
+            return view(request, *args, **kwargs)
 
-    return wrapper
+        return wrapper
+
+    return decorator
+
+
+# The members pages: any kind of organisation has admins.
+admin_page = organisation_admin_page()

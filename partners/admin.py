@@ -21,6 +21,10 @@ class MembershipInline(admin.TabularInline):
         return False
 
 
+# organisation_create's arguments; the catalogue's fields follow through organisation_update.
+CREATED_WITH = ("name", "address", "territory", "email", "sla_days", "follow_up_days", "is_active", "receives_by_link")
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
     list_display = ("name", "kind", "territory", "sla_days", "follow_up_days", "is_active")
@@ -30,23 +34,20 @@ class OrganisationAdmin(admin.ModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # the website (Django 6's default)
 
     def save_model(self, request, obj, form, change):
-        editable = (
-            "name",
-            "address",
-            "territory",
-            "email",
-            "sla_days",
-            "follow_up_days",
-            "is_active",
-            "receives_by_link",
-        )
-        data = {f: form.cleaned_data[f] for f in editable}
+        """Through partners.services, as the network administrator (no actor): every field."""
+        editable = (*services.NETWORK_ADMIN_FIELDS, *services.ORGANISATION_SETTINGS)
+        data = {f: form.cleaned_data[f] for f in editable if f in form.cleaned_data}
         try:
             if change:
                 changed = {f: v for f, v in data.items() if f in form.changed_data}
                 services.organisation_update(organisation=Organisation.objects.get(pk=obj.pk), **changed)
             else:
-                created = services.organisation_create(kind=form.cleaned_data["kind"], **data)
+                created = services.organisation_create(
+                    kind=form.cleaned_data["kind"], **{f: v for f, v in data.items() if f in CREATED_WITH}
+                )
+                rest = {f: v for f, v in data.items() if f not in CREATED_WITH and f in form.changed_data}
+                if rest:
+                    services.organisation_update(organisation=created, **rest)
                 obj.pk = created.pk
                 obj.group = created.group
         except DomainError as error:

@@ -42,6 +42,7 @@ from .serializers import (
     MeSerializer,
     NeighbourhoodSerializer,
     OrganisationSerializer,
+    OrganisationSettingsSerializer,
     ServiceSerializer,
     ServiceUpdateSerializer,
     ServiceWriteSerializer,
@@ -114,12 +115,31 @@ class OrganisationList(generics.ListAPIView):
         return organisations_listed_for(self.request.user)
 
 
-@extend_schema_view(get=extend_schema(tags=["network"]))
+@extend_schema_view(
+    get=extend_schema(tags=["network"]),
+    patch=extend_schema(
+        tags=["network"],
+        summary="Modifier les paramètres de l'organisation (son administrateur)",
+        request=OrganisationSettingsSerializer,
+        responses={200: OrganisationSerializer},
+    ),
+)
 class OrganisationDetail(generics.RetrieveAPIView):
+    """One organisation of the directory; its admin changes its settings (the settings page's twin)."""
+
     serializer_class = OrganisationSerializer
+    http_method_names = ["get", "patch", "head", "options"]
 
     def get_queryset(self):
         return organisations_listed_for(self.request.user)
+
+    def patch(self, request, pk):
+        organisation = self.get_object()
+        require_admin(request.user, organisation)
+        serializer = OrganisationSettingsSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        services.organisation_update(organisation=organisation, actor=request.user, **serializer.validated_data)
+        return Response(OrganisationSerializer(organisation).data)
 
 
 class MembersMixin:

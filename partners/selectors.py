@@ -1,13 +1,20 @@
 """Reads of the partner network: memberships, members, the directory and the catalogue."""
 
+import datetime
+
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Prefetch
+from django.db.models import BooleanField, Case, Exists, OuterRef, Prefetch, Value, When
+from django.http import Http404
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
+from network.errors import ValidationFailed
 from network.sql import fetch_models, planned_cursor
 
 from .invitations import pending_q
-from .models import Invitation, Membership, MembershipChange, Organisation, Service
+from .models import Invitation, Membership, MembershipChange, Neighbourhood, Organisation, Service
 
 
 def active_memberships_of(user):
@@ -107,9 +114,78 @@ def partner_organisations():
     return Organisation.objects.filter(kind__in=Organisation.PARTNER_KINDS, is_active=True).order_by("name")
 
 
-def services_offered():
-    """The active services of active partners, their organisation joined (the referral form's catalogue)."""
-    return Service.objects.filter(is_active=True, organisation__is_active=True).select_related("organisation")
+def is_suspended(service: Service, today: datetime.date | None = None) -> bool:
+    """A service suspended until a date is not offered up to that date included."""
+    return service.suspended_until is not None and service.suspended_until >= (today or timezone.localdate())
+
+
+def services_of(organisation: Organisation):
+    """An organisation's services for its admin's page: active first, then inactive, each by
+    name, their neighbourhoods in one more query."""
+    return (
+        Service.objects.filter(organisation=organisation)
+        .prefetch_related(Prefetch("neighbourhoods", queryset=Neighbourhood.objects.order_by("commune", "name")))
+        .order_by("-is_active", "name", "pk")
+    )
+
+
+def service_of(organisation: Organisation, pk) -> Service:
+    """One of ``organisation``'s services; another organisation's answers 404."""
+    try:
+        return Service.objects.select_related("organisation").get(organisation=organisation, pk=pk)
+    except (Service.DoesNotExist, ValueError, TypeError) as error:
+        raise Http404(_("Service introuvable.")) from error
+
+
+def services_offered(neighbourhood: Neighbourhood | None = None, *, partner: Organisation | None = None, today=None):
+    """Which services a referral may name, and in which order they are offered: the active
+    services of active partners (``partner``'s only, when given), by partner; for each partner,
+    those that serve ``neighbourhood`` (the person's) first, then its other ones, each by name.
+
+    Every row carries ``serves_neighbourhood`` and ``suspended`` (``suspended_until`` today or
+    later): a suspended service is listed so that the form can say until when, and
+    ``require_service_offered`` refuses it."""
+    today = today or timezone.localdate()
+    if neighbourhood is None:
+        serves = Value(False, output_field=BooleanField())
+    else:
+        serves = Exists(
+            Service.neighbourhoods.through.objects.filter(service_id=OuterRef("pk"), neighbourhood_id=neighbourhood.pk)
+        )
+    services = Service.objects.filter(
+        is_active=True, organisation__is_active=True, organisation__kind__in=Organisation.PARTNER_KINDS
+    )
+    if partner is not None:
+        services = services.filter(organisation=partner)
+    return (
+        services.annotate(
+            serves_neighbourhood=serves,
+            suspended=Case(When(suspended_until__gte=today, then=True), default=False, output_field=BooleanField()),
+        )
+        .select_related("organisation")
+        .order_by("organisation__name", "organisation_id", "-serves_neighbourhood", "name", "pk")
+    )
+
+
+def require_service_offered(service: Service, partner: Organisation, today: datetime.date | None = None) -> None:
+    """Refuse (``ValidationFailed`` on ``service``) a service a referral to ``partner`` may not
+    name: another organisation's or an inactive one, as before; a suspended one with its date
+    (code ``service_suspended``)."""
+    if service.organisation_id != partner.pk or not service.is_active:
+        raise ValidationFailed(
+            _("Le service « %(s)s » n'est pas proposé par %(org)s.") % {"s": service.name, "org": partner},
+            field="service",
+        )
+    if is_suspended(service, today):
+        raise ValidationFailed(
+            _(
+                "Le service « %(s)s » est suspendu jusqu'au %(date)s : choisissez un autre service de "
+                "%(org)s, ou orientez sans service précis."
+            )
+            % {"s": service.name, "date": date_format(service.suspended_until, "SHORT_DATE_FORMAT"), "org": partner},
+            code="service_suspended",
+            field="service",
+        )
 
 
 # --- members and invitations (issue 13) ---------------------------------------------------------

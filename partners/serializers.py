@@ -6,9 +6,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from network.api_fields import IdRelatedField
+from network.periods import ApiDateField
 
 from .invitations import InvitationStatus, invitation_status
 from .models import SERVICE_FIELDS, TEXT_MAX_LENGTH, Invitation, Membership, Neighbourhood, Organisation, Service
+from .services import ORGANISATION_SETTINGS
 
 
 class OrganisationSummarySerializer(serializers.ModelSerializer):
@@ -26,7 +28,50 @@ class OrganisationSummarySerializer(serializers.ModelSerializer):
 class OrganisationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Organisation
-        fields = ["id", "name", "kind", "address", "territory", "email", "sla_days", "is_active"]
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "address",
+            "territory",
+            "email",
+            "sla_days",
+            "follow_up_days",
+            "receives_by_link",
+            "is_active",
+            "siret",
+            "postal_code",
+            "commune",
+            "phone",
+            "website",
+            "description",
+            "updated_at",
+        ]
+
+
+class OrganisationSettingsSerializer(serializers.ModelSerializer):
+    """What an organisation's admin changes (the settings page's API twin): partners.services
+    checks it (postal code, SIRET, who may change what); the kind, the name, the territory and
+    whether it is active are the network administrator's, refused here as unknown fields."""
+
+    siret = serializers.CharField(max_length=20, required=False, allow_blank=True, help_text=_("Quatorze chiffres."))
+
+    class Meta:
+        model = Organisation
+        fields = list(ORGANISATION_SETTINGS)
+        extra_kwargs = {
+            "description": {"max_length": TEXT_MAX_LENGTH},
+            "sla_days": {"min_value": 1},
+            "follow_up_days": {"min_value": 1},
+        }
+
+    def validate(self, attrs):
+        unknown = sorted(set(self.initial_data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError(
+                {name: [_("Ce champ n'est pas modifiable par l'administrateur de la structure.")] for name in unknown}
+            )
+        return attrs
 
 
 class NeighbourhoodSerializer(serializers.ModelSerializer):
@@ -143,10 +188,19 @@ class ServiceSerializer(serializers.ModelSerializer):
 
 
 class ServiceWriteSerializer(serializers.ModelSerializer):
-    """Fields a partner's admin writes; the organisation is given on creation only."""
+    """Fields a partner's admin writes; the organisation is given on creation only. The shapes
+    (e-mail, URLs, dates) are checked here; the rules (postal code, a suspension in the past) by
+    partners.services, as for the pages."""
 
     organisation = IdRelatedField(queryset=Organisation.objects.all())
     neighbourhoods = IdRelatedField(many=True, queryset=Neighbourhood.objects.all(), required=False)
+    suspended_until = ApiDateField(
+        required=False,
+        allow_null=True,
+        help_text=_(
+            "Le service n'est pas proposé jusqu'à cette date incluse (aujourd'hui ou plus tard) ; null le reprend."
+        ),
+    )
 
     class Meta:
         model = Service

@@ -6,6 +6,8 @@ membership is active and the organisation is active. Object permissions are gran
 so this sync is what gives and removes access.
 """
 
+import re
+
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -97,17 +99,134 @@ def organisation_create(
     return organisation
 
 
+# What an organisation's admin sets on its settings page (and its API twin); the kind, the name,
+# the territory and whether it is active stay with the network administrator.
+ORGANISATION_SETTINGS = (
+    "email",
+    "sla_days",
+    "follow_up_days",
+    "receives_by_link",
+    "address",
+    "postal_code",
+    "commune",
+    "phone",
+    "website",
+    "description",
+    "siret",
+)
+# How a partner receives referrals: meaningless for a CitésLab or a coordination, which receive none.
+RECEIVING_SETTINGS = ("sla_days", "follow_up_days", "receives_by_link")
+NETWORK_ADMIN_FIELDS = ("name", "territory", "is_active")
+ORGANISATION_TEXTS = ("address", "commune", "phone", "description")
+POSTAL_CODE = re.compile(r"\d{5}")
+SIRET = re.compile(r"\d{14}")
+
+
+def _check_email(value, field: str) -> str:
+    value = (value or "").strip()
+    if value:
+        try:
+            validate_email(value)
+        except DjangoValidationError as error:
+            raise ValidationFailed(_("Saisissez une adresse e-mail valide."), field=field) from error
+    return value
+
+
+def _check_url(value, field: str) -> str:
+    value = (value or "").strip()
+    if value:
+        try:
+            URLValidator(schemes=["http", "https"])(value)
+        except DjangoValidationError as error:
+            raise ValidationFailed(
+                _("Saisissez une adresse web valide, commençant par https:// ou http://."), field=field
+            ) from error
+    return value
+
+
+def _check_postal_code(value, field: str = "postal_code") -> str:
+    value = (value or "").strip()
+    if value and not POSTAL_CODE.fullmatch(value):
+        raise ValidationFailed(_("Le code postal compte cinq chiffres (par exemple 10000)."), field=field)
+    return value
+
+
+def _check_days(value, field: str, message: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValidationFailed(message, field=field)
+    return value
+
+
+def _clean_organisation_settings(organisation: Organisation, fields: dict) -> dict:
+    """``fields`` as stored, or the first refusal; checks the state they leave too (links need
+    a contact address)."""
+    fields = dict(fields)
+    for name in ORGANISATION_TEXTS:
+        if name in fields:
+            fields[name] = clean_text(fields[name], Organisation._meta.get_field(name))
+    if "email" in fields:
+        fields["email"] = _check_email(fields["email"], "email")
+    if "website" in fields:
+        fields["website"] = _check_url(fields["website"], "website")
+    if "postal_code" in fields:
+        fields["postal_code"] = _check_postal_code(fields["postal_code"])
+    if "siret" in fields:
+        siret = re.sub(r"\s", "", fields["siret"] or "")
+        if siret and not SIRET.fullmatch(siret):
+            raise ValidationFailed(_("Le SIRET compte quatorze chiffres."), field="siret")
+        fields["siret"] = siret
+    if "sla_days" in fields:
+        _check_days(fields["sla_days"], "sla_days", _("Le délai de réponse doit être d'au moins un jour."))
+    if "follow_up_days" in fields:
+        _check_days(fields["follow_up_days"], "follow_up_days", _("Le délai de suivi doit être d'au moins un jour."))
+    if "name" in fields:
+        fields["name"] = clean_text(
+            fields["name"],
+            Organisation._meta.get_field("name"),
+            required=_("Le nom de l'organisation est obligatoire."),
+        )
+    if {"email", "receives_by_link"} & set(fields):
+        email = fields.get("email", organisation.email)
+        if fields.get("receives_by_link", organisation.receives_by_link) and not email:
+            raise ValidationFailed(
+                _("Indiquez une adresse e-mail de contact pour recevoir les orientations par lien e-mail."),
+                field="email",
+            )
+    return fields
+
+
 @transaction.atomic
-def organisation_update(*, organisation: Organisation, **fields) -> Organisation:
-    """Change an organisation's editable fields; the kind is fixed once created."""
-    allowed = {"name", "address", "territory", "email", "sla_days", "follow_up_days", "is_active", "receives_by_link"}
-    unknown = set(fields) - allowed
+def organisation_update(*, organisation: Organisation, actor=None, **fields) -> Organisation:
+    """Change an organisation's editable fields; the kind is fixed once created.
+
+    ``actor`` None is the network administrator (the Django admin, commands): every field of
+    ``ORGANISATION_SETTINGS`` and ``NETWORK_ADMIN_FIELDS``. An organisation's admin
+    (``require_admin``) changes its ``ORGANISATION_SETTINGS`` only, ``RECEIVING_SETTINGS`` only for a
+    partner. A refusal changes nothing, ``organisation`` included.
+    """
+    require_admin(actor, organisation)
+    unknown = set(fields) - set(ORGANISATION_SETTINGS) - set(NETWORK_ADMIN_FIELDS)
     if unknown:
         raise ValidationFailed(_("Champs non modifiables : %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
-    if "sla_days" in fields and fields["sla_days"] < 1:
-        raise ValidationFailed(_("Le délai de réponse doit être d'au moins un jour."), field="sla_days")
-    if "follow_up_days" in fields and fields["follow_up_days"] < 1:
-        raise ValidationFailed(_("Le délai de suivi doit être d'au moins un jour."), field="follow_up_days")
+    if actor is not None and not actor.is_superuser:
+        reserved = sorted(set(fields) & set(NETWORK_ADMIN_FIELDS))
+        if reserved:
+            raise ActionForbidden(
+                _("Seul l'administrateur du réseau modifie : %(fields)s.") % {"fields": ", ".join(reserved)}
+            )
+        receiving = sorted(set(fields) & set(RECEIVING_SETTINGS))
+        if receiving and not organisation.is_partner:
+            raise ValidationFailed(
+                _("Ces réglages ne concernent que les partenaires qui reçoivent des orientations : %(fields)s.")
+                % {"fields": ", ".join(receiving)},
+                field=receiving[0],
+            )
+    fields = _clean_organisation_settings(organisation, fields)
+    if (
+        "name" in fields
+        and Organisation.objects.filter(name__iexact=fields["name"]).exclude(pk=organisation.pk).exists()
+    ):
+        raise ValidationFailed(_("Une organisation porte déjà ce nom."), field="name")
     for key, value in fields.items():
         setattr(organisation, key, value)
     organisation.save()
@@ -428,13 +547,34 @@ def invitation_accept(
     return membership
 
 
-SERVICE_TEXTS = ("name", "description", "eligibility_description")
+SERVICE_TEXTS = ("name", "description", "eligibility_description", "address", "commune", "phone")
 
 
-def _clean_service_texts(fields: dict) -> dict:
-    """The service's texts among ``fields``, as ``network.text.clean_text`` keeps them."""
+def _clean_service_fields(fields: dict, service: Service | None = None) -> dict:
+    """``fields`` of a service as stored, or the first refusal. ``service``: the one changed (a
+    suspension date it already holds, even past, is left alone)."""
     texts = {name: clean_text(fields[name], Service._meta.get_field(name)) for name in SERVICE_TEXTS if name in fields}
-    return {**fields, **texts}
+    fields = {**fields, **texts}
+    if "category" in fields and fields["category"] not in Service.Category.values:
+        raise ValidationFailed(
+            _("Catégorie de service inconnue : %(c)s.") % {"c": fields["category"]}, field="category"
+        )
+    if "name" in fields and not fields["name"]:
+        raise ValidationFailed(_("Le nom du service est obligatoire."), field="name")
+    if "email" in fields:
+        fields["email"] = _check_email(fields["email"], "email")
+    for name in ("url", "appointment_url"):
+        if name in fields:
+            fields[name] = _check_url(fields[name], name)
+    if "postal_code" in fields:
+        fields["postal_code"] = _check_postal_code(fields["postal_code"])
+    until = fields.get("suspended_until")
+    if until is not None and (service is None or until != service.suspended_until):
+        if until < timezone.localdate():
+            raise ValidationFailed(
+                _("La date de fin de suspension doit être aujourd'hui ou plus tard."), field="suspended_until"
+            )
+    return fields
 
 
 @transaction.atomic
@@ -442,12 +582,9 @@ def service_create(*, organisation: Organisation, actor=None, neighbourhoods=(),
     require_admin(actor, organisation)
     if not organisation.is_partner:
         raise ValidationFailed(_("Seuls les partenaires emploi et création publient des services."))
-    category = fields.get("category")
-    if category not in Service.Category.values:
-        raise ValidationFailed(_("Catégorie de service inconnue : %(c)s.") % {"c": category}, field="category")
-    fields = _clean_service_texts(fields)
-    if not fields.get("name"):
-        raise ValidationFailed(_("Le nom du service est obligatoire."), field="name")
+    if not fields.get("category"):
+        raise ValidationFailed(_("Choisissez la catégorie du service."), field="category")
+    fields = _clean_service_fields({"name": "", **fields})
     service = Service.objects.create(organisation=organisation, **fields)
     service.neighbourhoods.set(neighbourhoods)
     return service
@@ -455,14 +592,9 @@ def service_create(*, organisation: Organisation, actor=None, neighbourhoods=(),
 
 @transaction.atomic
 def service_update(*, service: Service, actor=None, neighbourhoods=None, **fields) -> Service:
+    """Change a service; ``suspended_until=None`` resumes it. A refusal changes nothing."""
     require_admin(actor, service.organisation)
-    if "category" in fields and fields["category"] not in Service.Category.values:
-        raise ValidationFailed(
-            _("Catégorie de service inconnue : %(c)s.") % {"c": fields["category"]}, field="category"
-        )
-    fields = _clean_service_texts(fields)
-    if "name" in fields and not fields["name"]:
-        raise ValidationFailed(_("Le nom du service est obligatoire."), field="name")
+    fields = _clean_service_fields(fields, service)
     for key, value in fields.items():
         setattr(service, key, value)
     service.save()

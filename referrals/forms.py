@@ -9,6 +9,7 @@ from functools import partial
 
 from django import forms
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -145,14 +146,32 @@ class WithdrawConsentForm(forms.Form):
     reason = forms.CharField(label=_("Motif du retrait"), max_length=TEXT_MAX_LENGTH, required=False)
 
 
+class ServiceSelect(forms.Select):
+    """The catalogue's select: a suspended service is listed, marked, and cannot be chosen."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.disabled_values: set[str] = set()
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex=subindex, attrs=attrs)
+        if str(value) in self.disabled_values:
+            option["attrs"]["disabled"] = True
+        return option
+
+
 class ReferralForm(forms.Form):
     """Partner and service from the catalogue; the consent check happens before sending. A
-    re-orientation carries the referral it follows in ``previous``."""
+    re-orientation carries the referral it follows in ``previous``.
+
+    ``services``: ``partners.selectors.services_offered`` for the person's ``neighbourhood``, in its
+    order (by partner, the neighbourhood's services first); the chosen partner's come first. A
+    suspended one is shown with its date and disabled; ``referral_send`` refuses it anyway."""
 
     to_organisation = IdChoiceField(
         label=_("Partenaire"), queryset=Organisation.objects.none(), empty_label=_("— Choisir un partenaire —")
     )
-    service = forms.ChoiceField(label=_("Service"), required=False)
+    service = forms.ChoiceField(label=_("Service"), required=False, widget=ServiceSelect)
     motive = forms.CharField(
         label=_("Motif de l'orientation"),
         max_length=TEXT_MAX_LENGTH,
@@ -163,14 +182,38 @@ class ReferralForm(forms.Form):
     # organisation sent (404 otherwise) and the service checks it (``lifecycle.previous_refusal``).
     previous = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, partners, services, **kwargs):
+    def __init__(self, *args, partners, services, neighbourhood=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["to_organisation"].queryset = partners
         self.services = {str(s.pk): s for s in services}
-        grouped: dict[str, list] = {}
+        chosen = str(self.data.get(self.add_prefix("to_organisation"), "") if self.is_bound else "")
+        grouped: dict[int, tuple[str, list]] = {}
         for service in services:
-            grouped.setdefault(service.organisation.name, []).append((str(service.pk), service.name))
-        self.fields["service"].choices = [("", _("— Sans service précis —")), *grouped.items()]
+            grouped.setdefault(service.organisation_id, (service.organisation.name, []))[1].append(
+                (str(service.pk), self._service_label(service))
+            )
+        groups = sorted(grouped.items(), key=lambda item: str(item[0]) != chosen)  # stable: the chosen first
+        field = self.fields["service"]
+        field.choices = [("", _("— Sans service précis —")), *(group for _id, group in groups)]
+        field.widget.disabled_values = {str(s.pk) for s in services if s.suspended}
+        if neighbourhood is not None:
+            field.help_text = gettext(
+                "Les services du partenaire qui desservent le quartier de la personne (%(name)s) sont proposés "
+                "en premier. Un service suspendu ne peut pas être choisi."
+            ) % {"name": neighbourhood.name}
+        else:
+            field.help_text = gettext("Un service suspendu ne peut pas être choisi.")
+
+    @staticmethod
+    def _service_label(service) -> str:
+        if service.suspended:
+            return gettext("%(name)s — suspendu jusqu'au %(date)s") % {
+                "name": service.name,
+                "date": date_format(service.suspended_until, "SHORT_DATE_FORMAT"),
+            }
+        if service.serves_neighbourhood:
+            return gettext("%(name)s — dessert le quartier de la personne") % {"name": service.name}
+        return service.name
 
     def clean_service(self):
         value = self.cleaned_data.get("service")

@@ -16,7 +16,7 @@ from network.errors import Conflict, ConsentRequired, InvalidTransition, Validat
 from network.realtime import access_changed_publish, link_group, referral_group
 from network.text import clean_text
 from partners.models import Organisation, Service
-from partners.selectors import coordination_organisations, is_active_member
+from partners.selectors import coordination_organisations, is_active_member, require_service_offered
 
 from .. import links, permissions
 from ..lifecycle import (
@@ -160,11 +160,8 @@ def referral_send(
             _("« %(org)s » n'est pas un partenaire actif du réseau.") % {"org": to_organisation},
             field="to_organisation",
         )
-    if service is not None and (service.organisation_id != to_organisation.pk or not service.is_active):
-        raise ValidationFailed(
-            _("Le service « %(s)s » n'est pas proposé par %(org)s.") % {"s": service.name, "org": to_organisation},
-            field="service",
-        )
+    if service is not None:
+        require_service_offered(service, to_organisation)
     motive = clean_text(
         motive, Referral._meta.get_field("motive"), required=_("Expliquez pourquoi vous orientez vers ce partenaire.")
     )

@@ -208,9 +208,15 @@ def referral_create(request, uuid):
     holder = _followed_holder(request, uuid)
     previous, previous_error = _previous_referral(request, holder)
     partners = list(partner_organisations())
-    catalogue = list(services_offered())
+    catalogue = list(services_offered(holder.neighbourhood))
     initial = {"previous": previous.uuid, "motive": previous.motive} if previous is not None else {}
-    form = ReferralForm(request.POST or None, initial=initial, partners=partner_organisations(), services=catalogue)
+    form = ReferralForm(
+        request.POST or None,
+        initial=initial,
+        partners=partner_organisations(),
+        services=catalogue,
+        neighbourhood=holder.neighbourhood,
+    )
     now = timezone.now()
     consents = list(consents_of(holder))
     coverage = {p.pk: any(c.is_active_at(now) and c.covers(p) for c in consents) for p in partners}

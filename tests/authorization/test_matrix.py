@@ -142,6 +142,11 @@ API = [
     Row("DELETE", "organisations/{partner}/invitations/{partner_invitation_id}/", None, (401, 404, 403, 404, 204, 404, 403, 404, 404)),
     Row("DELETE", "organisations/{partner}/invitations/{unrelated_invitation_id}/", None, (401, 404, 403, 404, 404, 404, 403, 404, 404)),
     Row("PATCH", "organisations/{partner}/members/{former_membership}/", "reactivate", (401, 404, 403, 404, 200, 404, 403, 404, 404)),
+    # issue 13 — services and settings: an organisation's settings, its admin only; another
+    # organisation's admin is refused (403) as on the members rows above (the directory shows it).
+    Row("PATCH", "organisations/{partner}/", "organisation_settings", (401, 403, 403, 403, 200, 403, 403, 403, 403)),
+    Row("PATCH", "organisations/{unrelated}/", "organisation_settings", (401, 403, 403, 403, 403, 403, 403, 403, 200)),
+    Row("PATCH", "services/{service}/", "suspension", (401, 403, 403, 403, 200, 403, 403, 403, 403)),
 ]
 
 #   anonymous, advisor, receiver_staff, unrelated_staff, receiver_admin, coordinator, coordinator_partner, withdrawn_receiver, other_admin
@@ -223,6 +228,21 @@ PAGES = [
     Row("GET", "/mot-de-passe/reinitialise/", None, (200, 200, 200, 200, 200, 200, 200, 200, 200)),
     Row("GET", "/mot-de-passe/changer/", None, (LOGIN, 200, 200, 200, 200, 200, 200, 200, 200)),
     Row("GET", "/mot-de-passe/change/", None, (LOGIN, 200, 200, 200, 200, 200, 200, 200, 200)),
+    # issue 13 — services and settings: a partner's admin (403 for any other kind, and for a member
+    # who is not an admin, before anything else); another organisation's service is unknown (404).
+    Row("GET", "/structure/services/", None, (LOGIN, 403, 403, 403, 200, 403, 403, 403, 200)),
+    Row("POST", "/structure/services/", None, (LOGIN, 403, 403, 403, 405, 403, 403, 403, 405)),
+    Row("GET", "/structure/services/nouveau/", None, (LOGIN, 403, 403, 403, 200, 403, 403, 403, 200)),
+    Row("POST", "/structure/services/nouveau/", "service", (LOGIN, 403, 403, 403, 302, 403, 403, 403, 302)),
+    Row("GET", "/structure/services/{service}/", None, (LOGIN, 403, 403, 403, 200, 403, 403, 403, 404)),
+    Row("POST", "/structure/services/{service}/", "service", (LOGIN, 403, 403, 403, 302, 403, 403, 403, 404)),
+    Row("GET", "/structure/services/{unrelated_service}/", None, (LOGIN, 403, 403, 403, 404, 403, 403, 403, 200)),
+    Row("POST", "/structure/services/{service}/suspendre/", "suspension", (LOGIN, 403, 403, 403, 302, 403, 403, 403, 404)),
+    Row("POST", "/structure/services/{service}/reprendre/", None, (LOGIN, 403, 403, 403, 302, 403, 403, 403, 404)),
+    Row("GET", "/structure/services/{service}/reprendre/", None, (LOGIN, 403, 403, 403, 405, 403, 403, 403, 405)),
+    # Settings: any kind's admin (a CitésLab's, the coordination's too).
+    Row("GET", "/structure/parametres/", None, (LOGIN, 200, 403, 403, 200, 200, 403, 403, 200)),
+    Row("POST", "/structure/parametres/", "settings", (LOGIN, 302, 403, 403, 302, 302, 403, 403, 302)),
 ]
 # fmt: on
 
@@ -268,6 +288,9 @@ def api_bodies(world, role) -> dict:
         # issue 13 — members and invitations
         "invitation": {"email": "collegue@example.org", "role": "member"},
         "reactivate": {"is_active": True},
+        # issue 13 — services and settings
+        "organisation_settings": {"sla_days": 7, "follow_up_days": 21, "postal_code": "10000"},
+        "suspension": {"suspended_until": (datetime.date.today() + datetime.timedelta(days=30)).isoformat()},
     }
 
 
@@ -309,6 +332,10 @@ def page_forms(world) -> dict:
             "password2": "Chantereigne-Troyes-2026",
         },
         "reset": {"email": world.users["advisor"].email},
+        # issue 13 — services and settings
+        "service": {"name": "Couveuse", "category": "activity_test", "is_active": "on", "is_public": "on"},
+        "suspension": {"suspend-suspended_until": (datetime.date.today() + datetime.timedelta(days=30)).isoformat()},
+        "settings": {"email": "contact@example.org", "sla_days": 7, "follow_up_days": 21, "postal_code": "10000"},
     }
 
 
