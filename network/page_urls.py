@@ -61,4 +61,12 @@ urlpatterns = [
     path("pilotage/", coordinator.dashboard, name="dashboard"),
     # the advisor's CitésLab, the coordination's network
     path("rapport/", reports.report_page, name="report"),
+    # issue 13 — notifications and holder pages: every user's notifications and e-mail preferences,
+    # the advisor's edit and erasure of a person
+    path("notifications/", messaging_views.notification_list, name="notifications"),
+    path("notifications/<id:pk>/lue/", messaging_views.notification_read, name="notification_read"),
+    path("notifications/toutes-lues/", messaging_views.notifications_read_all, name="notifications_read_all"),
+    path("notifications/preferences/", messaging_views.email_preferences, name="email_preferences"),
+    path("porteurs/<uuid:uuid>/modifier/", advisor.holder_update, name="holder_update"),
+    path("porteurs/<uuid:uuid>/effacer/", advisor.holder_erase, name="holder_erase"),
 ]

@@ -27,6 +27,7 @@ import pytest
 from django.db import transaction
 from django.urls import reverse
 
+from messaging.models import Notification
 from referrals.models import Activity, Referral
 from tests.worlds import ROLES
 
@@ -186,6 +187,20 @@ PAGES = [
     # The report: a CitésLab's own, the coordination's network; figures, never a person nor a note.
     Row("GET", "/rapport/", None, (LOGIN, NOTHING, 403, 403, 403, NOTHING, 403, 403, 403), watch="referral"),
     Row("GET", "/rapport/", None, (LOGIN, NOTHING, 403, 403, 403, NOTHING, 403, 403, 403), watch="activity"),
+    # issue 13 — notifications and holder pages
+    # Everyone's notifications: only those about referrals they still see, a person named only to
+    # a side (the advisor was told of the withdrawn referral's acceptance and note; its partner lost it).
+    Row("GET", "/notifications/", None, (LOGIN, PERSON, NOTHING, NOTHING, NOTHING, NOTHING, NOTHING, NOTHING, NOTHING), watch="withdrawn"),
+    Row("GET", "/notifications/", None, (LOGIN, NOTHING, PERSON, NOTHING, PERSON, NOTHING, NOTHING, NOTHING, NOTHING), watch="referral"),
+    # One's own notification only: anybody else's answers 404.
+    Row("POST", "/notifications/{receiver_staff_notification}/lue/", None, (LOGIN, 404, 302, 404, 404, 404, 404, 404, 404)),
+    Row("POST", "/notifications/toutes-lues/", None, (LOGIN, 302, 302, 302, 302, 302, 302, 302, 302)),
+    Row("POST", "/notifications/preferences/", "email_preferences", (LOGIN, 302, 302, 302, 302, 302, 302, 302, 302)),
+    # Editing and erasing a person: the advisor's pages (403 for any other kind of organisation).
+    Row("GET", "/porteurs/{holder}/modifier/", None, (LOGIN, PERSON, 403, 403, 403, 403, 403, 403, 403), watch="holder"),
+    Row("POST", "/porteurs/{holder}/modifier/", "holder_change", (LOGIN, 302, 403, 403, 403, 403, 403, 403, 403)),
+    Row("GET", "/porteurs/{holder}/effacer/", None, (LOGIN, PERSON, 403, 403, 403, 403, 403, 403, 403), watch="holder"),
+    Row("POST", "/porteurs/{holder}/effacer/", None, (LOGIN, 302, 403, 403, 403, 403, 403, 403, 403)),
 ]
 # fmt: on
 
@@ -259,6 +274,9 @@ def page_forms(world) -> dict:
         "complete": {"outcome": "project_validated", "comment": "Projet validé"},
         "cancel": {"reason": "sent_by_mistake"},
         "note": {"body": "Bonjour", "visibility": "shared"},
+        # issue 13 — notifications and holder pages
+        "email_preferences": {"kinds": ["referral.created", "referral.status_changed"]},
+        "holder_change": {key: value for key, value in holder.items() if key != "consent_given"} | {"stage": "emerging"},
     }
 
 
@@ -353,3 +371,15 @@ def test_the_matrix_names_every_page():
     import network.page_urls
 
     assert {"/" + _shape(route.pattern) for route in network.page_urls.urlpatterns} == _listed(PAGES)
+
+
+# issue 13 — notifications and holder pages: the notification the mark-read row names (the
+# receiving staff's first, about the world's referral), put on the module's world for its path.
+@pytest.fixture(autouse=True)
+def _receiver_staff_notification(request):
+    if "matrix_world" not in request.fixturenames:
+        return
+    world = request.getfixturevalue("matrix_world")
+    if getattr(world, "receiver_staff_notification", None) is None:
+        staff = world.users["receiver_staff"]
+        world.receiver_staff_notification = Notification.objects.filter(user=staff).order_by("id").first()
