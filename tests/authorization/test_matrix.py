@@ -276,7 +276,8 @@ def page_forms(world) -> dict:
         "note": {"body": "Bonjour", "visibility": "shared"},
         # issue 13 — notifications and holder pages
         "email_preferences": {"kinds": ["referral.created", "referral.status_changed"]},
-        "holder_change": {key: value for key, value in holder.items() if key != "consent_given"} | {"stage": "emerging"},
+        "holder_change": {key: value for key, value in holder.items() if key != "consent_given"}
+        | {"stage": "emerging"},
     }
 
 
