@@ -67,6 +67,10 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         self.joined: list[str] = []
         self.closing = False
         self.refresher = None
+        # ``?notifications=1``: also forward the notifications made for the user (the header's
+        # count); ``only`` on the inbox: nothing else (a page without live content).
+        self.notifications = self.query_value("notifications") in ("1", "only")
+        self.notifications_only = self.query_value("notifications") == "only"
         if not self.authenticated():
             await self.refuse(CLOSE_UNAUTHENTICATED)
             return
@@ -103,13 +107,18 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
         self.closing = True
         await self.close(code=code)
 
+    def query_value(self, name: str) -> str | None:
+        """The last value of the query parameter ``name``, None when absent."""
+        values = parse_qs(self.scope.get("query_string", b"").decode("latin1")).get(name)
+        return values[-1] if values else None
+
     def scope_after(self):
         """The ``after`` query parameter: None when absent, False when not an event id."""
-        values = parse_qs(self.scope.get("query_string", b"").decode("latin1")).get("after")
-        if not values:
+        value = self.query_value("after")
+        if value is None:
             return None
         try:
-            after = int(values[-1])
+            after = int(value)
         except ValueError:
             return False
         return after if 0 <= after <= MAX_ID else False
@@ -154,6 +163,13 @@ class EventStreamConsumer(AsyncJsonWebsocketConsumer):
             for missed in await database_sync_to_async(self.read_events)(self.last_id, event["id"], None):
                 await self.send_event(missed)
         await self.send_event(event)
+
+    async def relais_notification(self, message):
+        """A notification made for this socket's user (``messaging.notifications.notifications_publish``,
+        to ``user_group``), forwarded as it came when the socket asked for them; no database work."""
+        if self.closing or self.last_id is None or not self.notifications:
+            return
+        await self.send_json(message["notification"])
 
     async def relais_access_changed(self, message):
         if self.closing:
@@ -363,15 +379,22 @@ class NotFoundConsumer(AsyncJsonWebsocketConsumer):
 
 
 class InboxConsumer(EventStreamConsumer):
-    """/ws/inbox/: the events of every referral of the user's organisations."""
+    """/ws/inbox/: the events of every referral of the user's organisations.
+
+    With ``?notifications=only``, none of them: only the notifications made for the user (a page
+    whose header alone is live)."""
 
     def authorise(self) -> bool:
         self.organisation_ids = active_organisation_ids(self.scope["user"])
         return True
 
     def stream_groups(self) -> list[str]:
+        if self.notifications_only:
+            return []
         return [inbox_group(o) for o in sorted(self.organisation_ids)]
 
     def read_events(self, after, before, limit):
+        if self.notifications_only:
+            return []
         events = inbox_events_for(self.scope["user"], after=after, before=before)
         return [event_message(e) for e in (events[:limit] if limit else events)]

@@ -1,4 +1,5 @@
-"""Who is told of an event: Notification rows in the app, and e-mails.
+"""Who is told of an event: Notification rows in the app, a message to their open sockets (the
+header's unread count), and e-mails.
 
 Rules (docs/decisions.md, "Notifications"):
 
@@ -28,6 +29,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
+from network.realtime import publish_each, user_group
 from network.sql import ids_in, planned_cursor
 from partners.models import display_name
 from partners.selectors import active_member_list
@@ -110,10 +112,44 @@ def event_notify(event: Event, delivery: Delivery) -> list[Notification]:
     notifications = Notification.objects.bulk_create(
         [Notification(user=user, event=event, created_at=event.created_at) for user in delivery.recipients]
     )
+    # Scheduled after the event's own publishing (event_append's) and before the e-mails (SMTP).
+    transaction.on_commit(lambda: notifications_publish(event, notifications))
     recent = datetime.datetime.now(datetime.UTC) - event.created_at <= EMAIL_MAX_AGE
     if recent and any(user.email for user in delivery.recipients):
         transaction.on_commit(lambda: _email_after_commit(event, delivery))
     return notifications
+
+
+# The type of the message that tells a user's sockets a notification was made for them.
+NOTIFICATION_CREATED = "notification.created"
+
+
+def notification_message(notification: Notification, event: Event) -> dict:
+    """What a socket that asked for notifications (``?notifications=1``) receives when one is made
+    for its user, in the shape of the stream's messages (DESIGN.md section 7): ``id`` is the id of
+    the event it tells of, ``data`` the notification's id and the event's kind. It is no stream
+    event: a client does not count its ``id`` as the last event it received. The page's header
+    adds one to its unread count (static/relais/live.js)."""
+    return {
+        "id": event.id,
+        "type": NOTIFICATION_CREATED,
+        "referral": str(event.payload.get("referral")),
+        "at": notification.created_at.isoformat(),
+        "data": {"notification": notification.pk, "kind": event.kind},
+    }
+
+
+def notifications_publish(event: Event, notifications: list[Notification]) -> None:
+    """Tell each notified user's sockets (``network.realtime.user_group``), after the commit, in
+    one hop; a failing channel layer is logged, never raised (the header's count is right on the
+    next page anyway)."""
+    publish_each(
+        [
+            (user_group(n.user_id), {"type": "relais.notification", "notification": notification_message(n, event)})
+            for n in notifications
+        ],
+        what=f"Notifications of event {event.id}",
+    )
 
 
 def _email_after_commit(event: Event, delivery: Delivery) -> None:
@@ -140,9 +176,11 @@ def _opted_out(user_ids: list[int], kind: str) -> set[int]:
         return {user_id for (user_id,) in cursor}
 
 
-def _email(event: Event, referral, user) -> EmailMessage:
-    """One e-mail, without the project holder's identity nor the note's text (they stay in Relais):
-    organisations, statuses and days only, which a coordinator may read too."""
+def event_summary(event: Event, referral) -> tuple[str, str]:
+    """What ``event`` says, in words: (a subject, a sentence), for its e-mails and the notifications
+    page. Without the project holder's identity nor a free text (they stay on the referral's page):
+    organisations, statuses and days only, which a coordinator may read too. Reads ``referral``'s
+    two organisations."""
     data = event.payload.get("data", {})
     from_name, to_name = referral.from_organisation.name, referral.to_organisation.name
     if event.kind == Event.Kind.REFERRAL_CREATED:
@@ -182,6 +220,9 @@ def _email(event: Event, referral, user) -> EmailMessage:
             "L'orientation de %(from)s vers %(to)s attend une réponse depuis %(days)s jours "
             "(délai du partenaire : %(sla)s jours)."
         ) % {"from": from_name, "to": to_name, "days": data.get("days_waiting", ""), "sla": data.get("sla_days", "")}
+    elif event.kind == Event.Kind.VIEWED:
+        subject = _("Orientation lue par %(org)s") % {"org": data.get("organisation", "")}
+        text = _("%(org)s a lu l'orientation de %(from)s.") % {"org": data.get("organisation", ""), "from": from_name}
     else:
         subject = _("Nouvelle note de %(org)s") % {"org": data.get("organisation", "")}
         text = _("%(author)s (%(org)s) a écrit une note sur une orientation de %(from)s vers %(to)s.") % {
@@ -190,6 +231,12 @@ def _email(event: Event, referral, user) -> EmailMessage:
             "from": from_name,
             "to": to_name,
         }
+    return subject, text
+
+
+def _email(event: Event, referral, user) -> EmailMessage:
+    """One e-mail: the event's ``event_summary`` and a link to the referral."""
+    subject, text = event_summary(event, referral)
     url = settings.SITE_URL.rstrip("/") + referral.get_absolute_url()
     body = "\n\n".join(
         [

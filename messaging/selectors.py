@@ -9,6 +9,10 @@ the coordination itself (``referral.stalled``, ``referral.escalated``: no person
 import hashlib
 
 from django.core.cache import cache
+from django.db.models import F
+from django.db.models.lookups import IsNull
+from django.http import Http404
+from django.utils.translation import gettext as _
 
 from partners.selectors import is_coordinator
 from referrals.lifecycle import Side, event_audience_q, inbox_events_q, note_audience_q, side_events_q
@@ -53,12 +57,39 @@ def last_event_id(*, referral=None, project_holder=None) -> int:
     return events.order_by("-id").values_list("id", flat=True).first() or 0
 
 
-def notifications_of(user, *, unread_only: bool = False):
-    """The user's notifications whose event they may still read, newest first, event joined."""
+def notifications_of(user, *, unread_only: bool = False, unread_first: bool = False, related=()):
+    """The user's notifications whose event they may still read, newest first, event joined.
+
+    ``unread_first``: the unread ones first, each part newest first (the notifications page).
+    ``related``: more relations to join, through ``event`` (``"event__referral"``...)."""
     notifications = Notification.objects.filter(user=user).filter(event_audience_q(user, prefix="event__"))
     if unread_only:
         notifications = notifications.filter(read_at=None)
-    return notifications.select_related("event").order_by("-id")
+    order = (IsNull(F("read_at"), True).desc(), "-id") if unread_first else ("-id",)
+    return notifications.select_related("event", *related).order_by(*order)
+
+
+def notification_of(user, pk) -> Notification:
+    """One of ``user``'s notifications, to mark it read; 404 for anybody else's."""
+    try:
+        return Notification.objects.get(user=user, pk=pk)
+    except Notification.DoesNotExist as error:
+        raise Http404(_("Notification introuvable.")) from error
+
+
+# The header shows at most this many unread notifications ("99+" beyond), so that counting them
+# reads at most this many index entries, however many a busy partner leaves unread.
+UNREAD_COUNT_CAP = 99
+
+
+def unread_count(user) -> int:
+    """How many of ``user``'s notifications are unread, up to ``UNREAD_COUNT_CAP`` + 1 (the
+    header's figure): one query on the partial index of unread notifications.
+
+    Every page asks it, so it does not check access as ``notifications_of`` does (that takes the
+    user's Groups first, a second query): a notification whose referral the user no longer sees (a
+    consent withdrawn) counts until it is marked read, which the notifications page says."""
+    return Notification.objects.filter(user=user, read_at=None)[: UNREAD_COUNT_CAP + 1].count()
 
 
 def email_kinds_of(user) -> list[str]:

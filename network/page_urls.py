@@ -99,4 +99,12 @@ urlpatterns = [
     path("structure/services/<id:pk>/suspendre/", service_pages.service_suspend, name="service_suspend"),
     path("structure/services/<id:pk>/reprendre/", service_pages.service_resume, name="service_resume"),
     path("structure/parametres/", settings_pages.organisation_settings, name="organisation_settings"),
+    # issue 13 — notifications and holder pages: every user's notifications and e-mail preferences,
+    # the advisor's edit and erasure of a person
+    path("notifications/", messaging_views.notification_list, name="notifications"),
+    path("notifications/<id:pk>/lue/", messaging_views.notification_read, name="notification_read"),
+    path("notifications/toutes-lues/", messaging_views.notifications_read_all, name="notifications_read_all"),
+    path("notifications/preferences/", messaging_views.email_preferences, name="email_preferences"),
+    path("porteurs/<uuid:uuid>/modifier/", advisor.holder_update, name="holder_update"),
+    path("porteurs/<uuid:uuid>/effacer/", advisor.holder_erase, name="holder_erase"),
 ]

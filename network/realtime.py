@@ -16,7 +16,8 @@ logger = logging.getLogger(__name__)
 
 
 def user_group(user_id) -> str:
-    """Control messages about one user's access (never events)."""
+    """Messages to one user's sockets, never stream events: their access changed, or a notification
+    was made for them (forwarded only by a socket that asked for them)."""
     return f"user.{user_id}"
 
 
@@ -48,6 +49,22 @@ def publish_now(groups: list[str], message: dict, *, what: str) -> None:
 
 async def _group_send_all(layer, groups, message) -> None:
     for group in groups:
+        await layer.group_send(group, message)
+
+
+def publish_each(messages: list[tuple[str, dict]], *, what: str) -> None:
+    """Send each (group, message) pair, all in one hop into the event loop; log a failure as ``what``."""
+    layer = get_channel_layer()
+    if layer is None or not messages:
+        return
+    try:
+        async_to_sync(_group_send_each)(layer, messages)
+    except Exception:
+        logger.warning("%s not published; clients will see them on their next page", what, exc_info=True)
+
+
+async def _group_send_each(layer, messages) -> None:
+    for group, message in messages:
         await layer.group_send(group, message)
 
 

@@ -77,6 +77,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 # The acting organisation (switcher, menu) in every page.
                 "partners.acting.organisation_context",
+                # The header's unread notifications count (issue 13).
+                "messaging.views.unread_context",
             ],
         },
     },

@@ -117,6 +117,64 @@ def holder_detail(request, uuid):
     return _holder_page(request, _followed_holder(request, uuid))
 
 
+def _holder_initial(holder) -> dict:
+    """The person's fields as the holder form shows them."""
+    initial = {name: getattr(holder, name) for name in HolderForm.base_fields if name != "neighbourhood"}
+    return initial | {"neighbourhood": holder.neighbourhood_id}
+
+
+@organisation_page(CITESLAB)
+def holder_update(request, uuid):
+    """Change a person the CitésLab follows (``services.project_holder_update``, as the API's
+    PATCH). Refused input changes nothing and shows the form again with its errors; an erased
+    person is no longer changed."""
+    holder = _followed_holder(request, uuid)
+    form = HolderForm(request.POST or None, initial=_holder_initial(holder))
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                holder = services.project_holder_update(
+                    holder=holder, actor=request.user, organisation=request.organisation, **form.cleaned_data
+                )
+            except DomainError as error:
+                add_domain_error(form, error)
+                status = error.http_status
+            else:
+                messages.success(
+                    request, _("Les informations de %(name)s sont modifiées.") % {"name": holder.full_name}
+                )
+                return redirect("holder_detail", uuid=holder.uuid)
+            holder.refresh_from_db()  # the refused values were set on it before the service's check
+    context = {"holder": holder, "holder_form": form, "forms_with_errors": [form]}
+    return render(request, "referrals/holder_form.html", context, status=status)
+
+
+@organisation_page(CITESLAB)
+@require_http_methods(["GET", "HEAD", "POST"])
+def holder_erase(request, uuid):
+    """A confirmation (GET) that says what the erasure blanks and what it keeps for the statistics,
+    then the erasure (POST, ``services.project_holder_erase``, as the API's): the person stays in
+    the counts as "Porteur anonymisé"."""
+    holder = _followed_holder(request, uuid)
+    if request.method == "POST":
+        try:
+            services.project_holder_erase(holder=holder, actor=request.user, organisation=request.organisation)
+        except DomainError as error:
+            context = {"holder": holder, "error": str(error.message), **_erasure_facts(holder)}
+            return render(request, "referrals/holder_confirm_erase.html", context, status=error.http_status)
+        messages.success(request, _("Les données personnelles de la personne sont effacées."))
+        return redirect("holder_detail", uuid=holder.uuid)
+    return render(request, "referrals/holder_confirm_erase.html", {"holder": holder, **_erasure_facts(holder)})
+
+
+def _erasure_facts(holder) -> dict:
+    """What the confirmation counts: the open referrals an erasure cancels (it withdraws every
+    consent first, which cancels them and takes the partners' access away)."""
+    return {"open_referrals": holder.referrals.filter(status__in=Referral.OPEN_STATUSES).count()}
+
+
 def _holder_page(request, holder, *, consent_form=None, withdraw_errors=None, status=200):
     referrals = with_row_columns(
         referrals_visible_to(request.user, organisation=request.organisation).filter(project_holder=holder),

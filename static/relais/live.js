@@ -4,12 +4,17 @@
  * referral), data-ws-path and data-after (the last event id rendered by the server, so that
  * events missed between the render and the connection are replayed). Every change also exists
  * as a plain page: without this script, reloading shows the same thing and forms still post.
+ *
+ * The header's unread count (data-unread-count) goes up when a notification is made for the user:
+ * the socket is opened with ?notifications=1 (or /ws/inbox/?notifications=only on a page without
+ * live content) and the server sends "notification.created" (messaging/notifications.py).
  */
 (function () {
   "use strict";
   var body = document.body;
   var mode = body.dataset.live;
-  if (!mode || !("WebSocket" in window)) return;
+  var counter = document.querySelector("[data-unread-count]");
+  if ((!mode && !counter) || !("WebSocket" in window)) return;
 
   var strings = (document.getElementById("live-strings") || {}).dataset || {};
   var lang = document.documentElement.lang || "fr";
@@ -175,6 +180,20 @@
     }
   }
 
+  function countNotification() {
+    if (!counter) return;
+    var value = (parseInt(counter.dataset.unreadCount, 10) || 0) + 1;
+    var cap = parseInt(counter.dataset.unreadCap, 10) || 99;
+    counter.dataset.unreadCount = String(value);
+    counter.textContent = value > cap ? cap + "+" : String(value);
+  }
+
+  function socketUrl() {
+    var base = (location.protocol === "https:" ? "wss://" : "ws://") + location.host;
+    if (!mode) return base + "/ws/inbox/?notifications=only";
+    return base + body.dataset.wsPath + "?after=" + lastId + (counter ? "&notifications=1" : "");
+  }
+
   function handleAck(message) {
     var pending = pendingNotes[message.client_id];
     if (pending) {
@@ -207,8 +226,7 @@
   }
 
   function connect() {
-    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    socket = new WebSocket(scheme + location.host + body.dataset.wsPath + "?after=" + lastId);
+    socket = new WebSocket(socketUrl());
     socket.addEventListener("open", function () {
       retryDelay = 1000;
       body.dataset.liveConnected = "true";
@@ -217,7 +235,10 @@
     socket.addEventListener("message", function (raw) {
       var message;
       try { message = JSON.parse(raw.data); } catch (error) { return; }
-      if (message.type === "ack") handleAck(message);
+      // A notification carries the id of the event it tells of, but is no event of the stream:
+      // it never moves lastId (the replay's starting point).
+      if (message.type === "notification.created") countNotification();
+      else if (message.type === "ack") handleAck(message);
       else if (message.type === "error") handleError(message);
       else if (message.referral) handleEvent(message);
     });

@@ -30,6 +30,7 @@ from django.urls import reverse
 from partners.invitations import invitation_token
 from partners.models import Membership
 from partners.services import invitation_create, membership_deactivate
+from messaging.models import Notification
 from referrals.models import Activity, Referral
 from tests.partners.factories import member_of
 from tests.worlds import ROLES
@@ -243,6 +244,20 @@ PAGES = [
     # Settings: any kind's admin (a CitésLab's, the coordination's too).
     Row("GET", "/structure/parametres/", None, (LOGIN, 200, 403, 403, 200, 200, 403, 403, 200)),
     Row("POST", "/structure/parametres/", "settings", (LOGIN, 302, 403, 403, 302, 302, 403, 403, 302)),
+    # issue 13 — notifications and holder pages
+    # Everyone's notifications: only those about referrals they still see, a person named only to
+    # a side (the advisor was told of the withdrawn referral's acceptance and note; its partner lost it).
+    Row("GET", "/notifications/", None, (LOGIN, PERSON, NOTHING, NOTHING, NOTHING, NOTHING, NOTHING, NOTHING, NOTHING), watch="withdrawn"),
+    Row("GET", "/notifications/", None, (LOGIN, NOTHING, PERSON, NOTHING, PERSON, NOTHING, NOTHING, NOTHING, NOTHING), watch="referral"),
+    # One's own notification only: anybody else's answers 404.
+    Row("POST", "/notifications/{receiver_staff_notification}/lue/", None, (LOGIN, 404, 302, 404, 404, 404, 404, 404, 404)),
+    Row("POST", "/notifications/toutes-lues/", None, (LOGIN, 302, 302, 302, 302, 302, 302, 302, 302)),
+    Row("POST", "/notifications/preferences/", "email_preferences", (LOGIN, 302, 302, 302, 302, 302, 302, 302, 302)),
+    # Editing and erasing a person: the advisor's pages (403 for any other kind of organisation).
+    Row("GET", "/porteurs/{holder}/modifier/", None, (LOGIN, PERSON, 403, 403, 403, 403, 403, 403, 403), watch="holder"),
+    Row("POST", "/porteurs/{holder}/modifier/", "holder_change", (LOGIN, 302, 403, 403, 403, 403, 403, 403, 403)),
+    Row("GET", "/porteurs/{holder}/effacer/", None, (LOGIN, PERSON, 403, 403, 403, 403, 403, 403, 403), watch="holder"),
+    Row("POST", "/porteurs/{holder}/effacer/", None, (LOGIN, 302, 403, 403, 403, 403, 403, 403, 403)),
 ]
 # fmt: on
 
@@ -336,6 +351,10 @@ def page_forms(world) -> dict:
         "service": {"name": "Couveuse", "category": "activity_test", "is_active": "on", "is_public": "on"},
         "suspension": {"suspend-suspended_until": (datetime.date.today() + datetime.timedelta(days=30)).isoformat()},
         "settings": {"email": "contact@example.org", "sla_days": 7, "follow_up_days": 21, "postal_code": "10000"},
+        # issue 13 — notifications and holder pages
+        "email_preferences": {"kinds": ["referral.created", "referral.status_changed"]},
+        "holder_change": {key: value for key, value in holder.items() if key != "consent_given"}
+        | {"stage": "emerging"},
     }
 
 
@@ -473,3 +492,15 @@ def _members_and_invitations(matrix_world, django_db_blocker):
     world.partner_invitation_token = Named(invitation_token(invitation))
     world.unrelated_invitation_id = Named(theirs.pk)
     world.reset_uid, world.reset_token = Named("MQ"), Named("lien-invalide")
+
+
+# issue 13 — notifications and holder pages: the notification the mark-read row names (the
+# receiving staff's first, about the world's referral), put on the module's world for its path.
+@pytest.fixture(autouse=True)
+def _receiver_staff_notification(request):
+    if "matrix_world" not in request.fixturenames:
+        return
+    world = request.getfixturevalue("matrix_world")
+    if getattr(world, "receiver_staff_notification", None) is None:
+        staff = world.users["receiver_staff"]
+        world.receiver_staff_notification = Notification.objects.filter(user=staff).order_by("id").first()

@@ -10,6 +10,7 @@ from rest_framework.authtoken.models import Token
 
 from messaging.auth import websocket_application
 from messaging.routing import websocket_urlpatterns
+from tests.page_fixtures import count_queries  # noqa: F401  the notifications page's tests
 from tests.partners.factories import OrganisationFactory, member_of
 from tests.referrals.factories import ProjectHolderFactory, ReferralFactory
 
