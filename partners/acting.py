@@ -74,6 +74,7 @@ def organisation_context(request):
         "relais_organisation": organisation,
         "relais_kind": organisation.kind if organisation else "",
         "relais_is_partner": bool(organisation and organisation.is_partner),
+        "relais_is_admin": bool(membership and membership.role == Membership.Role.ADMIN),
     }
 
 

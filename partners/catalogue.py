@@ -388,7 +388,7 @@ def _structure_import(row: dict, kind: str | None, categories: Counter | None) -
     }
     if organisation is None:
         organisation = partner_services.organisation_create(kind=kind or _kind_of(row, categories), **basic)
-        partner_services.organisation_describe(
+        partner_services.organisation_update(
             organisation=organisation, source=row["source"], source_id=row["id"], **described
         )
         return "created", organisation
@@ -396,7 +396,7 @@ def _structure_import(row: dict, kind: str | None, categories: Counter | None) -
     if changed:
         partner_services.organisation_update(organisation=organisation, **changed)
     before = organisation.updated_at
-    partner_services.organisation_describe(organisation=organisation, **described)
+    partner_services.organisation_update(organisation=organisation, **described)
     return ("updated" if changed or organisation.updated_at != before else "unchanged"), organisation
 
 

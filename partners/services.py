@@ -116,7 +116,8 @@ ORGANISATION_SETTINGS = (
 )
 # How a partner receives referrals: meaningless for a CitésLab or a coordination, which receive none.
 RECEIVING_SETTINGS = ("sla_days", "follow_up_days", "receives_by_link")
-NETWORK_ADMIN_FIELDS = ("name", "territory", "is_active")
+# The network administrator (and the catalogue import) only; source and source_id name an imported one.
+NETWORK_ADMIN_FIELDS = ("name", "territory", "is_active", "source", "source_id")
 ORGANISATION_TEXTS = ("address", "commune", "phone", "description")
 POSTAL_CODE = re.compile(r"\d{5}")
 SIRET = re.compile(r"\d{14}")
@@ -227,9 +228,12 @@ def organisation_update(*, organisation: Organisation, actor=None, **fields) -> 
         and Organisation.objects.filter(name__iexact=fields["name"]).exclude(pk=organisation.pk).exists()
     ):
         raise ValidationFailed(_("Une organisation porte déjà ce nom."), field="name")
-    for key, value in fields.items():
-        setattr(organisation, key, value)
-    organisation.save()
+    # Saved only when a value changes, so that ``updated_at`` (the catalogue's date_maj) moves only then.
+    changed = [name for name, value in fields.items() if getattr(organisation, name) != value]
+    for name in changed:
+        setattr(organisation, name, fields[name])
+    if changed:
+        organisation.save(update_fields=[*changed, "updated_at"])
     if "name" in fields:
         Group.objects.filter(pk=organisation.group_id).update(name=_group_name(organisation.name))
     if "is_active" in fields:
@@ -601,48 +605,3 @@ def service_update(*, service: Service, actor=None, neighbourhoods=None, **field
     if neighbourhoods is not None:
         service.neighbourhoods.set(neighbourhoods)
     return service
-
-
-# issue 13 — catalogue: the fields data·inclusion publishes of a structure.
-ORGANISATION_CATALOGUE_FIELDS = (
-    "siret",
-    "postal_code",
-    "commune",
-    "phone",
-    "website",
-    "description",
-    "source",
-    "source_id",
-)
-_DIGIT_FIELDS = {"siret": 14, "postal_code": 5}
-
-
-@transaction.atomic
-def organisation_describe(*, organisation: Organisation, actor=None, **fields) -> Organisation:
-    """Set an organisation's catalogue fields (``ORGANISATION_CATALOGUE_FIELDS``): how the open
-    catalogue describes it, and the source and id of an imported one. Saves only when a value
-    changes, so its ``updated_at`` (the catalogue's ``date_maj``) moves only then."""
-    require_admin(actor, organisation)
-    unknown = set(fields) - set(ORGANISATION_CATALOGUE_FIELDS)
-    if unknown:
-        raise ValidationFailed(_("Champs non modifiables : %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
-    cleaned = {name: clean_text(value, Organisation._meta.get_field(name)) for name, value in fields.items()}
-    for name, length in _DIGIT_FIELDS.items():
-        value = cleaned.get(name, "")
-        if value and not (value.isascii() and value.isdigit() and len(value) == length):
-            raise ValidationFailed(
-                _("%(field)s : %(length)d chiffres attendus.")
-                % {"field": Organisation._meta.get_field(name).verbose_name, "length": length},
-                field=name,
-            )
-    if cleaned.get("website"):
-        try:
-            URLValidator(schemes=["http", "https"])(cleaned["website"])
-        except DjangoValidationError as error:
-            raise ValidationFailed(_("Adresse de site web invalide."), field="website") from error
-    changed = [name for name, value in cleaned.items() if getattr(organisation, name) != value]
-    for name in changed:
-        setattr(organisation, name, cleaned[name])
-    if changed:
-        organisation.save(update_fields=[*changed, "updated_at"])
-    return organisation

@@ -27,10 +27,10 @@ import pytest
 from django.db import transaction
 from django.urls import reverse
 
+from messaging.models import Notification
 from partners.invitations import invitation_token
 from partners.models import Membership
 from partners.services import invitation_create, membership_deactivate
-from messaging.models import Notification
 from referrals.models import Activity, Referral
 from tests.partners.factories import member_of
 from tests.worlds import ROLES

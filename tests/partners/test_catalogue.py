@@ -19,7 +19,7 @@ from rest_framework.test import APIClient
 from network.errors import ActionForbidden, ValidationFailed
 from partners import catalogue
 from partners.models import Organisation, Service
-from partners.services import organisation_describe, organisation_update, service_update
+from partners.services import organisation_update, service_update
 from tests.partners.factories import OrganisationFactory, ServiceFactory, member_of
 
 pytestmark = pytest.mark.django_db
@@ -52,7 +52,7 @@ def by_id(rows_: list[dict]) -> dict:
 def partner(name, kind=Organisation.Kind.CREATION, **described):
     organisation = OrganisationFactory(name=name, kind=kind)
     if described:
-        organisation_describe(organisation=organisation, **described)
+        organisation_update(organisation=organisation, **described)
     return organisation
 
 
@@ -117,9 +117,9 @@ def test_the_services_validate_with_the_schema_package_and_are_the_public_offers
     ServiceFactory(organisation=bge, actor=admin, name="Réservé au réseau", is_public=False)
     ServiceFactory(organisation=bge, actor=admin, name="Arrêté", is_active=False)
     ServiceFactory(organisation=bge, actor=admin, name="Suspendu", suspended_until=today)
-    back = ServiceFactory(
-        organisation=bge, actor=admin, name="De retour", suspended_until=today - datetime.timedelta(1)
-    )
+    back = ServiceFactory(organisation=bge, actor=admin, name="De retour", suspended_until=today)
+    # Its suspension has since passed (the services refuse a past date: it is yesterday's).
+    Service.objects.filter(pk=back.pk).update(suspended_until=today - datetime.timedelta(1))
     gone = partner("Partenaire parti")
     ServiceFactory(organisation=gone, actor=None, name="D'un partenaire parti")
     organisation_update(organisation=gone, is_active=False)
@@ -538,13 +538,13 @@ def test_the_catalogue_fields_of_an_organisation_are_checked_and_written_by_its_
     bge = partner("BGE Champagne")
     admin, member = member_of(bge), member_of(bge)
 
-    organisation_describe(organisation=bge, actor=admin, siret="35223361100432", website="https://bge.example.org")
+    organisation_update(organisation=bge, actor=admin, siret="35223361100432", website="https://bge.example.org")
 
     assert (bge.siret, bge.website) == ("35223361100432", "https://bge.example.org")
     for wrong in ({"siret": "3522336110043"}, {"postal_code": "1O000"}, {"website": "bge.example.org"}):
         with pytest.raises(ValidationFailed):
-            organisation_describe(organisation=bge, actor=admin, **wrong)
+            organisation_update(organisation=bge, actor=admin, **wrong)
     with pytest.raises(ActionForbidden):
-        organisation_describe(organisation=bge, actor=member, phone="03 25 00 00 00")
+        organisation_update(organisation=bge, actor=member, phone="03 25 00 00 00")
     bge.refresh_from_db()
     assert (bge.siret, bge.postal_code, bge.phone) == ("35223361100432", "", "")
