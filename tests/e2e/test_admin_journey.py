@@ -19,9 +19,7 @@ COLLEAGUE_PASSWORD = "Chantereigne-Troyes-2026"
 EDITED = "Test d'activité en couveuse, aux Chartreux"
 
 
-def test_an_admin_invites_a_colleague_and_edits_a_service_that_a_new_referral_then_offers_first(
-    server, new_context
-):
+def test_an_admin_invites_a_colleague_and_edits_a_service_that_a_new_referral_then_offers_first(server, new_context):
     # The other BGE service now serves only the city centre: alphabetically first, it must come
     # after the edited one for a person of Les Chartreux.
     manage(
