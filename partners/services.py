@@ -416,7 +416,12 @@ def _refuse_active_member(organisation: Organisation, email: str) -> None:
 
 
 def _lock_invitation(invitation: Invitation) -> Invitation:
-    return Invitation.objects.select_for_update().select_related("organisation", "invited_by").get(pk=invitation.pk)
+    # ``of=("self",)``: ``invited_by`` is nullable (a LEFT JOIN), which PostgreSQL cannot lock.
+    return (
+        Invitation.objects.select_for_update(of=("self",))
+        .select_related("organisation", "invited_by")
+        .get(pk=invitation.pk)
+    )
 
 
 def _require_pending(invitation: Invitation) -> None:
@@ -446,7 +451,7 @@ def invitation_create(*, organisation: Organisation, email: str, role: str, acto
     _refuse_active_member(organisation, email)
     now = timezone.now()
     invitation = (
-        Invitation.objects.select_for_update()
+        Invitation.objects.select_for_update(of=("self",))
         .select_related("organisation", "invited_by")
         .filter(pending_q(), organisation=organisation, email=email)
         .first()
