@@ -11,7 +11,7 @@ import re
 
 from .conftest import manage, save_screenshot
 from .test_link_journey import wait_for_email_to
-from .test_referral_journey import assert_accessible, choose_partner, log_in
+from .test_referral_journey import assert_accessible, choose_partner, fill_new_person, log_in
 
 PARTNER = "BGE Champagne"
 COLLEAGUE = "julie.morel@bge-champagne.example"
@@ -92,14 +92,7 @@ def test_an_admin_invites_a_colleague_and_edits_a_service_that_a_new_referral_th
 
     # An advisor refers a person of Les Chartreux to BGE: the edited service comes first.
     advisor = log_in(new_context(), server, "conseiller")
-    advisor.get_by_role("link", name="Nouveau porteur de projet").click()
-    advisor.get_by_label("Prénom").fill("Inès")
-    advisor.locator("#id_last_name").fill("Bouchard")
-    advisor.get_by_label("E-mail").fill("ines.bouchard@example.org")
-    advisor.get_by_label("Quartier").select_option(label="Les Chartreux (Troyes)")
-    advisor.get_by_label("Résumé du projet").fill("Une épicerie de produits locaux")
-    advisor.get_by_label("Écrite").check()
-    advisor.get_by_label(PARTNER).check()
+    fill_new_person(advisor, "Inès", "Bouchard", "Une épicerie de produits locaux", PARTNER)
     advisor.get_by_role("button", name="Enregistrer").click()
     advisor.wait_for_load_state()
     advisor.get_by_role("link", name="Orienter vers un partenaire").click()

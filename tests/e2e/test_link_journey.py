@@ -10,7 +10,7 @@ referral read, accepted and the note arrive without a reload, each signed "via l
 import re
 
 from .conftest import manage, save_screenshot, sent_emails
-from .test_referral_journey import LIVE, assert_accessible, choose_partner, log_in
+from .test_referral_journey import LIVE, assert_accessible, choose_partner, fill_new_person, log_in
 
 PARTNER = "Couveuse d'entreprises de l'Aube"
 CONTACT = "contact@couveuse-aube.example"
@@ -38,14 +38,7 @@ def test_a_partner_without_an_account_answers_through_its_signed_link(server, ne
     advisor = log_in(new_context(), server, "conseiller")
 
     # The advisor records a person who agrees to be referred to the new partner, and refers them.
-    advisor.get_by_role("link", name="Nouveau porteur de projet").click()
-    advisor.get_by_label("Prénom").fill("Yasmine")
-    advisor.locator("#id_last_name").fill("Lienard")
-    advisor.get_by_label("E-mail").fill("yasmine.lienard@example.org")
-    advisor.get_by_label("Quartier").select_option(label="Les Chartreux (Troyes)")
-    advisor.get_by_label("Résumé du projet").fill("Une biscuiterie artisanale")
-    advisor.get_by_label("Écrite").check()
-    advisor.get_by_label(PARTNER).check()
+    fill_new_person(advisor, "Yasmine", "Lienard", "Une biscuiterie artisanale", PARTNER)
     advisor.get_by_role("button", name="Enregistrer").click()
     advisor.wait_for_load_state()
     advisor.get_by_role("link", name="Orienter vers un partenaire").click()

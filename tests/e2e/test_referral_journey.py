@@ -8,6 +8,7 @@ and checked with axe-core.
 """
 
 import re
+import unicodedata
 
 import pytest
 
@@ -37,10 +38,32 @@ def assert_accessible(page, label):
     assert violations == [], f"{label}: serious accessibility violations: {violations}"
 
 
+def fill_new_person(page, first_name, last_name, summary, partner):
+    """From the advisor's holders list: the new-person form of someone of Les Chartreux who
+    gives written consent to be referred to ``partner`` (not submitted)."""
+    page.get_by_role("link", name="Nouveau porteur de projet").click()
+    page.get_by_label("Prénom").fill(first_name)
+    page.locator("#id_last_name").fill(last_name)
+    address = unicodedata.normalize("NFKD", f"{first_name}.{last_name}".lower()).encode("ascii", "ignore").decode()
+    page.get_by_label("E-mail").fill(f"{address}@example.org")
+    page.get_by_label("Quartier").select_option(label="Les Chartreux (Troyes)")
+    page.get_by_label("Résumé du projet").fill(summary)
+    page.get_by_label("Écrite").check()
+    page.get_by_label(partner).check()
+
+
 def choose_partner(page, name):
     select = page.locator("#id_to_organisation")
     value = select.locator("option", has_text=name).get_attribute("value")
     select.select_option(value=value)
+
+
+def choose_service(page, partner, name):
+    """The service ``name`` of ``partner``: its label may add that it serves the person's neighbourhood."""
+    select = page.locator("#id_service")
+    option = select.locator(f"optgroup[label='{partner}'] option", has_text=name).first
+    assert option.inner_text().startswith(name)
+    select.select_option(value=option.get_attribute("value"))
 
 
 def dashboard_total(page) -> int:
@@ -66,14 +89,7 @@ def test_referral_journey_across_three_organisations(server, pages):
 
     # The advisor records a project holder with consent to be referred to BGE.
     assert advisor.url.endswith("/porteurs/")
-    advisor.get_by_role("link", name="Nouveau porteur de projet").click()
-    advisor.get_by_label("Prénom").fill("Inès")
-    advisor.locator("#id_last_name").fill("Navigateur")
-    advisor.get_by_label("E-mail").fill("ines.navigateur@example.org")
-    advisor.get_by_label("Quartier").select_option(label="Les Chartreux (Troyes)")
-    advisor.get_by_label("Résumé du projet").fill("Ouvrir une épicerie solidaire")
-    advisor.get_by_label("Écrite").check()
-    advisor.get_by_label("BGE Champagne").check()
+    fill_new_person(advisor, "Inès", "Navigateur", "Ouvrir une épicerie solidaire", "BGE Champagne")
     assert_accessible(advisor, "new project holder form")
     advisor.get_by_role("button", name="Enregistrer").click()
     advisor.wait_for_load_state()
@@ -87,7 +103,7 @@ def test_referral_journey_across_three_organisations(server, pages):
     choose_partner(advisor, "ADIE Aube")
     assert "Aucun consentement actif" in advisor.locator("#consent-check").inner_text()
     choose_partner(advisor, "BGE Champagne")
-    advisor.get_by_label("Service").select_option(label="Accompagnement à la création")
+    choose_service(advisor, "BGE Champagne", "Accompagnement à la création")
     advisor.get_by_label("Motif de l'orientation").fill("Besoin d'un appui au montage de l'épicerie.")
     assert_accessible(advisor, "new referral form")
     advisor.get_by_role("button", name="Envoyer l'orientation").click()
