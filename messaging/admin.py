@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from referrals.admin import ReadOnlyAdmin
+from network.admin import ReadOnlyAdmin
 
 from .models import EmailOptOut, Event, Note, Notification
 

@@ -4,6 +4,8 @@ Services raise these inside their transaction, so a refused action changes nothi
 a sentence for the user (French first, through gettext) and a machine-readable ``code``.
 """
 
+from dataclasses import dataclass
+
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
@@ -49,6 +51,17 @@ class ActionForbidden(DomainError):
 
     code = "permission_denied"
     http_status = status.HTTP_403_FORBIDDEN
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a signed link (a referral's, an invitation's) opens nothing: a ``code`` for the tests
+    and logs, the HTTP ``status`` of the page that says so, its ``title`` and ``message``."""
+
+    code: str
+    status: int
+    title: str
+    message: str
 
 
 def api_exception_handler(exc, context):

@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from network.admin import ReadOnlyAdmin
 from network.errors import DomainError
 
 from . import services
@@ -68,7 +69,7 @@ class MembershipChangeInline(admin.TabularInline):
 
 
 @admin.register(MembershipChange)
-class MembershipChangeAdmin(admin.ModelAdmin):
+class MembershipChangeAdmin(ReadOnlyAdmin):
     """Who changed which membership, and when: written by the services, read-only here."""
 
     list_display = ("at", "membership", "action", "role", "actor")
@@ -76,18 +77,9 @@ class MembershipChangeAdmin(admin.ModelAdmin):
     search_fields = ("membership__user__username", "membership__user__email", "membership__organisation__name")
     list_select_related = ("membership__user", "membership__organisation", "actor")
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(ReadOnlyAdmin):
     """Invitations are written by the organisations' admins (``services.invitation_*``): read-only here."""
 
     list_display = (
@@ -102,15 +94,6 @@ class InvitationAdmin(admin.ModelAdmin):
     )
     list_filter = ("role", "organisation")
     search_fields = ("email", "organisation__name")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Membership)

@@ -15,7 +15,6 @@ their e-mail. The writes (create, resend, cancel, accept) are in ``partners.serv
 
 import datetime
 import logging
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -27,6 +26,8 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from network.errors import Refusal
 
 from .models import Invitation, display_name
 
@@ -107,14 +108,6 @@ def invitation_path(invitation: Invitation) -> str:
 
 def invitation_url(invitation: Invitation) -> str:
     return settings.SITE_URL.rstrip("/") + invitation_path(invitation)
-
-
-@dataclass(frozen=True)
-class Refusal:
-    code: str
-    status: int
-    title: str
-    message: str
 
 
 INVALID = Refusal(

@@ -1,21 +1,10 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from network.admin import ReadOnlyAdmin
+
 from . import services
 from .models import Activity, ActivityAttendee, ActivityRevision, Consent, ProjectHolder, Referral, ReferralEvent
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records written by services only (history, consents): the admin shows, never edits."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ProjectHolder)

@@ -33,6 +33,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from network.errors import Refusal
 from partners.models import Organisation
 from partners.selectors import active_members_of
 
@@ -89,14 +90,6 @@ def link_make(referral: Referral, email: str) -> str:
 def link_url(referral: Referral, email: str) -> str:
     path = reverse("link_detail", kwargs={"uuid": referral.uuid, "token": link_make(referral, email)})
     return settings.SITE_URL.rstrip("/") + path
-
-
-@dataclass(frozen=True)
-class Refusal:
-    code: str
-    status: int
-    title: str
-    message: str
 
 
 INVALID = Refusal(
