@@ -206,6 +206,10 @@ class MemberDetail(MembersMixin, generics.RetrieveAPIView):
     serializer_class = MembershipSerializer
     http_method_names = ["get", "patch", "head", "options"]
 
+    def retrieve(self, request, *args, **kwargs):
+        self.get_organisation()  # as the list: a deactivated or unknown organisation is 404
+        return super().retrieve(request, *args, **kwargs)
+
     def patch(self, request, organisation_id, pk):
         organisation = self.get_organisation()
         membership = self.get_object()

@@ -86,8 +86,11 @@ def accounts_of(email: str):
 
 
 def is_account_of(user, invitation: Invitation) -> bool:
-    """Whether the signed-in ``user`` is the person ``invitation`` was sent to (its e-mail)."""
-    return bool(user and user.is_authenticated and user.is_active) and normalise_email(user.email) == invitation.email
+    """Whether the signed-in ``user`` is the person ``invitation`` was sent to: an account of its
+    address, by e-mail or username as ``accounts_of`` finds it."""
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    return invitation.email in (normalise_email(user.email), normalise_email(user.username))
 
 
 # --- the link ---------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator, validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -76,10 +76,8 @@ def organisation_create(
         raise ValidationFailed(_("Type d'organisation inconnu : %(kind)s.") % {"kind": kind}, field="kind")
     if Organisation.objects.filter(name__iexact=name).exists():
         raise ValidationFailed(_("Une organisation porte déjà ce nom."), field="name")
-    if sla_days < 1:
-        raise ValidationFailed(_("Le délai de réponse doit être d'au moins un jour."), field="sla_days")
-    if follow_up_days < 1:
-        raise ValidationFailed(_("Le délai de suivi doit être d'au moins un jour."), field="follow_up_days")
+    _check_days(sla_days, "sla_days", SLA_DAYS_RULE)
+    _check_days(follow_up_days, "follow_up_days", FOLLOW_UP_DAYS_RULE)
     group = Group.objects.create(name=_group_name(name))
     organisation = Organisation.objects.create(
         name=name,
@@ -152,9 +150,15 @@ def _check_postal_code(value, field: str = "postal_code") -> str:
     return value
 
 
+# A delay in days (response, follow-up): at least one, at most a year (the column is a smallint).
+MAX_DAYS = 365
+SLA_DAYS_RULE = gettext_lazy("Le délai de réponse compte de 1 à %(max)s jours.")
+FOLLOW_UP_DAYS_RULE = gettext_lazy("Le délai de suivi compte de 1 à %(max)s jours.")
+
+
 def _check_days(value, field: str, message: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValidationFailed(message, field=field)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_DAYS:
+        raise ValidationFailed(message % {"max": MAX_DAYS}, field=field)
     return value
 
 
@@ -177,9 +181,9 @@ def _clean_organisation_settings(organisation: Organisation, fields: dict) -> di
             raise ValidationFailed(_("Le SIRET compte quatorze chiffres."), field="siret")
         fields["siret"] = siret
     if "sla_days" in fields:
-        _check_days(fields["sla_days"], "sla_days", _("Le délai de réponse doit être d'au moins un jour."))
+        _check_days(fields["sla_days"], "sla_days", SLA_DAYS_RULE)
     if "follow_up_days" in fields:
-        _check_days(fields["follow_up_days"], "follow_up_days", _("Le délai de suivi doit être d'au moins un jour."))
+        _check_days(fields["follow_up_days"], "follow_up_days", FOLLOW_UP_DAYS_RULE)
     if "name" in fields:
         fields["name"] = clean_text(
             fields["name"],
@@ -293,7 +297,7 @@ def _record(membership: Membership, action: str, actor) -> None:
 
 def _lock(membership: Membership) -> tuple[Membership, list[Membership]]:
     """Lock ``membership`` and its organisation's active admins, in one statement, in id order,
-    and return the membership as it now is with the other active admins.
+    and return the membership as it now is with the other active admins (whose account is active).
 
     Every change that could leave an organisation without an active admin (demoting,
     deactivating) takes these locks first, so two of them run one after the other, the second
@@ -301,10 +305,16 @@ def _lock(membership: Membership) -> tuple[Membership, list[Membership]]:
     read again and left out once it is no longer an active admin. (SQLite takes its write lock
     when the transaction begins: the same order.)"""
     rows = list(
-        Membership.objects.select_for_update()
+        Membership.objects.select_for_update(of=("self",))
         .filter(
             Q(pk=membership.pk)
-            | Q(organisation_id=membership.organisation_id, role=Membership.Role.ADMIN, is_active=True)
+            # An admin whose account is disabled cannot sign in: they do not count as the other one.
+            | Q(
+                organisation_id=membership.organisation_id,
+                role=Membership.Role.ADMIN,
+                is_active=True,
+                user__is_active=True,
+            )
         )
         .order_by("pk")
     )
@@ -394,7 +404,8 @@ def _clean_invitation_email(email: str) -> str:
         raise ValidationFailed(
             _("« %(email)s » n'est pas une adresse e-mail valide.") % {"email": email}, field="email"
         ) from error
-    if len(email) > Invitation._meta.get_field("email").max_length:
+    # A new account is named after its address: the username's limit (150) is the address's.
+    if len(email) > get_user_model()._meta.get_field("username").max_length:
         raise ValidationFailed(_("Cette adresse e-mail est trop longue."), field="email")
     return email
 
@@ -412,6 +423,17 @@ def _refuse_active_member(organisation: Organisation, email: str) -> None:
             % {"email": email, "organisation": organisation.name, "name": display_name(member.user)},
             field="email",
             code="already_member",
+        )
+    accounts_active = set(accounts_of(email).values_list("is_active", flat=True))
+    if accounts_active == {False}:
+        raise ValidationFailed(
+            _(
+                "Le compte Relais de %(email)s est désactivé : il ne peut pas rejoindre la structure. "
+                "Demandez à l'administration du réseau de le réactiver."
+            )
+            % {"email": email},
+            field="email",
+            code="account_disabled",
         )
 
 
@@ -511,19 +533,27 @@ def _account_create(*, email: str, first_name: str, last_name: str, password: st
     first_name = clean_text(first_name, User._meta.get_field("first_name"), required=_("Indiquez votre prénom."))
     last_name = clean_text(last_name, User._meta.get_field("last_name"), required=_("Indiquez votre nom."))
     if accounts_of(email).exists():
-        raise ValidationFailed(
-            _("Un compte Relais existe déjà pour %(email)s : connectez-vous pour rejoindre la structure.")
-            % {"email": email},
-            code="account_exists",
-        )
+        raise _account_exists(email)
     user = User(username=email, email=email, first_name=first_name, last_name=last_name)
     try:
         password_validation.validate_password(password or "", user=user)
     except DjangoValidationError as error:
         raise ValidationFailed(" ".join(error.messages), field="password") from error
     user.set_password(password)
-    user.save()
+    try:
+        with transaction.atomic():  # the same address accepted twice at once: one account, the other told
+            user.save()
+    except IntegrityError as error:
+        raise _account_exists(email) from error
     return user
+
+
+def _account_exists(email: str) -> ValidationFailed:
+    return ValidationFailed(
+        _("Un compte Relais existe déjà pour %(email)s : connectez-vous pour rejoindre la structure.")
+        % {"email": email},
+        code="account_exists",
+    )
 
 
 @transaction.atomic
@@ -578,12 +608,17 @@ def _clean_service_fields(fields: dict, service: Service | None = None) -> dict:
     if "postal_code" in fields:
         fields["postal_code"] = _check_postal_code(fields["postal_code"])
     until = fields.get("suspended_until")
+    # The date the service already holds may come back unchanged (a whole object sent again).
     if until is not None and (service is None or until != service.suspended_until):
-        if until < timezone.localdate():
-            raise ValidationFailed(
-                _("La date de fin de suspension doit être aujourd'hui ou plus tard."), field="suspended_until"
-            )
+        _check_suspension_ends(until)
     return fields
+
+
+def _check_suspension_ends(until) -> None:
+    if until < timezone.localdate():
+        raise ValidationFailed(
+            _("La date de fin de suspension doit être aujourd'hui ou plus tard."), field="suspended_until"
+        )
 
 
 @transaction.atomic
@@ -597,6 +632,15 @@ def service_create(*, organisation: Organisation, actor=None, neighbourhoods=(),
     service = Service.objects.create(organisation=organisation, **fields)
     service.neighbourhoods.set(neighbourhoods)
     return service
+
+
+@transaction.atomic
+def service_suspend(*, service: Service, until, actor=None) -> Service:
+    """Suspend ``service`` until ``until``, today or later: never a date already past, even the
+    one an expired suspension left on it."""
+    require_admin(actor, service.organisation)
+    _check_suspension_ends(until)
+    return service_update(service=service, actor=actor, suspended_until=until)
 
 
 @transaction.atomic

@@ -103,7 +103,7 @@ def members_page(request, *, invite_form=None, error: str = "", status: int = 20
     organisation = request.organisation
     memberships = list(members_of(organisation))
     active = [m for m in memberships if m.is_active]
-    admins = [m for m in active if m.role == Role.ADMIN]
+    admins = [m for m in active if m.role == Role.ADMIN and m.user.is_active]  # who can sign in
     context = {
         "organisation": organisation,
         "active_members": active,

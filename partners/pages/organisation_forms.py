@@ -16,7 +16,7 @@ from network.form_fields import IdMultipleChoiceField
 from network.periods import DateField
 
 from ..models import SERVICE_FIELDS, Neighbourhood, Organisation, Service
-from ..services import ORGANISATION_SETTINGS, RECEIVING_SETTINGS
+from ..services import MAX_DAYS, ORGANISATION_SETTINGS, RECEIVING_SETTINGS
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -133,8 +133,8 @@ class OrganisationSettingsForm(forms.Form):
             )
         )
         for name in ("sla_days", "follow_up_days"):
-            if name in self.fields:
-                self.fields[name].widget.attrs["min"] = 1  # the service's rule, said to the browser
+            if name in self.fields:  # the service's rule, said to the browser
+                self.fields[name].widget.attrs.update(min=1, max=MAX_DAYS)
         if "siret" in self.fields:  # typed as printed, "123 456 789 00012": the service keeps the digits
             self.fields["siret"] = forms.CharField(
                 label=_("SIRET"), max_length=20, required=False, help_text=_("Quatorze chiffres.")

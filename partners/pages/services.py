@@ -100,7 +100,7 @@ def service_suspend(request, pk):
     if form.is_valid():
         until = form.cleaned_data["suspended_until"]
         try:
-            services.service_update(service=service, actor=request.user, suspended_until=until)
+            services.service_suspend(service=service, actor=request.user, until=until)
         except DomainError as error:
             add_domain_error(form, error)
             status = error.http_status

@@ -179,3 +179,15 @@ def test_a_member_who_is_not_admin_is_refused_before_the_body_is_read(world):
         f"/api/v1/services/{world.service.pk}/", data=json.dumps({"category": "??"}), content_type="application/json"
     )
     assert response.status_code == 403
+
+
+def test_a_deactivated_organisations_members_are_404_in_the_list_and_the_detail(world):
+    membership = world.membership("receiver_staff")
+    url = f"/api/v1/organisations/{world.partner.pk}/members/"
+    advisor = world.client("advisor")
+    assert advisor.get(f"{url}{membership.pk}/").status_code == 200
+    world.partner.is_active = False
+    world.partner.save(update_fields=["is_active"])
+
+    assert advisor.get(url).status_code == 404
+    assert advisor.get(f"{url}{membership.pk}/").status_code == 404

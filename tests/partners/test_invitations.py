@@ -140,6 +140,28 @@ def test_bad_input_is_refused_on_its_field_and_nothing_is_written(bge, admin, ma
     assert mailoutbox == []
 
 
+def test_an_address_longer_than_a_username_is_refused(bge, admin):
+    """The new account is named after its address, and a username holds 150 characters."""
+    email = "c" * 139 + "@example.org"  # 151
+
+    with pytest.raises(ValidationFailed) as refused:
+        invite(bge, admin, email=email)
+
+    assert (refused.value.field, str(refused.value.message)) == ("email", "Cette adresse e-mail est trop longue.")
+    assert not Invitation.objects.exists()
+
+
+def test_the_address_of_a_disabled_account_is_refused_at_once(bge, admin, mailoutbox):
+    UserFactory(username="camille", email="Camille.Durand@example.org", is_active=False)
+
+    with pytest.raises(ValidationFailed) as refused:
+        invite(bge, admin)
+
+    assert (refused.value.field, refused.value.code) == ("email", "account_disabled")
+    assert "camille.durand@example.org est désactivé" in str(refused.value.message)
+    assert not Invitation.objects.exists() and mailoutbox == []
+
+
 def test_only_an_admin_of_the_organisation_invites(bge, admin):
     member = member_of(bge)
     other_admin = member_of(OrganisationFactory())
@@ -266,6 +288,51 @@ def test_an_existing_account_signs_in_then_joins(client, bge, admin):
     assert client.session[SESSION_ORGANISATION_KEY] == bge.pk
 
 
+def test_an_account_named_after_the_address_joins_even_without_that_email(client, bge, admin):
+    """The page finds the account by e-mail or username; signed in, it is the invitation's account."""
+    camille = UserFactory(username="Camille.Durand@example.org", email="")
+    invitation = invite(bge, admin)
+    path = invitation_path(invitation)
+    assert client.post(path, new_account())["Location"].startswith("/login/?next=")
+
+    client.force_login(camille)
+    response = client.post(path)
+
+    assert response.status_code == 302
+    assert Membership.objects.get(user=camille, organisation=bge).is_active
+
+
+def test_two_new_accounts_of_one_address_at_once_leave_one_and_say_why(bge, admin, monkeypatch):
+    """Two organisations invite one address; its two accepts run at once: both find no account,
+    the other's insert lands first (here in the same transaction, so it is rolled back with this
+    one). The second is told to sign in instead of a database error, and nothing of it is written."""
+    other = invitation_create(
+        organisation=OrganisationFactory(name="ADIE Aube"),
+        email="camille.durand@example.org",
+        role="member",
+        actor=None,
+    )
+    invitation = invite(bge, admin)
+    User = get_user_model()
+    save = User.save
+
+    def after_the_other_accept(user, *args, **kwargs):
+        if user.pk is None:
+            monkeypatch.setattr(User, "save", save)
+            invitation_accept(invitation=other, first_name="Camille", last_name="Durand", password=PASSWORD)
+        return save(user, *args, **kwargs)
+
+    monkeypatch.setattr(User, "save", after_the_other_accept)
+    before = Membership.objects.filter(organisation=bge).count()
+
+    with pytest.raises(ValidationFailed) as refused:
+        invitation_accept(invitation=invitation, first_name="Camille", last_name="Durand", password=PASSWORD)
+
+    assert refused.value.code == "account_exists"
+    assert Membership.objects.filter(organisation=bge).count() == before
+    assert Invitation.objects.get(pk=invitation.pk).accepted_at is None
+
+
 def test_a_past_member_who_accepts_is_reactivated_with_the_invited_role(client, bge, admin):
     sami = member_of(bge, email="sami@example.org")
     membership_deactivate(membership=Membership.objects.get(user=sami), actor=admin)
@@ -367,8 +434,8 @@ def test_the_invitation_of_a_deactivated_organisation_is_refused(client, bge, ad
 
 
 def test_a_disabled_account_of_that_address_cannot_join(client, bge, admin):
-    UserFactory(email="camille.durand@example.org", is_active=False)
     invitation = invite(bge, admin)
+    UserFactory(email="camille.durand@example.org", is_active=False)  # disabled since
 
     response = client.get(invitation_path(invitation))
 

@@ -117,6 +117,17 @@ def test_the_only_active_admin_has_no_demote_nor_deactivate_button(client, bge, 
     assert "Seul administrateur actif" in page
 
 
+def test_an_admin_whose_account_is_disabled_leaves_the_other_one_without_buttons(client, bge, admin, staff):
+    disabled = member_of(bge, role="admin")
+    disabled.is_active = False
+    disabled.save(update_fields=["is_active"])
+
+    page = text(logged_in(client, admin).get("/structure/membres/"))
+
+    assert f"/structure/membres/{membership(admin, bge).pk}/desactiver/" not in page
+    assert "Seul administrateur actif" in page
+
+
 def test_the_members_page_reads_a_fixed_number_of_queries_whatever_the_number_of_members(
     client, bge, admin, count_queries
 ):

@@ -96,6 +96,22 @@ def test_a_stale_copy_of_the_membership_is_read_again_under_the_lock():
     assert (membership(sami, bge).role, membership(sami, bge).is_active) == ("admin", True)
 
 
+@pytest.mark.django_db
+def test_an_admin_whose_account_is_disabled_does_not_count_as_the_other_admin():
+    """Nobody could sign in to manage the organisation: the usable admin stays one."""
+    bge = OrganisationFactory()
+    claire = member_of(bge)
+    sami = member_of(bge, role="admin")
+    sami.is_active = False
+    sami.save(update_fields=["is_active"])
+
+    for change in (membership_deactivate, lambda **kw: membership_set_role(role="member", **kw)):
+        with pytest.raises(ValidationFailed) as refused:
+            change(membership=membership(claire, bge), actor=claire)
+        assert refused.value.code == "last_admin"
+    assert (membership(claire, bge).role, membership(claire, bge).is_active) == ("admin", True)
+
+
 def race(*calls):
     """Each call in its own thread and database connection, released together."""
     barrier = threading.Barrier(len(calls))

@@ -311,6 +311,20 @@ def test_suspending_without_a_date_of_today_or_later_is_refused_and_changes_noth
     assert couveuse.suspended_until is None
 
 
+def test_suspending_again_until_the_past_date_an_expired_suspension_left_is_refused(admin_client, couveuse):
+    past = TODAY() - 5 * DAY
+    Service.objects.filter(pk=couveuse.pk).update(suspended_until=past)
+
+    response = admin_client.post(
+        f"/structure/services/{couveuse.pk}/suspendre/", {"suspend-suspended_until": past.isoformat()}
+    )
+
+    assert response.status_code == 400
+    assert "aujourd&#x27;hui ou plus tard" in response.content.decode()
+    couveuse.refresh_from_db()
+    assert couveuse.suspended_until == past
+
+
 def test_suspending_and_resuming_answer_post_only(admin_client, couveuse):
     for action in ("suspendre", "reprendre"):
         assert admin_client.get(f"/structure/services/{couveuse.pk}/{action}/").status_code == 405

@@ -109,8 +109,11 @@ def test_the_name_kind_and_activation_stay_with_the_network_admin(client, bge, a
         ("siret", "1234567890001", "quatorze chiffres"),
         ("siret", "1234567890001A", "quatorze chiffres"),
         ("postal_code", "1000", "cinq chiffres"),
-        ("sla_days", "0", "au moins un jour"),
-        ("follow_up_days", "0", "au moins un jour"),
+        ("sla_days", "0", "Le délai de réponse compte de 1 à 365 jours."),
+        ("follow_up_days", "0", "Le délai de suivi compte de 1 à 365 jours."),
+        # Over a year, or past what any column holds: words, not a server error.
+        ("sla_days", "366", "Le délai de réponse compte de 1 à 365 jours."),
+        ("follow_up_days", "9" * 30, "Le délai de suivi compte de 1 à 365 jours."),
         ("website", "bge", "URL valide"),
         ("email", "", "adresse e-mail de contact pour recevoir les orientations par lien"),
     ],
