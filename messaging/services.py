@@ -168,6 +168,6 @@ def email_preferences_set(*, user, preferences: dict) -> dict[str, bool]:
     off = [kind for kind, enabled in preferences.items() if not enabled]
     on = [kind for kind, enabled in preferences.items() if enabled]
     EmailOptOut.objects.filter(user=user, kind__in=on).delete()
-    existing = set(EmailOptOut.objects.filter(user=user, kind__in=off).values_list("kind", flat=True))
-    EmailOptOut.objects.bulk_create([EmailOptOut(user=user, kind=kind) for kind in off if kind not in existing])
+    # ON CONFLICT DO NOTHING: a double submit that inserts the same kinds at once is no error.
+    EmailOptOut.objects.bulk_create([EmailOptOut(user=user, kind=kind) for kind in off], ignore_conflicts=True)
     return email_preferences_of(user, kinds=kinds)

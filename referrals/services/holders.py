@@ -75,6 +75,10 @@ def project_holder_create(*, actor, organisation: Organisation, consent: dict | 
 @transaction.atomic
 def project_holder_update(*, holder: ProjectHolder, actor, organisation: Organisation, **fields) -> ProjectHolder:
     require_holder_manager(actor, holder, organisation)
+    # Read ``erased_at`` under the row's lock, not from ``holder`` (loaded when the request began):
+    # an erasure committed since then wins, and the fields written are only those given, so an
+    # edit never writes back what an erasure blanked.
+    holder.erased_at = _lock_erased_at(holder)
     if holder.erased_at:
         raise ValidationFailed(_("Ce porteur de projet a été anonymisé : il ne peut plus être modifié."))
     fields = _clean_holder_fields(fields)
@@ -82,8 +86,13 @@ def project_holder_update(*, holder: ProjectHolder, actor, organisation: Organis
         setattr(holder, key, value)
     if not holder.first_name or not holder.last_name:
         raise ValidationFailed(_("Le prénom et le nom sont obligatoires."), field="last_name")
-    holder.save()
+    holder.save(update_fields=list(fields))
     return holder
+
+
+def _lock_erased_at(holder: ProjectHolder):
+    """Lock the person's row until the commit and return its ``erased_at`` as it now is."""
+    return ProjectHolder.objects.select_for_update().filter(pk=holder.pk).values_list("erased_at", flat=True).get()
 
 
 @transaction.atomic
@@ -98,15 +107,17 @@ def project_holder_erase(
     """
     if actor is not None:
         require_holder_manager(actor, holder, organisation)
+    holder.erased_at = _lock_erased_at(holder)  # two erasures at once: the second finds it done
     if holder.erased_at:
         return holder
     now = timezone.now()
     for consent in holder.consents.filter(withdrawn_at=None):
         withdraw_consent(consent=consent, actor=actor, organisation=organisation, reason=_("Effacement des données"))
-    for key in ("first_name", "last_name", "email", "phone", "project_summary"):
+    erased = ("first_name", "last_name", "email", "phone", "project_summary")
+    for key in erased:
         setattr(holder, key, "")
     holder.erased_at = now
-    holder.save()
+    holder.save(update_fields=[*erased, "erased_at"])
     Note.objects.filter(referral__project_holder=holder).update(body="", redacted_at=now)
     Referral.objects.filter(project_holder=holder).update(motive="", decline_message="", outcome_comment="")
     ReferralEvent.objects.filter(referral__project_holder=holder).update(comment="")

@@ -124,6 +124,7 @@ def _holder_initial(holder) -> dict:
 
 
 @organisation_page(CITESLAB)
+@require_http_methods(["GET", "HEAD", "POST"])
 def holder_update(request, uuid):
     """Change a person the CitésLab follows (``services.project_holder_update``, as the API's
     PATCH). Refused input changes nothing and shows the form again with its errors; an erased

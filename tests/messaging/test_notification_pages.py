@@ -262,6 +262,24 @@ def test_the_preferences_show_each_kind_ticked_unless_turned_off(client, network
     assert boxes["note.created"] == "" and boxes["referral.created"] == " checked"
 
 
+def test_a_double_submit_that_inserts_the_same_opt_out_at_once_is_no_error(client, network, monkeypatch):
+    """Two submits of the form at once: both find no opt-out, the other's insert lands first."""
+    insert = type(EmailOptOut.objects).bulk_create
+
+    def after_the_other_submit(manager, rows, *args, **kwargs):
+        for row in rows:
+            EmailOptOut.objects.get_or_create(user=row.user, kind=row.kind)
+        return insert(manager, rows, *args, **kwargs)
+
+    monkeypatch.setattr(type(EmailOptOut.objects), "bulk_create", after_the_other_submit)
+    kinds = [kind for kind in Event.Kind.values if kind != "note.created"]
+
+    response = logged_in(client, network.receiver).post("/notifications/preferences/", {"kinds": kinds})
+
+    assert response.status_code == 302
+    assert list(EmailOptOut.objects.filter(user=network.receiver).values_list("kind", flat=True)) == ["note.created"]
+
+
 def test_a_coordinator_is_offered_the_weekly_digest(client):
     coordinator = member_of(OrganisationFactory(coordination=True))
 

@@ -217,6 +217,45 @@ def test_an_erased_holder_can_no_longer_be_referred_or_changed():
         )
 
 
+def test_an_edit_read_before_an_erasure_and_saved_after_it_is_refused_and_brings_nothing_back():
+    """The edit page loaded the person; the erasure commits; then the edit is saved."""
+    holder = ProjectHolderFactory(first_name="Amina", last_name="Diallo")
+    advisor, citeslab = holder.created_by, holder.created_by_organisation
+    seen = ProjectHolder.objects.get(pk=holder.pk)
+    services.project_holder_erase(holder=holder, actor=advisor, organisation=citeslab)
+
+    with pytest.raises(ValidationFailed, match="anonymisé"):
+        services.project_holder_update(holder=seen, actor=advisor, organisation=citeslab, phone="0600000000")
+
+    erased = ProjectHolder.objects.get(pk=holder.pk)
+    assert erased.erased_at is not None
+    assert (erased.first_name, erased.last_name, erased.phone) == ("", "", "")
+
+
+def test_an_erasure_read_before_another_one_finds_it_done():
+    holder = ProjectHolderFactory()
+    ConsentFactory(holder=holder)
+    advisor, citeslab = holder.created_by, holder.created_by_organisation
+    seen = ProjectHolder.objects.get(pk=holder.pk)
+    first = services.project_holder_erase(holder=holder, actor=advisor, organisation=citeslab)
+
+    second = services.project_holder_erase(holder=seen, actor=advisor, organisation=citeslab)
+
+    assert second.erased_at == first.erased_at
+
+
+def test_an_edit_writes_only_the_fields_it_is_given():
+    holder = ProjectHolderFactory(first_name="Amina", last_name="Diallo")
+    advisor, citeslab = holder.created_by, holder.created_by_organisation
+    seen = ProjectHolder.objects.get(pk=holder.pk)
+    services.project_holder_update(holder=holder, actor=advisor, organisation=citeslab, last_name="Diallo-Sy")
+
+    services.project_holder_update(holder=seen, actor=advisor, organisation=citeslab, phone="0600000000")
+
+    saved = ProjectHolder.objects.get(pk=holder.pk)
+    assert (saved.last_name, saved.phone) == ("Diallo-Sy", "0600000000")
+
+
 def test_erasure_reaches_the_notes_of_the_persons_intake_activities():
     holder = ProjectHolderFactory()
     advisor, citeslab = holder.created_by, holder.created_by_organisation
