@@ -7,6 +7,7 @@ so this sync is what gives and removes access.
 """
 
 import re
+import uuid
 
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.models import Group, Permission
@@ -43,8 +44,13 @@ from .models import Invitation, Membership, MembershipChange, Organisation, Serv
 COORDINATION_GLOBAL_PERMISSIONS = ("referrals.view_referral",)
 
 
-def _group_name(name: str) -> str:
-    return f"Organisation · {name}"[:150]
+def _group_name(organisation: Organisation) -> str:
+    """The name of ``organisation``'s Group: unique by its primary key (two names cut to the
+    column's 150 characters could be the same), readable by its name. A Group is always reached
+    through ``Organisation.group``, never by this name; one of the former form
+    ("Organisation · <name>", which never starts like this one) takes it on the next save."""
+    limit = Group._meta.get_field("name").max_length
+    return f"Organisation {organisation.pk} · {organisation.name}"[:limit]
 
 
 def _coordination_permissions():
@@ -80,7 +86,8 @@ def organisation_create(
         raise ValidationFailed(_("Le délai de réponse doit être d'au moins un jour."), field="sla_days")
     if follow_up_days < 1:
         raise ValidationFailed(_("Le délai de suivi doit être d'au moins un jour."), field="follow_up_days")
-    group = Group.objects.create(name=_group_name(name))
+    # Named once the organisation has its primary key; meanwhile a name no organisation's Group has.
+    group = Group.objects.create(name=uuid.uuid4().hex)
     organisation = Organisation.objects.create(
         name=name,
         kind=kind,
@@ -93,6 +100,8 @@ def organisation_create(
         receives_by_link=receives_by_link,
         group=group,
     )
+    group.name = _group_name(organisation)
+    group.save(update_fields=["name"])
     if kind == Organisation.Kind.COORDINATION:
         # The only group ever holding a global referral permission: coordinators read everything.
         group.permissions.add(*_coordination_permissions())
@@ -234,8 +243,10 @@ def organisation_update(*, organisation: Organisation, actor=None, **fields) -> 
         setattr(organisation, name, fields[name])
     if changed:
         organisation.save(update_fields=[*changed, "updated_at"])
-    if "name" in fields:
-        Group.objects.filter(pk=organisation.group_id).update(name=_group_name(organisation.name))
+    if changed or "name" in fields:
+        # Also gives a Group named in the former form its current name.
+        group_name = _group_name(organisation)
+        Group.objects.filter(pk=organisation.group_id).exclude(name=group_name).update(name=group_name)
     if "is_active" in fields:
         _sync_organisation_group(organisation)
     return organisation

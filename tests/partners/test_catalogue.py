@@ -315,6 +315,29 @@ def imported():
     )
 
 
+def structure_in_file(id_, nom, **fields) -> dict:
+    return {"source": "dora", "id": id_, "nom": nom, "date_maj": "2025-01-01", **fields}
+
+
+def service_in_file(id_, structure_id, nom="Atelier collectif", **fields) -> dict:
+    return {
+        "source": "dora",
+        "structure_id": structure_id,
+        "id": id_,
+        "nom": nom,
+        "description": "Un atelier pour préparer ses candidatures.",
+        "date_maj": "2025-01-01",
+        **fields,
+    }
+
+
+def import_rows(tmp_path, structures=(), services=()) -> tuple[str, str]:
+    """``catalogue_import`` of a file of these rows: its output and its report of problems."""
+    file = tmp_path / "catalogue.json"
+    file.write_text(json.dumps({"structures": list(structures), "services": list(services)}))
+    return run_import(file)
+
+
 def test_importing_the_sample_twice_creates_its_organisations_and_services_once():
     organisations_before, services_before = Organisation.objects.count(), Service.objects.count()
 
@@ -548,3 +571,17 @@ def test_the_catalogue_fields_of_an_organisation_are_checked_and_written_by_its_
         organisation_update(organisation=bge, actor=member, phone="03 25 00 00 00")
     bge.refresh_from_db()
     assert (bge.siret, bge.postal_code, bge.phone) == ("35223361100432", "", "")
+
+
+def test_structures_whose_long_names_begin_alike_are_both_imported(tmp_path):
+    start = ("Association intercommunale pour l'insertion et l'emploi " * 3)[:140]
+
+    out, err = import_rows(
+        tmp_path, [structure_in_file("dora--nord", f"{start} Nord"), structure_in_file("dora--sud", f"{start} Sud")]
+    )
+
+    assert "Structures : 2 créé(s), 0 mis à jour, 0 inchangé(s), 0 ignoré(s)" in out
+    assert err == ""
+    structures, _ = imported()
+    assert structures["dora--nord"].name == f"{start} Nord"
+    assert structures["dora--nord"].group != structures["dora--sud"].group
