@@ -29,6 +29,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from network.errors import ValidationFailed
 
@@ -269,6 +270,7 @@ class ImportReport:
     def skip(self, what: str, position: int, identifier, reason: str) -> None:
         self.counts[what]["skipped"] += 1
         label = "structure" if what == "structures" else "service"
+        identifier = "" if identifier is None else str(identifier).strip()
         name = f" ({identifier})" if identifier else ""
         self.problems.append(f"{label} n° {position}{name} : {reason}")
 
@@ -346,10 +348,13 @@ def catalogue_import(*, structures: list, services: list, kind: str | None = Non
 def _validated_rows(model, rows, what: str, report: ImportReport) -> list[tuple[int, dict]]:
     """(position from 1, row as the schema reads it in JSON) of the rows ``model`` accepts; the
     others reported. A row of this instance's own source is reported too: it describes one of our
-    own organisations or services, which importing would duplicate."""
+    own organisations or services, which importing would duplicate; so is a row whose identifiers
+    are blank or do not fit our columns (``_identifier_problem``), and a row of the same (source,
+    id) as an earlier one of the file (the first is imported)."""
     import pydantic  # noqa: PLC0415
 
     valid = []
+    seen = {}  # (source, id) of the rows kept: their position
     for position, row in enumerate(rows, start=1):
         identifier = row.get("id") if isinstance(row, dict) else None
         if not isinstance(row, dict):
@@ -367,8 +372,43 @@ def _validated_rows(model, rows, what: str, report: ImportReport) -> list[tuple[
         if validated.source == catalogue_source():
             report.skip(what, position, identifier, f"publiée par cette instance (source « {validated.source} »)")
             continue
+        problem = _identifier_problem(validated, what)
+        if problem:
+            report.skip(what, position, identifier, problem)
+            continue
+        key = (validated.source, validated.id)
+        if key in seen:
+            report.skip(
+                what,
+                position,
+                identifier,
+                _("en double : même source et même identifiant qu'au n° %(position)d") % {"position": seen[key]},
+            )
+            continue
+        seen[key] = position
         valid.append((position, validated.model_dump(mode="json")))
     return valid
+
+
+def _identifier_problem(row, what: str) -> str | None:
+    """Why the identifiers of ``row`` (as the schema read it) cannot name an organisation or a
+    service of ours: one is blank, or longer than the column that keeps it (a service's
+    ``structure_id`` is an organisation's ``source_id``)."""
+    model = Organisation if what == "structures" else Service
+    columns = {"source": model._meta.get_field("source"), "id": model._meta.get_field("source_id")}
+    if what == "services":
+        columns["structure_id"] = Organisation._meta.get_field("source_id")
+    for name, column in columns.items():
+        value = getattr(row, name)
+        if not value.strip():
+            return _("%(field)s : vide") % {"field": name}
+        if len(value) > column.max_length:
+            return _("%(field)s : plus de %(limit)d caractères (il en compte %(length)d)") % {
+                "field": name,
+                "limit": column.max_length,
+                "length": len(value),
+            }
+    return None
 
 
 def _structure_import(row: dict, kind: str | None, categories: Counter | None) -> tuple[str, Organisation]:

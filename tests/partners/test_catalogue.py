@@ -585,3 +585,65 @@ def test_structures_whose_long_names_begin_alike_are_both_imported(tmp_path):
     structures, _ = imported()
     assert structures["dora--nord"].name == f"{start} Nord"
     assert structures["dora--nord"].group != structures["dora--sud"].group
+
+
+def test_rows_whose_identifiers_are_blank_or_do_not_fit_our_columns_are_reported_and_skipped(tmp_path):
+    long_id, other_long_id = "dora--" + "x" * 195, "dora--" + "y" * 195
+    long_source = {**structure_in_file("dora--a", "Structure à la source trop longue"), "source": "s" * 101}
+    blank_source = {**structure_in_file("dora--b", "Structure sans source"), "source": "  "}
+
+    out, err = import_rows(
+        tmp_path,
+        [
+            structure_in_file(" ", "Structure sans identifiant"),
+            long_source,
+            structure_in_file(long_id, "Structure à l'identifiant trop long"),
+            blank_source,
+            structure_in_file("dora--ok", "Structure valable"),
+        ],
+        [
+            service_in_file("", "dora--ok"),
+            service_in_file("dora--s1", " "),
+            service_in_file("dora--s2", long_id),
+            service_in_file(other_long_id, "dora--ok"),
+            service_in_file("dora--s3", "dora--ok"),
+        ],
+    )
+
+    assert err.splitlines() == [
+        "structure n° 1 : id : vide",
+        "structure n° 2 (dora--a) : source : plus de 100 caractères (il en compte 101)",
+        f"structure n° 3 ({long_id}) : id : plus de 200 caractères (il en compte 201)",
+        "structure n° 4 (dora--b) : source : vide",
+        "service n° 1 : id : vide",
+        "service n° 2 (dora--s1) : structure_id : vide",
+        "service n° 3 (dora--s2) : structure_id : plus de 200 caractères (il en compte 201)",
+        f"service n° 4 ({other_long_id}) : id : plus de 200 caractères (il en compte 201)",
+    ]
+    assert "Structures : 1 créé(s), 0 mis à jour, 0 inchangé(s), 4 ignoré(s)" in out
+    assert "Services : 1 créé(s), 0 mis à jour, 0 inchangé(s), 4 ignoré(s)" in out
+    structures, services = imported()
+    assert (set(structures), set(services)) == ({"dora--ok"}, {"dora--s3"})
+    assert Organisation.objects.count() == 1
+
+
+def test_a_row_whose_source_and_id_come_again_in_the_file_is_imported_once_the_later_reported(tmp_path):
+    out, err = import_rows(
+        tmp_path,
+        [
+            structure_in_file("dora--a", "Structure un"),
+            structure_in_file("dora--a", "Structure deux"),
+            {**structure_in_file("dora--a", "Structure trois"), "source": "emplois-de-linclusion"},
+        ],
+        [service_in_file("dora--s", "dora--a"), service_in_file("dora--s", "dora--a", nom="Autre atelier")],
+    )
+
+    assert err.splitlines() == [
+        "structure n° 2 (dora--a) : en double : même source et même identifiant qu'au n° 1",
+        "service n° 2 (dora--s) : en double : même source et même identifiant qu'au n° 1",
+    ]
+    assert "Structures : 2 créé(s), 0 mis à jour, 0 inchangé(s), 1 ignoré(s)" in out
+    assert "Services : 1 créé(s), 0 mis à jour, 0 inchangé(s), 1 ignoré(s)" in out
+    assert Organisation.objects.get(source="dora", source_id="dora--a").name == "Structure un"
+    assert Organisation.objects.get(source="emplois-de-linclusion", source_id="dora--a").name == "Structure trois"
+    assert Service.objects.get(source_id="dora--s").name == "Atelier collectif"
