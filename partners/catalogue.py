@@ -414,7 +414,8 @@ def _identifier_problem(row, what: str) -> str | None:
 def _structure_import(row: dict, kind: str | None, categories: Counter | None) -> tuple[str, Organisation]:
     organisation = Organisation.objects.filter(source=row["source"], source_id=row["id"]).first()
     basic = {
-        "name": _free_name(row["nom"], row["commune"], organisation),
+        # Stripped as the services store it, so that an unchanged name compares equal.
+        "name": _free_name(row["nom"].strip(), (row["commune"] or "").strip(), organisation),
         "address": _fit(", ".join(filter(None, [row["adresse"], row["complement_adresse"]])), Organisation, "address"),
         "email": _fit(row["courriel"], Organisation, "email", cut=False),
     }

@@ -647,3 +647,16 @@ def test_a_row_whose_source_and_id_come_again_in_the_file_is_imported_once_the_l
     assert Organisation.objects.get(source="dora", source_id="dora--a").name == "Structure un"
     assert Organisation.objects.get(source="emplois-de-linclusion", source_id="dora--a").name == "Structure trois"
     assert Service.objects.get(source_id="dora--s").name == "Atelier collectif"
+
+
+def test_a_name_with_surrounding_spaces_is_unchanged_when_imported_again(tmp_path):
+    structures = [structure_in_file("dora--a", " Structure un ", commune=" Troyes ")]
+    services = [service_in_file("dora--s", "dora--a", nom="  Atelier collectif ")]
+    import_rows(tmp_path, structures, services)
+
+    out, _ = import_rows(tmp_path, structures, services)
+
+    assert "Structures : 0 créé(s), 0 mis à jour, 1 inchangé(s), 0 ignoré(s)" in out
+    assert "Services : 0 créé(s), 0 mis à jour, 1 inchangé(s), 0 ignoré(s)" in out
+    organisation = Organisation.objects.get(source_id="dora--a")
+    assert (organisation.name, organisation.commune) == ("Structure un", "Troyes")
