@@ -417,14 +417,14 @@ def _structure_import(row: dict, kind: str | None, categories: Counter | None) -
         # Stripped as the services store it, so that an unchanged name compares equal.
         "name": _free_name(row["nom"].strip(), (row["commune"] or "").strip(), organisation),
         "address": _fit(", ".join(filter(None, [row["adresse"], row["complement_adresse"]])), Organisation, "address"),
-        "email": _fit(row["courriel"], Organisation, "email", cut=False),
+        "email": _fit(row["courriel"], Organisation, "email", cut=False, check=partner_services.check_email),
     }
     described = {
         "siret": row["siret"] or "",
         "postal_code": row["code_postal"] or "",
         "commune": _fit(row["commune"], Organisation, "commune", cut=False),
         "phone": _fit(row["telephone"], Organisation, "phone", cut=False),
-        "website": _fit(row["site_web"], Organisation, "website", cut=False),
+        "website": _fit(row["site_web"], Organisation, "website", cut=False, check=partner_services.check_url),
         "description": _fit(row["description"], Organisation, "description"),
     }
     if organisation is None:
@@ -458,13 +458,15 @@ def _service_import(row: dict, organisations: dict) -> str:
             Service,
             "eligibility_description",
         ),
-        "email": _fit(row["courriel"], Service, "email", cut=False),
-        "url": _fit(row["lien_source"], Service, "url", cut=False),
+        "email": _fit(row["courriel"], Service, "email", cut=False, check=partner_services.check_email),
+        "url": _fit(row["lien_source"], Service, "url", cut=False, check=partner_services.check_url),
         "address": _fit(", ".join(filter(None, [row["adresse"], row["complement_adresse"]])), Service, "address"),
         "postal_code": row["code_postal"] or "",
         "commune": _fit(row["commune"], Service, "commune", cut=False),
         "phone": _fit(row["telephone"], Service, "phone", cut=False),
-        "appointment_url": _fit(row["lien_mobilisation"], Service, "appointment_url", cut=False),
+        "appointment_url": _fit(
+            row["lien_mobilisation"], Service, "appointment_url", cut=False, check=partner_services.check_url
+        ),
     }
     service = Service.objects.filter(source=row["source"], source_id=row["id"]).first()
     if service is None:
@@ -503,11 +505,19 @@ def _free_name(name: str, commune: str | None, organisation: Organisation | None
     raise ValidationFailed(f"une autre organisation s'appelle déjà « {name} »")
 
 
-def _fit(value: str | None, model, name: str, *, cut: bool = True) -> str:
+def _fit(value: str | None, model, name: str, *, cut: bool = True, check=None) -> str:
     """``value`` within the column ``name`` of ``model``: a text cut with an ellipsis (``cut``),
-    else left out when it does not fit (a cut phone number or address is a wrong one)."""
+    else left out when it does not fit (a cut phone number or address is a wrong one). Left out
+    too when ``check`` (the services' own check of an e-mail or a web address) refuses it: the
+    schema accepts addresses Django's validators do not (``https://mon_site.example.fr``,
+    ``jérôme@exemple.fr``), and the row is imported without it rather than skipped."""
     value = (value or "").strip()
     limit = model._meta.get_field(name).max_length
-    if limit is None or len(value) <= limit:
-        return value
-    return value[: limit - 1].rstrip() + "…" if cut else ""
+    if limit is not None and len(value) > limit:
+        return value[: limit - 1].rstrip() + "…" if cut else ""
+    if check is not None and value:
+        try:
+            check(value, name)
+        except ValidationFailed:
+            return ""
+    return value

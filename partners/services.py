@@ -132,7 +132,9 @@ POSTAL_CODE = re.compile(r"\d{5}")
 SIRET = re.compile(r"\d{14}")
 
 
-def _check_email(value, field: str) -> str:
+def check_email(value, field: str) -> str:
+    """``value`` stripped, or the refusal of an address Django's validator refuses (the catalogue
+    import leaves such an address out)."""
     value = (value or "").strip()
     if value:
         try:
@@ -142,7 +144,9 @@ def _check_email(value, field: str) -> str:
     return value
 
 
-def _check_url(value, field: str) -> str:
+def check_url(value, field: str) -> str:
+    """``value`` stripped, or the refusal of an http(s) address Django's validator refuses (the
+    catalogue import leaves such an address out)."""
     value = (value or "").strip()
     if value:
         try:
@@ -175,9 +179,9 @@ def _clean_organisation_settings(organisation: Organisation, fields: dict) -> di
         if name in fields:
             fields[name] = clean_text(fields[name], Organisation._meta.get_field(name))
     if "email" in fields:
-        fields["email"] = _check_email(fields["email"], "email")
+        fields["email"] = check_email(fields["email"], "email")
     if "website" in fields:
-        fields["website"] = _check_url(fields["website"], "website")
+        fields["website"] = check_url(fields["website"], "website")
     if "postal_code" in fields:
         fields["postal_code"] = _check_postal_code(fields["postal_code"])
     if "siret" in fields:
@@ -582,10 +586,10 @@ def _clean_service_fields(fields: dict, service: Service | None = None) -> dict:
     if "name" in fields and not fields["name"]:
         raise ValidationFailed(_("Le nom du service est obligatoire."), field="name")
     if "email" in fields:
-        fields["email"] = _check_email(fields["email"], "email")
+        fields["email"] = check_email(fields["email"], "email")
     for name in ("url", "appointment_url"):
         if name in fields:
-            fields[name] = _check_url(fields[name], name)
+            fields[name] = check_url(fields[name], name)
     if "postal_code" in fields:
         fields["postal_code"] = _check_postal_code(fields["postal_code"])
     until = fields.get("suspended_until")

@@ -660,3 +660,33 @@ def test_a_name_with_surrounding_spaces_is_unchanged_when_imported_again(tmp_pat
     assert "Services : 0 créé(s), 0 mis à jour, 1 inchangé(s), 0 ignoré(s)" in out
     organisation = Organisation.objects.get(source_id="dora--a")
     assert (organisation.name, organisation.commune) == ("Structure un", "Troyes")
+
+
+@pytest.mark.parametrize("website", ["https://mon_site.example.fr", "http://intranet/"])
+def test_an_address_the_schema_accepts_and_our_validators_refuse_is_left_blank_and_the_row_imported(tmp_path, website):
+    structures = [
+        structure_in_file("dora--a", "Structure un", site_web=website, courriel="jérôme@exemple.fr", commune="Troyes")
+    ]
+    services = [
+        service_in_file(
+            "dora--s",
+            "dora--a",
+            courriel="jérôme@exemple.fr",
+            lien_source=website,
+            lien_mobilisation="https://rdv.example.org/atelier",
+        )
+    ]
+    v1.Structure.model_validate(structures[0])
+    v1.Service.model_validate(services[0])
+
+    out, err = import_rows(tmp_path, structures, services)
+    again, _ = import_rows(tmp_path, structures, services)
+
+    assert err == ""
+    assert "Structures : 1 créé(s), 0 mis à jour, 0 inchangé(s), 0 ignoré(s)" in out
+    assert "Services : 1 créé(s), 0 mis à jour, 0 inchangé(s), 0 ignoré(s)" in out
+    assert "Structures : 0 créé(s), 0 mis à jour, 1 inchangé(s)" in again
+    organisation = Organisation.objects.get(source_id="dora--a")
+    assert (organisation.website, organisation.email, organisation.commune) == ("", "", "Troyes")
+    service = Service.objects.get(source_id="dora--s")
+    assert (service.email, service.url, service.appointment_url) == ("", "", "https://rdv.example.org/atelier")
