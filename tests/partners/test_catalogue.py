@@ -690,3 +690,23 @@ def test_an_address_the_schema_accepts_and_our_validators_refuse_is_left_blank_a
     assert (organisation.website, organisation.email, organisation.commune) == ("", "", "Troyes")
     service = Service.objects.get(source_id="dora--s")
     assert (service.email, service.url, service.appointment_url) == ("", "", "https://rdv.example.org/atelier")
+
+
+def test_a_file_with_a_byte_order_mark_is_read(tmp_path):
+    file = tmp_path / "catalogue.json"
+    content = {"structures": [structure_in_file("dora--a", "Structure un")], "services": []}
+    file.write_bytes(b"\xef\xbb\xbf" + json.dumps(content).encode())
+
+    out, err = run_import(file)
+
+    assert "Structures : 1 créé(s)" in out and err == ""
+    assert set(imported()[0]) == {"dora--a"}
+
+
+def test_a_file_nested_too_deeply_is_refused_in_words(tmp_path):
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+
+    # A CommandError, as for any invalid JSON: exit code 1 and this sentence, no traceback.
+    with pytest.raises(CommandError, match=r"deep\.json : JSON invalide : trop d'imbrications\.$"):
+        run_import(deep)
