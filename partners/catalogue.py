@@ -150,17 +150,19 @@ def structure_id(organisation: Organisation) -> str:
 
 
 def account_emails_among(addresses) -> set[str]:
-    """Those of ``addresses`` (lower-cased) that are the address of an account: a person's, never
-    published. One query for a page of rows."""
+    """Those of ``addresses`` (lower-cased) that are the address of an account, its e-mail or its
+    username (accounts are named after their address: ``invitations.accounts_of``): a person's,
+    never published. One query for a page of rows."""
     wanted = {address.lower() for address in addresses if address}
     if not wanted:
         return set()
-    return set(
+    accounts = (
         get_user_model()
-        .objects.annotate(address=Lower("email"))
-        .filter(address__in=wanted)
-        .values_list("address", flat=True)
+        .objects.annotate(address=Lower("email"), login=Lower("username"))
+        .filter(Q(address__in=wanted) | Q(login__in=wanted))
+        .values_list("address", "login")
     )
+    return wanted & {value for account in accounts for value in account}
 
 
 def structure_row(organisation: Organisation, *, personal: set[str] = frozenset()) -> dict:

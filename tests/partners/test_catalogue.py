@@ -20,7 +20,7 @@ from network.errors import ActionForbidden, ValidationFailed
 from partners import catalogue
 from partners.models import Organisation, Service
 from partners.services import organisation_update, service_update
-from tests.partners.factories import OrganisationFactory, ServiceFactory, member_of
+from tests.partners.factories import OrganisationFactory, ServiceFactory, UserFactory, member_of
 
 pytestmark = pytest.mark.django_db
 
@@ -210,6 +210,20 @@ def test_the_catalogue_holds_no_personal_data(world):
     assert by_id(rows(SERVICES))[f"relais--{world.service.pk}"]["courriel"] is None
     # The organisations' contact addresses are theirs, and published.
     assert by_id(rows(STRUCTURES))[f"relais--{world.partner.pk}"]["courriel"] == world.partner.email
+
+
+def test_an_address_that_is_an_accounts_username_is_a_persons_and_left_out():
+    # Accounts are named after their address; this one's e-mail has since changed.
+    UserFactory(username="jean.dupont@bge.example.org", email="jean@ailleurs.example.org")
+    bge = partner("BGE Champagne")
+    organisation_update(organisation=bge, email="Jean.Dupont@bge.example.org")
+    service = ServiceFactory(organisation=bge, actor=None, email="JEAN.DUPONT@bge.example.org")
+
+    assert rows(STRUCTURES)[0]["courriel"] is None
+    assert by_id(rows(SERVICES))[f"relais--{service.pk}"]["courriel"] is None
+    assert catalogue.account_emails_among(
+        ["Jean.Dupont@bge.example.org", "jean@ailleurs.example.org", "contact@bge.example.org"]
+    ) == {"jean.dupont@bge.example.org", "jean@ailleurs.example.org"}
 
 
 def test_date_maj_is_never_in_the_future_for_a_validator_on_utc():
