@@ -304,8 +304,10 @@ def catalogue_import(*, structures: list, services: list, kind: str | None = Non
 
     Each row is validated by the schema package's models (``data_inclusion.schema.v1``); a row
     that fails, that this instance published itself (source ``catalogue_source()``), whose
-    structure is unknown or that a service refuses is reported and skipped, the others are
-    written. One transaction: a failure that is not a row's leaves nothing half imported.
+    identifiers are blank or too long, that repeats an earlier row's (source, id), whose
+    structure is unknown (``_structure_of``) or that a service refuses is reported and skipped,
+    the others are written. It creates and updates, never retires: a row absent from a later
+    file leaves its organisation or service as it is. One transaction: a failure that is not a row's leaves nothing half imported.
 
     A new organisation's kind is ``kind`` when given (a partner kind), else creation when its
     ``reseaux_porteurs`` are a creation network or most of its services are creation services,
@@ -444,13 +446,7 @@ def _structure_import(row: dict, kind: str | None, categories: Counter | None) -
 
 
 def _service_import(row: dict, organisations: dict) -> str:
-    key = (row["source"], row["structure_id"])
-    organisation = organisations.get(key)
-    if organisation is None:
-        organisation = Organisation.objects.filter(source=key[0], source_id=key[1]).first()
-        if organisation is None:
-            raise ValidationFailed(f"structure inconnue : {row['structure_id']}")
-        organisations[key] = organisation
+    organisation = _structure_of(row, organisations)
     fields = {
         "name": _fit(row["nom"], Service, "name"),
         "description": _fit(row["description"], Service, "description"),
@@ -483,6 +479,37 @@ def _service_import(row: dict, organisations: dict) -> str:
         return "unchanged"
     partner_services.service_update(service=service, actor=None, **changed)
     return "updated"
+
+
+def _structure_of(row: dict, organisations: dict) -> Organisation:
+    """The organisation of a service row: the one imported with its (source, structure_id); else
+    the only imported one whose id is ``structure_id``, whatever its source: a service another
+    Relais added to a structure it had imported is published under that instance's source with
+    the structure's own id ("relais", "dora--a"). Refused when no organisation or several have
+    that id, and when it is one of this instance's own (``<source>--<pk>``): their services are
+    their admin's, a file adds none."""
+    key = (row["source"], row["structure_id"])
+    organisation = organisations.get(key)
+    if organisation is None:
+        organisation = Organisation.objects.filter(source=key[0], source_id=key[1]).first()
+    if organisation is None:
+        same_id = list(Organisation.objects.filter(source_id=key[1])[:2])
+        if len(same_id) > 1:
+            raise ValidationFailed(
+                _("structure ambiguë : plusieurs structures importées ont l'identifiant %(id)s") % {"id": key[1]}
+            )
+        organisation = same_id[0] if same_id else None
+    if organisation is None:
+        own, _separator, pk = key[1].rpartition("--")
+        if own == catalogue_source() and pk.isascii() and pk.isdigit():
+            if Organisation.objects.filter(pk=int(pk), source_id="").exists():
+                raise ValidationFailed(
+                    _("structure de cette instance (%(id)s) : un fichier n'ajoute pas de service à ses organisations")
+                    % {"id": key[1]}
+                )
+        raise ValidationFailed(f"structure inconnue : {row['structure_id']}")
+    organisations[key] = organisation
+    return organisation
 
 
 def _kind_of(row: dict, categories: Counter | None) -> str:

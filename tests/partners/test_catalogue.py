@@ -724,3 +724,53 @@ def test_a_file_nested_too_deeply_is_refused_in_words(tmp_path):
     # A CommandError, as for any invalid JSON: exit code 1 and this sentence, no traceback.
     with pytest.raises(CommandError, match=r"deep\.json : JSON invalide : trop d'imbrications\.$"):
         run_import(deep)
+
+
+def test_a_service_another_relais_added_to_a_structure_it_imported_is_imported_into_that_structure(tmp_path, settings):
+    import_rows(tmp_path, [structure_in_file("dora--a", "Structure un")])
+    local = ServiceFactory(organisation=Organisation.objects.get(source_id="dora--a"), actor=None, name="Atelier local")
+    exported = tmp_path / "relais.json"
+    exported.write_text(json.dumps({"structures": rows(STRUCTURES), "services": rows(SERVICES)}))
+    assert (rows(SERVICES)[0]["source"], rows(SERVICES)[0]["structure_id"]) == ("relais", "dora--a")
+    # Another Relais, on a database of its own (this one emptied).
+    settings.CATALOGUE_SOURCE = "relais-reims"
+    Service.objects.all().delete()
+    Organisation.objects.all().delete()
+
+    out, err = run_import(exported)
+
+    assert err == ""
+    assert "Services : 1 créé(s), 0 mis à jour, 0 inchangé(s), 0 ignoré(s)" in out
+    service = Service.objects.get()
+    assert (service.source, service.source_id, service.name) == ("relais", f"relais--{local.pk}", "Atelier local")
+    assert (service.organisation.source, service.organisation.source_id) == ("dora", "dora--a")
+    assert "Services : 0 créé(s), 0 mis à jour, 1 inchangé(s)" in run_import(exported)[0]
+
+
+def test_a_service_of_one_of_our_own_organisations_or_of_an_ambiguous_id_is_reported_and_skipped(tmp_path):
+    bge = partner("BGE Champagne")
+    import_rows(
+        tmp_path,
+        [
+            structure_in_file("reseau--1", "Structure de Dora"),
+            {**structure_in_file("reseau--1", "Structure des emplois"), "source": "emplois-de-linclusion"},
+        ],
+    )
+    elsewhere = {"source": "relais-reims"}
+
+    _, err = import_rows(
+        tmp_path,
+        services=[
+            {**service_in_file("relais-reims--1", f"relais--{bge.pk}"), **elsewhere},
+            {**service_in_file("relais-reims--2", "reseau--1"), **elsewhere},
+            {**service_in_file("relais-reims--3", "relais--999999"), **elsewhere},
+        ],
+    )
+
+    assert err.splitlines() == [
+        f"service n° 1 (relais-reims--1) : structure de cette instance (relais--{bge.pk}) : "
+        "un fichier n'ajoute pas de service à ses organisations",
+        "service n° 2 (relais-reims--2) : structure ambiguë : plusieurs structures importées ont l'identifiant reseau--1",
+        "service n° 3 (relais-reims--3) : structure inconnue : relais--999999",
+    ]
+    assert not Service.objects.exists()
