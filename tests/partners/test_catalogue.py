@@ -774,3 +774,14 @@ def test_a_service_of_one_of_our_own_organisations_or_of_an_ambiguous_id_is_repo
         "service n° 3 (relais-reims--3) : structure inconnue : relais--999999",
     ]
     assert not Service.objects.exists()
+
+
+def test_rows_absent_from_a_later_file_are_left_as_they_are(tmp_path):
+    import_rows(tmp_path, [structure_in_file("dora--a", "Structure un")], [service_in_file("dora--s", "dora--a")])
+
+    out, _ = import_rows(tmp_path, [structure_in_file("dora--a", "Structure un")])
+
+    assert "Services : 0 créé(s), 0 mis à jour, 0 inchangé(s), 0 ignoré(s)" in out
+    service = Service.objects.get(source_id="dora--s")
+    assert (service.is_active, service.is_public) == (True, True)
+    assert [row["id"] for row in rows(SERVICES)] == ["dora--s"]
