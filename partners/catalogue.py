@@ -29,6 +29,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from network.errors import ValidationFailed
 
@@ -149,17 +150,19 @@ def structure_id(organisation: Organisation) -> str:
 
 
 def account_emails_among(addresses) -> set[str]:
-    """Those of ``addresses`` (lower-cased) that are the address of an account: a person's, never
-    published. One query for a page of rows."""
+    """Those of ``addresses`` (lower-cased) that are the address of an account, its e-mail or its
+    username (accounts are named after their address: ``invitations.accounts_of``): a person's,
+    never published. One query for a page of rows."""
     wanted = {address.lower() for address in addresses if address}
     if not wanted:
         return set()
-    return set(
+    accounts = (
         get_user_model()
-        .objects.annotate(address=Lower("email"))
-        .filter(address__in=wanted)
-        .values_list("address", flat=True)
+        .objects.annotate(address=Lower("email"), login=Lower("username"))
+        .filter(Q(address__in=wanted) | Q(login__in=wanted))
+        .values_list("address", "login")
     )
+    return wanted & {value for account in accounts for value in account}
 
 
 def structure_row(organisation: Organisation, *, personal: set[str] = frozenset()) -> dict:
@@ -269,6 +272,7 @@ class ImportReport:
     def skip(self, what: str, position: int, identifier, reason: str) -> None:
         self.counts[what]["skipped"] += 1
         label = "structure" if what == "structures" else "service"
+        identifier = "" if identifier is None else str(identifier).strip()
         name = f" ({identifier})" if identifier else ""
         self.problems.append(f"{label} n° {position}{name} : {reason}")
 
@@ -300,8 +304,10 @@ def catalogue_import(*, structures: list, services: list, kind: str | None = Non
 
     Each row is validated by the schema package's models (``data_inclusion.schema.v1``); a row
     that fails, that this instance published itself (source ``catalogue_source()``), whose
-    structure is unknown or that a service refuses is reported and skipped, the others are
-    written. One transaction: a failure that is not a row's leaves nothing half imported.
+    identifiers are blank or too long, that repeats an earlier row's (source, id), whose
+    structure is unknown (``_structure_of``) or that a service refuses is reported and skipped,
+    the others are written. It creates and updates, never retires: a row absent from a later
+    file leaves its organisation or service as it is. One transaction: a failure that is not a row's leaves nothing half imported.
 
     A new organisation's kind is ``kind`` when given (a partner kind), else creation when its
     ``reseaux_porteurs`` are a creation network or most of its services are creation services,
@@ -346,10 +352,13 @@ def catalogue_import(*, structures: list, services: list, kind: str | None = Non
 def _validated_rows(model, rows, what: str, report: ImportReport) -> list[tuple[int, dict]]:
     """(position from 1, row as the schema reads it in JSON) of the rows ``model`` accepts; the
     others reported. A row of this instance's own source is reported too: it describes one of our
-    own organisations or services, which importing would duplicate."""
+    own organisations or services, which importing would duplicate; so is a row whose identifiers
+    are blank or do not fit our columns (``_identifier_problem``), and a row of the same (source,
+    id) as an earlier one of the file (the first is imported)."""
     import pydantic  # noqa: PLC0415
 
     valid = []
+    seen = {}  # (source, id) of the rows kept: their position
     for position, row in enumerate(rows, start=1):
         identifier = row.get("id") if isinstance(row, dict) else None
         if not isinstance(row, dict):
@@ -367,23 +376,59 @@ def _validated_rows(model, rows, what: str, report: ImportReport) -> list[tuple[
         if validated.source == catalogue_source():
             report.skip(what, position, identifier, f"publiée par cette instance (source « {validated.source} »)")
             continue
+        problem = _identifier_problem(validated, what)
+        if problem:
+            report.skip(what, position, identifier, problem)
+            continue
+        key = (validated.source, validated.id)
+        if key in seen:
+            report.skip(
+                what,
+                position,
+                identifier,
+                _("en double : même source et même identifiant qu'au n° %(position)d") % {"position": seen[key]},
+            )
+            continue
+        seen[key] = position
         valid.append((position, validated.model_dump(mode="json")))
     return valid
+
+
+def _identifier_problem(row, what: str) -> str | None:
+    """Why the identifiers of ``row`` (as the schema read it) cannot name an organisation or a
+    service of ours: one is blank, or longer than the column that keeps it (a service's
+    ``structure_id`` is an organisation's ``source_id``)."""
+    model = Organisation if what == "structures" else Service
+    columns = {"source": model._meta.get_field("source"), "id": model._meta.get_field("source_id")}
+    if what == "services":
+        columns["structure_id"] = Organisation._meta.get_field("source_id")
+    for name, column in columns.items():
+        value = getattr(row, name)
+        if not value.strip():
+            return _("%(field)s : vide") % {"field": name}
+        if len(value) > column.max_length:
+            return _("%(field)s : plus de %(limit)d caractères (il en compte %(length)d)") % {
+                "field": name,
+                "limit": column.max_length,
+                "length": len(value),
+            }
+    return None
 
 
 def _structure_import(row: dict, kind: str | None, categories: Counter | None) -> tuple[str, Organisation]:
     organisation = Organisation.objects.filter(source=row["source"], source_id=row["id"]).first()
     basic = {
-        "name": _free_name(row["nom"], row["commune"], organisation),
+        # Stripped as the services store it, so that an unchanged name compares equal.
+        "name": _free_name(row["nom"].strip(), (row["commune"] or "").strip(), organisation),
         "address": _fit(", ".join(filter(None, [row["adresse"], row["complement_adresse"]])), Organisation, "address"),
-        "email": _fit(row["courriel"], Organisation, "email", cut=False),
+        "email": _fit(row["courriel"], Organisation, "email", cut=False, check=partner_services.check_email),
     }
     described = {
         "siret": row["siret"] or "",
         "postal_code": row["code_postal"] or "",
         "commune": _fit(row["commune"], Organisation, "commune", cut=False),
         "phone": _fit(row["telephone"], Organisation, "phone", cut=False),
-        "website": _fit(row["site_web"], Organisation, "website", cut=False),
+        "website": _fit(row["site_web"], Organisation, "website", cut=False, check=partner_services.check_url),
         "description": _fit(row["description"], Organisation, "description"),
     }
     if organisation is None:
@@ -401,13 +446,7 @@ def _structure_import(row: dict, kind: str | None, categories: Counter | None) -
 
 
 def _service_import(row: dict, organisations: dict) -> str:
-    key = (row["source"], row["structure_id"])
-    organisation = organisations.get(key)
-    if organisation is None:
-        organisation = Organisation.objects.filter(source=key[0], source_id=key[1]).first()
-        if organisation is None:
-            raise ValidationFailed(f"structure inconnue : {row['structure_id']}")
-        organisations[key] = organisation
+    organisation = _structure_of(row, organisations)
     fields = {
         "name": _fit(row["nom"], Service, "name"),
         "description": _fit(row["description"], Service, "description"),
@@ -417,13 +456,15 @@ def _service_import(row: dict, organisations: dict) -> str:
             Service,
             "eligibility_description",
         ),
-        "email": _fit(row["courriel"], Service, "email", cut=False),
-        "url": _fit(row["lien_source"], Service, "url", cut=False),
+        "email": _fit(row["courriel"], Service, "email", cut=False, check=partner_services.check_email),
+        "url": _fit(row["lien_source"], Service, "url", cut=False, check=partner_services.check_url),
         "address": _fit(", ".join(filter(None, [row["adresse"], row["complement_adresse"]])), Service, "address"),
         "postal_code": row["code_postal"] or "",
         "commune": _fit(row["commune"], Service, "commune", cut=False),
         "phone": _fit(row["telephone"], Service, "phone", cut=False),
-        "appointment_url": _fit(row["lien_mobilisation"], Service, "appointment_url", cut=False),
+        "appointment_url": _fit(
+            row["lien_mobilisation"], Service, "appointment_url", cut=False, check=partner_services.check_url
+        ),
     }
     service = Service.objects.filter(source=row["source"], source_id=row["id"]).first()
     if service is None:
@@ -438,6 +479,37 @@ def _service_import(row: dict, organisations: dict) -> str:
         return "unchanged"
     partner_services.service_update(service=service, actor=None, **changed)
     return "updated"
+
+
+def _structure_of(row: dict, organisations: dict) -> Organisation:
+    """The organisation of a service row: the one imported with its (source, structure_id); else
+    the only imported one whose id is ``structure_id``, whatever its source: a service another
+    Relais added to a structure it had imported is published under that instance's source with
+    the structure's own id ("relais", "dora--a"). Refused when no organisation or several have
+    that id, and when it is one of this instance's own (``<source>--<pk>``): their services are
+    their admin's, a file adds none."""
+    key = (row["source"], row["structure_id"])
+    organisation = organisations.get(key)
+    if organisation is None:
+        organisation = Organisation.objects.filter(source=key[0], source_id=key[1]).first()
+    if organisation is None:
+        same_id = list(Organisation.objects.filter(source_id=key[1])[:2])
+        if len(same_id) > 1:
+            raise ValidationFailed(
+                _("structure ambiguë : plusieurs structures importées ont l'identifiant %(id)s") % {"id": key[1]}
+            )
+        organisation = same_id[0] if same_id else None
+    if organisation is None:
+        own, _separator, pk = key[1].rpartition("--")
+        if own == catalogue_source() and pk.isascii() and pk.isdigit():
+            if Organisation.objects.filter(pk=int(pk), source_id="").exists():
+                raise ValidationFailed(
+                    _("structure de cette instance (%(id)s) : un fichier n'ajoute pas de service à ses organisations")
+                    % {"id": key[1]}
+                )
+        raise ValidationFailed(f"structure inconnue : {row['structure_id']}")
+    organisations[key] = organisation
+    return organisation
 
 
 def _kind_of(row: dict, categories: Counter | None) -> str:
@@ -462,11 +534,19 @@ def _free_name(name: str, commune: str | None, organisation: Organisation | None
     raise ValidationFailed(f"une autre organisation s'appelle déjà « {name} »")
 
 
-def _fit(value: str | None, model, name: str, *, cut: bool = True) -> str:
+def _fit(value: str | None, model, name: str, *, cut: bool = True, check=None) -> str:
     """``value`` within the column ``name`` of ``model``: a text cut with an ellipsis (``cut``),
-    else left out when it does not fit (a cut phone number or address is a wrong one)."""
+    else left out when it does not fit (a cut phone number or address is a wrong one). Left out
+    too when ``check`` (the services' own check of an e-mail or a web address) refuses it: the
+    schema accepts addresses Django's validators do not (``https://mon_site.example.fr``,
+    ``jérôme@exemple.fr``), and the row is imported without it rather than skipped."""
     value = (value or "").strip()
     limit = model._meta.get_field(name).max_length
-    if limit is None or len(value) <= limit:
-        return value
-    return value[: limit - 1].rstrip() + "…" if cut else ""
+    if limit is not None and len(value) > limit:
+        return value[: limit - 1].rstrip() + "…" if cut else ""
+    if check is not None and value:
+        try:
+            check(value, name)
+        except ValidationFailed:
+            return ""
+    return value

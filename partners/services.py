@@ -7,6 +7,7 @@ so this sync is what gives and removes access.
 """
 
 import re
+import uuid
 
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.models import Group, Permission
@@ -43,8 +44,13 @@ from .models import Invitation, Membership, MembershipChange, Organisation, Serv
 COORDINATION_GLOBAL_PERMISSIONS = ("referrals.view_referral",)
 
 
-def _group_name(name: str) -> str:
-    return f"Organisation · {name}"[:150]
+def _group_name(organisation: Organisation) -> str:
+    """The name of ``organisation``'s Group: unique by its primary key (two names cut to the
+    column's 150 characters could be the same), readable by its name. A Group is always reached
+    through ``Organisation.group``, never by this name; one of the former form
+    ("Organisation · <name>", which never starts like this one) takes it on the next save."""
+    limit = Group._meta.get_field("name").max_length
+    return f"Organisation {organisation.pk} · {organisation.name}"[:limit]
 
 
 def _coordination_permissions():
@@ -78,7 +84,8 @@ def organisation_create(
         raise ValidationFailed(_("Une organisation porte déjà ce nom."), field="name")
     _check_days(sla_days, "sla_days", SLA_DAYS_RULE)
     _check_days(follow_up_days, "follow_up_days", FOLLOW_UP_DAYS_RULE)
-    group = Group.objects.create(name=_group_name(name))
+    # Named once the organisation has its primary key; meanwhile a name no organisation's Group has.
+    group = Group.objects.create(name=uuid.uuid4().hex)
     organisation = Organisation.objects.create(
         name=name,
         kind=kind,
@@ -91,6 +98,8 @@ def organisation_create(
         receives_by_link=receives_by_link,
         group=group,
     )
+    group.name = _group_name(organisation)
+    group.save(update_fields=["name"])
     if kind == Organisation.Kind.COORDINATION:
         # The only group ever holding a global referral permission: coordinators read everything.
         group.permissions.add(*_coordination_permissions())
@@ -121,7 +130,9 @@ POSTAL_CODE = re.compile(r"\d{5}")
 SIRET = re.compile(r"\d{14}")
 
 
-def _check_email(value, field: str) -> str:
+def check_email(value, field: str) -> str:
+    """``value`` stripped, or the refusal of an address Django's validator refuses (the catalogue
+    import leaves such an address out)."""
     value = (value or "").strip()
     if value:
         try:
@@ -131,7 +142,9 @@ def _check_email(value, field: str) -> str:
     return value
 
 
-def _check_url(value, field: str) -> str:
+def check_url(value, field: str) -> str:
+    """``value`` stripped, or the refusal of an http(s) address Django's validator refuses (the
+    catalogue import leaves such an address out)."""
     value = (value or "").strip()
     if value:
         try:
@@ -170,9 +183,9 @@ def _clean_organisation_settings(organisation: Organisation, fields: dict) -> di
         if name in fields:
             fields[name] = clean_text(fields[name], Organisation._meta.get_field(name))
     if "email" in fields:
-        fields["email"] = _check_email(fields["email"], "email")
+        fields["email"] = check_email(fields["email"], "email")
     if "website" in fields:
-        fields["website"] = _check_url(fields["website"], "website")
+        fields["website"] = check_url(fields["website"], "website")
     if "postal_code" in fields:
         fields["postal_code"] = _check_postal_code(fields["postal_code"])
     if "siret" in fields:
@@ -238,8 +251,10 @@ def organisation_update(*, organisation: Organisation, actor=None, **fields) -> 
         setattr(organisation, name, fields[name])
     if changed:
         organisation.save(update_fields=[*changed, "updated_at"])
-    if "name" in fields:
-        Group.objects.filter(pk=organisation.group_id).update(name=_group_name(organisation.name))
+    if changed or "name" in fields:
+        # Also gives a Group named in the former form its current name.
+        group_name = _group_name(organisation)
+        Group.objects.filter(pk=organisation.group_id).exclude(name=group_name).update(name=group_name)
     if "is_active" in fields:
         _sync_organisation_group(organisation)
     return organisation
@@ -601,10 +616,10 @@ def _clean_service_fields(fields: dict, service: Service | None = None) -> dict:
     if "name" in fields and not fields["name"]:
         raise ValidationFailed(_("Le nom du service est obligatoire."), field="name")
     if "email" in fields:
-        fields["email"] = _check_email(fields["email"], "email")
+        fields["email"] = check_email(fields["email"], "email")
     for name in ("url", "appointment_url"):
         if name in fields:
-            fields[name] = _check_url(fields[name], name)
+            fields[name] = check_url(fields[name], name)
     if "postal_code" in fields:
         fields["postal_code"] = _check_postal_code(fields["postal_code"])
     until = fields.get("suspended_until")

@@ -65,7 +65,7 @@ def test_creating_an_organisation_in_the_admin_creates_its_group(admin_client):
 
     assert response.status_code == 302, response.content.decode()[:2000]
     organisation = Organisation.objects.get(name="Initiative Aube")
-    assert organisation.group.name == "Organisation · Initiative Aube"
+    assert organisation.group.name == f"Organisation {organisation.pk} · Initiative Aube"
     assert organisation.follow_up_days == 21
 
 

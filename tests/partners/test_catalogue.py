@@ -20,7 +20,7 @@ from network.errors import ActionForbidden, ValidationFailed
 from partners import catalogue
 from partners.models import Organisation, Service
 from partners.services import organisation_update, service_update
-from tests.partners.factories import OrganisationFactory, ServiceFactory, member_of
+from tests.partners.factories import OrganisationFactory, ServiceFactory, UserFactory, member_of
 
 pytestmark = pytest.mark.django_db
 
@@ -212,6 +212,20 @@ def test_the_catalogue_holds_no_personal_data(world):
     assert by_id(rows(STRUCTURES))[f"relais--{world.partner.pk}"]["courriel"] == world.partner.email
 
 
+def test_an_address_that_is_an_accounts_username_is_a_persons_and_left_out():
+    # Accounts are named after their address; this one's e-mail has since changed.
+    UserFactory(username="jean.dupont@bge.example.org", email="jean@ailleurs.example.org")
+    bge = partner("BGE Champagne")
+    organisation_update(organisation=bge, email="Jean.Dupont@bge.example.org")
+    service = ServiceFactory(organisation=bge, actor=None, email="JEAN.DUPONT@bge.example.org")
+
+    assert rows(STRUCTURES)[0]["courriel"] is None
+    assert by_id(rows(SERVICES))[f"relais--{service.pk}"]["courriel"] is None
+    assert catalogue.account_emails_among(
+        ["Jean.Dupont@bge.example.org", "jean@ailleurs.example.org", "contact@bge.example.org"]
+    ) == {"jean.dupont@bge.example.org", "jean@ailleurs.example.org"}
+
+
 def test_date_maj_is_never_in_the_future_for_a_validator_on_utc():
     # 00:30 in Paris is still the day before in UTC, where date.today() of a validator may run.
     with time_machine.travel(datetime.datetime(2026, 3, 10, 23, 30, tzinfo=datetime.UTC), tick=False):
@@ -313,6 +327,29 @@ def imported():
         {o.source_id: o for o in Organisation.objects.exclude(source_id="")},
         {s.source_id: s for s in Service.objects.exclude(source_id="")},
     )
+
+
+def structure_in_file(id_, nom, **fields) -> dict:
+    return {"source": "dora", "id": id_, "nom": nom, "date_maj": "2025-01-01", **fields}
+
+
+def service_in_file(id_, structure_id, nom="Atelier collectif", **fields) -> dict:
+    return {
+        "source": "dora",
+        "structure_id": structure_id,
+        "id": id_,
+        "nom": nom,
+        "description": "Un atelier pour préparer ses candidatures.",
+        "date_maj": "2025-01-01",
+        **fields,
+    }
+
+
+def import_rows(tmp_path, structures=(), services=()) -> tuple[str, str]:
+    """``catalogue_import`` of a file of these rows: its output and its report of problems."""
+    file = tmp_path / "catalogue.json"
+    file.write_text(json.dumps({"structures": list(structures), "services": list(services)}))
+    return run_import(file)
 
 
 def test_importing_the_sample_twice_creates_its_organisations_and_services_once():
@@ -548,3 +585,203 @@ def test_the_catalogue_fields_of_an_organisation_are_checked_and_written_by_its_
         organisation_update(organisation=bge, actor=member, phone="03 25 00 00 00")
     bge.refresh_from_db()
     assert (bge.siret, bge.postal_code, bge.phone) == ("35223361100432", "", "")
+
+
+def test_structures_whose_long_names_begin_alike_are_both_imported(tmp_path):
+    start = ("Association intercommunale pour l'insertion et l'emploi " * 3)[:140]
+
+    out, err = import_rows(
+        tmp_path, [structure_in_file("dora--nord", f"{start} Nord"), structure_in_file("dora--sud", f"{start} Sud")]
+    )
+
+    assert "Structures : 2 créé(s), 0 mis à jour, 0 inchangé(s), 0 ignoré(s)" in out
+    assert err == ""
+    structures, _ = imported()
+    assert structures["dora--nord"].name == f"{start} Nord"
+    assert structures["dora--nord"].group != structures["dora--sud"].group
+
+
+def test_rows_whose_identifiers_are_blank_or_do_not_fit_our_columns_are_reported_and_skipped(tmp_path):
+    long_id, other_long_id = "dora--" + "x" * 195, "dora--" + "y" * 195
+    long_source = {**structure_in_file("dora--a", "Structure à la source trop longue"), "source": "s" * 101}
+    blank_source = {**structure_in_file("dora--b", "Structure sans source"), "source": "  "}
+
+    out, err = import_rows(
+        tmp_path,
+        [
+            structure_in_file(" ", "Structure sans identifiant"),
+            long_source,
+            structure_in_file(long_id, "Structure à l'identifiant trop long"),
+            blank_source,
+            structure_in_file("dora--ok", "Structure valable"),
+        ],
+        [
+            service_in_file("", "dora--ok"),
+            service_in_file("dora--s1", " "),
+            service_in_file("dora--s2", long_id),
+            service_in_file(other_long_id, "dora--ok"),
+            service_in_file("dora--s3", "dora--ok"),
+        ],
+    )
+
+    assert err.splitlines() == [
+        "structure n° 1 : id : vide",
+        "structure n° 2 (dora--a) : source : plus de 100 caractères (il en compte 101)",
+        f"structure n° 3 ({long_id}) : id : plus de 200 caractères (il en compte 201)",
+        "structure n° 4 (dora--b) : source : vide",
+        "service n° 1 : id : vide",
+        "service n° 2 (dora--s1) : structure_id : vide",
+        "service n° 3 (dora--s2) : structure_id : plus de 200 caractères (il en compte 201)",
+        f"service n° 4 ({other_long_id}) : id : plus de 200 caractères (il en compte 201)",
+    ]
+    assert "Structures : 1 créé(s), 0 mis à jour, 0 inchangé(s), 4 ignoré(s)" in out
+    assert "Services : 1 créé(s), 0 mis à jour, 0 inchangé(s), 4 ignoré(s)" in out
+    structures, services = imported()
+    assert (set(structures), set(services)) == ({"dora--ok"}, {"dora--s3"})
+    assert Organisation.objects.count() == 1
+
+
+def test_a_row_whose_source_and_id_come_again_in_the_file_is_imported_once_the_later_reported(tmp_path):
+    out, err = import_rows(
+        tmp_path,
+        [
+            structure_in_file("dora--a", "Structure un"),
+            structure_in_file("dora--a", "Structure deux"),
+            {**structure_in_file("dora--a", "Structure trois"), "source": "emplois-de-linclusion"},
+        ],
+        [service_in_file("dora--s", "dora--a"), service_in_file("dora--s", "dora--a", nom="Autre atelier")],
+    )
+
+    assert err.splitlines() == [
+        "structure n° 2 (dora--a) : en double : même source et même identifiant qu'au n° 1",
+        "service n° 2 (dora--s) : en double : même source et même identifiant qu'au n° 1",
+    ]
+    assert "Structures : 2 créé(s), 0 mis à jour, 0 inchangé(s), 1 ignoré(s)" in out
+    assert "Services : 1 créé(s), 0 mis à jour, 0 inchangé(s), 1 ignoré(s)" in out
+    assert Organisation.objects.get(source="dora", source_id="dora--a").name == "Structure un"
+    assert Organisation.objects.get(source="emplois-de-linclusion", source_id="dora--a").name == "Structure trois"
+    assert Service.objects.get(source_id="dora--s").name == "Atelier collectif"
+
+
+def test_a_name_with_surrounding_spaces_is_unchanged_when_imported_again(tmp_path):
+    structures = [structure_in_file("dora--a", " Structure un ", commune=" Troyes ")]
+    services = [service_in_file("dora--s", "dora--a", nom="  Atelier collectif ")]
+    import_rows(tmp_path, structures, services)
+
+    out, _ = import_rows(tmp_path, structures, services)
+
+    assert "Structures : 0 créé(s), 0 mis à jour, 1 inchangé(s), 0 ignoré(s)" in out
+    assert "Services : 0 créé(s), 0 mis à jour, 1 inchangé(s), 0 ignoré(s)" in out
+    organisation = Organisation.objects.get(source_id="dora--a")
+    assert (organisation.name, organisation.commune) == ("Structure un", "Troyes")
+
+
+@pytest.mark.parametrize("website", ["https://mon_site.example.fr", "http://intranet/"])
+def test_an_address_the_schema_accepts_and_our_validators_refuse_is_left_blank_and_the_row_imported(tmp_path, website):
+    structures = [
+        structure_in_file("dora--a", "Structure un", site_web=website, courriel="jérôme@exemple.fr", commune="Troyes")
+    ]
+    services = [
+        service_in_file(
+            "dora--s",
+            "dora--a",
+            courriel="jérôme@exemple.fr",
+            lien_source=website,
+            lien_mobilisation="https://rdv.example.org/atelier",
+        )
+    ]
+    v1.Structure.model_validate(structures[0])
+    v1.Service.model_validate(services[0])
+
+    out, err = import_rows(tmp_path, structures, services)
+    again, _ = import_rows(tmp_path, structures, services)
+
+    assert err == ""
+    assert "Structures : 1 créé(s), 0 mis à jour, 0 inchangé(s), 0 ignoré(s)" in out
+    assert "Services : 1 créé(s), 0 mis à jour, 0 inchangé(s), 0 ignoré(s)" in out
+    assert "Structures : 0 créé(s), 0 mis à jour, 1 inchangé(s)" in again
+    organisation = Organisation.objects.get(source_id="dora--a")
+    assert (organisation.website, organisation.email, organisation.commune) == ("", "", "Troyes")
+    service = Service.objects.get(source_id="dora--s")
+    assert (service.email, service.url, service.appointment_url) == ("", "", "https://rdv.example.org/atelier")
+
+
+def test_a_file_with_a_byte_order_mark_is_read(tmp_path):
+    file = tmp_path / "catalogue.json"
+    content = {"structures": [structure_in_file("dora--a", "Structure un")], "services": []}
+    file.write_bytes(b"\xef\xbb\xbf" + json.dumps(content).encode())
+
+    out, err = run_import(file)
+
+    assert "Structures : 1 créé(s)" in out and err == ""
+    assert set(imported()[0]) == {"dora--a"}
+
+
+def test_a_file_nested_too_deeply_is_refused_in_words(tmp_path):
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+
+    # A CommandError, as for any invalid JSON: exit code 1 and this sentence, no traceback.
+    with pytest.raises(CommandError, match=r"deep\.json : JSON invalide : trop d'imbrications\.$"):
+        run_import(deep)
+
+
+def test_a_service_another_relais_added_to_a_structure_it_imported_is_imported_into_that_structure(tmp_path, settings):
+    import_rows(tmp_path, [structure_in_file("dora--a", "Structure un")])
+    local = ServiceFactory(organisation=Organisation.objects.get(source_id="dora--a"), actor=None, name="Atelier local")
+    exported = tmp_path / "relais.json"
+    exported.write_text(json.dumps({"structures": rows(STRUCTURES), "services": rows(SERVICES)}))
+    assert (rows(SERVICES)[0]["source"], rows(SERVICES)[0]["structure_id"]) == ("relais", "dora--a")
+    # Another Relais, on a database of its own (this one emptied).
+    settings.CATALOGUE_SOURCE = "relais-reims"
+    Service.objects.all().delete()
+    Organisation.objects.all().delete()
+
+    out, err = run_import(exported)
+
+    assert err == ""
+    assert "Services : 1 créé(s), 0 mis à jour, 0 inchangé(s), 0 ignoré(s)" in out
+    service = Service.objects.get()
+    assert (service.source, service.source_id, service.name) == ("relais", f"relais--{local.pk}", "Atelier local")
+    assert (service.organisation.source, service.organisation.source_id) == ("dora", "dora--a")
+    assert "Services : 0 créé(s), 0 mis à jour, 1 inchangé(s)" in run_import(exported)[0]
+
+
+def test_a_service_of_one_of_our_own_organisations_or_of_an_ambiguous_id_is_reported_and_skipped(tmp_path):
+    bge = partner("BGE Champagne")
+    import_rows(
+        tmp_path,
+        [
+            structure_in_file("reseau--1", "Structure de Dora"),
+            {**structure_in_file("reseau--1", "Structure des emplois"), "source": "emplois-de-linclusion"},
+        ],
+    )
+    elsewhere = {"source": "relais-reims"}
+
+    _, err = import_rows(
+        tmp_path,
+        services=[
+            {**service_in_file("relais-reims--1", f"relais--{bge.pk}"), **elsewhere},
+            {**service_in_file("relais-reims--2", "reseau--1"), **elsewhere},
+            {**service_in_file("relais-reims--3", "relais--999999"), **elsewhere},
+        ],
+    )
+
+    assert err.splitlines() == [
+        f"service n° 1 (relais-reims--1) : structure de cette instance (relais--{bge.pk}) : "
+        "un fichier n'ajoute pas de service à ses organisations",
+        "service n° 2 (relais-reims--2) : structure ambiguë : plusieurs structures importées ont l'identifiant reseau--1",
+        "service n° 3 (relais-reims--3) : structure inconnue : relais--999999",
+    ]
+    assert not Service.objects.exists()
+
+
+def test_rows_absent_from_a_later_file_are_left_as_they_are(tmp_path):
+    import_rows(tmp_path, [structure_in_file("dora--a", "Structure un")], [service_in_file("dora--s", "dora--a")])
+
+    out, _ = import_rows(tmp_path, [structure_in_file("dora--a", "Structure un")])
+
+    assert "Services : 0 créé(s), 0 mis à jour, 0 inchangé(s), 0 ignoré(s)" in out
+    service = Service.objects.get(source_id="dora--s")
+    assert (service.is_active, service.is_public) == (True, True)
+    assert [row["id"] for row in rows(SERVICES)] == ["dora--s"]

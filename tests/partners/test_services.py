@@ -20,9 +20,23 @@ def test_organisation_create_gives_each_organisation_its_own_group():
     bge = organisation_create(name="BGE Champagne", kind=Organisation.Kind.CREATION)
     adie = organisation_create(name="ADIE Aube", kind=Organisation.Kind.CREATION)
 
-    assert bge.group.name == "Organisation · BGE Champagne"
+    assert bge.group.name == f"Organisation {bge.pk} · BGE Champagne"
     assert bge.group != adie.group
     assert bge.sla_days == 10
+
+
+def test_organisations_whose_long_names_begin_alike_get_groups_of_their_own():
+    start = ("Association intercommunale pour l'insertion et l'emploi " * 3)[:140]
+
+    north = organisation_create(name=f"{start} Nord", kind=Organisation.Kind.EMPLOYMENT)
+    south = organisation_create(name=f"{start} Sud", kind=Organisation.Kind.EMPLOYMENT)
+
+    assert north.group != south.group
+    assert north.group.name == f"Organisation {north.pk} · {start} Nord"[:150]
+    assert south.group.name.startswith(f"Organisation {south.pk} · Association intercommunale")
+    organisation_update(organisation=south, name=f"{start} Est")
+    south.group.refresh_from_db()
+    assert south.group.name == f"Organisation {south.pk} · {start} Est"[:150]
 
 
 def test_only_the_coordination_group_holds_global_referral_permissions():
@@ -64,7 +78,21 @@ def test_renaming_an_organisation_renames_its_group():
     organisation_update(organisation=organisation, name="Nouveau nom")
 
     organisation.group.refresh_from_db()
-    assert organisation.group.name == "Organisation · Nouveau nom"
+    assert organisation.group.name == f"Organisation {organisation.pk} · Nouveau nom"
+
+
+def test_a_group_named_in_the_former_form_keeps_its_members_and_takes_the_new_name_on_the_next_save():
+    organisation = OrganisationFactory(name="BGE Champagne")
+    Group.objects.filter(pk=organisation.group_id).update(name="Organisation · BGE Champagne")
+    first, second = UserFactory(), UserFactory()
+    membership_add(organisation=organisation, user=first)
+
+    organisation_update(organisation=organisation, phone="03 25 00 00 00")
+    membership_add(organisation=organisation, user=second, invited_by=first)
+
+    organisation.group.refresh_from_db()
+    assert organisation.group.name == f"Organisation {organisation.pk} · BGE Champagne"
+    assert set(organisation.group.user_set.all()) == {first, second}
 
 
 def test_the_first_member_of_an_organisation_is_its_admin_and_joins_its_group():

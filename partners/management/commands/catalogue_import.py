@@ -5,6 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from network.errors import ValidationFailed
 from partners.catalogue import catalogue_import
@@ -67,10 +68,14 @@ class Command(BaseCommand):
 
 
 def _read(path: Path):
+    """The JSON of ``path``, UTF-8 with or without a byte order mark (as some editors save it)."""
     try:
-        with path.open(encoding="utf-8") as handle:
+        with path.open(encoding="utf-8-sig") as handle:
             return json.load(handle)
     except OSError as error:
         raise CommandError(f"{path} : {error.strerror}.") from error
     except ValueError as error:
         raise CommandError(f"{path} : JSON invalide ({error}).") from error
+    except RecursionError as error:
+        too_deep = _("JSON invalide : trop d'imbrications.")
+        raise CommandError(f"{path} : {too_deep}") from error
