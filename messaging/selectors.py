@@ -14,6 +14,7 @@ from django.db.models.lookups import IsNull
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from network.sql import planned_cursor
 from partners.selectors import is_coordinator
 from referrals.lifecycle import Side, event_audience_q, inbox_events_q, note_audience_q, side_events_q
 
@@ -89,7 +90,15 @@ def unread_count(user) -> int:
     Every page asks it, so it does not check access as ``notifications_of`` does (that takes the
     user's Groups first, a second query): a notification whose referral the user no longer sees (a
     consent withdrawn) counts until it is marked read, which the notifications page says."""
-    return Notification.objects.filter(user=user, read_at=None)[: UNREAD_COUNT_CAP + 1].count()
+    # Raw and planned once per connection (``network.sql``): on every page, compiling the queryset
+    # took longer than the count itself.
+    statement = (
+        f"SELECT COUNT(*) FROM (SELECT 1 FROM {Notification._meta.db_table} "
+        "WHERE user_id = %s AND read_at IS NULL LIMIT %s) AS unread"
+    )
+    with planned_cursor() as cursor:
+        cursor.execute(statement, [user.pk, UNREAD_COUNT_CAP + 1])
+        return cursor.fetchone()[0]
 
 
 def email_kinds_of(user) -> list[str]:

@@ -176,7 +176,7 @@ def _erasure_facts(holder) -> dict:
     return {"open_referrals": holder.referrals.filter(status__in=Referral.OPEN_STATUSES).count()}
 
 
-def _holder_page(request, holder, *, consent_form=None, withdraw_errors=None, status=200):
+def _holder_page(request, holder, *, withdraw_errors=None, status=200):
     referrals = with_row_columns(
         referrals_visible_to(request.user, organisation=request.organisation).filter(project_holder=holder),
         "from_organisation",
@@ -193,7 +193,6 @@ def _holder_page(request, holder, *, consent_form=None, withdraw_errors=None, st
         "consents": consents,
         "referrals": referrals,
         "activities": activities,
-        "consent_form": consent_form or ConsentForm(),
         "withdraw_form": WithdrawConsentForm(),
         "withdraw_errors": withdraw_errors or {},
         "last_event_id": last_event_id(project_holder=holder),
@@ -202,9 +201,13 @@ def _holder_page(request, holder, *, consent_form=None, withdraw_errors=None, st
 
 
 @organisation_page(CITESLAB)
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def consent_create(request, uuid):
+    """A new consent of the person, on a page of its own: the holder page links to it rather
+    than rendering the form (its partners' checkboxes) on every visit."""
     holder = _followed_holder(request, uuid)
+    if request.method != "POST":
+        return _consent_page(request, holder, ConsentForm())
     form = ConsentForm(request.POST)
     status = 400
     if form.is_valid():
@@ -218,7 +221,11 @@ def consent_create(request, uuid):
         else:
             messages.success(request, _("Le consentement est enregistré."))
             return redirect("holder_detail", uuid=holder.uuid)
-    return _holder_page(request, holder, consent_form=form, status=status)
+    return _consent_page(request, holder, form, status=status)
+
+
+def _consent_page(request, holder, form, *, status=200):
+    return render(request, "referrals/consent_form.html", {"holder": holder, "form": form}, status=status)
 
 
 @organisation_page(CITESLAB)

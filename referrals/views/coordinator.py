@@ -28,12 +28,15 @@ def _integer(number: int) -> str:
     return formats.number_format(number) if settings.USE_THOUSAND_SEPARATOR else str(number)
 
 
+STATUS_CODES = tuple(Referral.Status.values)  # the enum's ``values`` is built again on each access
+
+
 def _status_row(label, entry: dict, *, hint="") -> dict:
     """One row of a by-status table: its label, and its total and one count per status as
     ``<td>`` cells, written here in one go. The two tables hold a cell per status and
     organisation or neighbourhood, over a thousand at national scale: rendered one by one by the
     template engine, they were most of the dashboard's time."""
-    numbers = [entry["total"], *(entry["by_status"].get(code, 0) for code in Referral.Status.values)]
+    numbers = [entry["total"], *(entry["by_status"].get(code, 0) for code in STATUS_CODES)]
     # Integers, localised: digits and the locale's separators, nothing to escape.
     cells = mark_safe("".join(f"<td>{_integer(n)}</td>" for n in numbers))  # noqa: S308
     return {"label": label, "hint": hint, "cells": cells}

@@ -161,6 +161,7 @@ PAGES = [
     Row("GET", "/porteurs/nouveau/", None, (LOGIN, 200, 403, 403, 403, 403, 403, 403, 403)),
     Row("POST", "/porteurs/nouveau/", "holder", (LOGIN, 302, 403, 403, 403, 403, 403, 403, 403)),
     Row("GET", "/porteurs/{holder}/", None, (LOGIN, PERSON, 403, 403, 403, 403, 403, 403, 403), watch="holder"),
+    Row("GET", "/porteurs/{holder}/consentements/", None, (LOGIN, 200, 403, 403, 403, 403, 403, 403, 403)),
     Row("POST", "/porteurs/{holder}/consentements/", "consent", (LOGIN, 302, 403, 403, 403, 403, 403, 403, 403)),
     Row("POST", "/porteurs/{holder}/consentements/{consent}/retrait/", "withdrawal", (LOGIN, 302, 403, 403, 403, 403, 403, 403, 403)),
     Row("GET", "/porteurs/{spare_holder}/orienter/", None, (LOGIN, 200, 403, 403, 403, 403, 403, 403, 403)),

@@ -3,6 +3,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from referrals import services
 from referrals.models import Activity, Consent, ProjectHolder, Referral
 from tests.partners.factories import NeighbourhoodFactory, OrganisationFactory, ServiceFactory, member_of
 from tests.referrals.factories import ConsentFactory, ProjectHolderFactory, ReferralFactory
@@ -246,14 +247,39 @@ def test_withdrawing_twice_is_explained(client, advisor, citeslab):
     assert "déjà été retiré" in response.content.decode()
 
 
-def test_new_consent_on_holder_page(client, advisor, citeslab):
+def test_a_new_consent_is_collected_on_its_own_page_linked_from_the_holder_page(client, advisor, citeslab):
     holder = ProjectHolderFactory(organisation=citeslab, actor=advisor)
+    url = f"/porteurs/{holder.uuid}/consentements/"
     data = {k: v for k, v in holder_data().items() if k.startswith("consent-")}
+
+    assert f'href="{url}"' in client.get(f"/porteurs/{holder.uuid}/").content.decode()
+    form = client.get(url)
+    response = client.post(url, data)
+
+    assert form.status_code == 200 and 'name="consent-purpose"' in form.content.decode()
+    assert response.status_code == 302 and response["Location"] == f"/porteurs/{holder.uuid}/"
+    assert holder.consents.count() == 1
+
+
+def test_a_consent_with_bad_input_shows_its_page_again_with_why_and_records_nothing(client, advisor, citeslab):
+    holder = ProjectHolderFactory(organisation=citeslab, actor=advisor)
+    data = {k: v for k, v in holder_data().items() if k.startswith("consent-")} | {"consent-expires_at": "2001-01-01"}
 
     response = client.post(f"/porteurs/{holder.uuid}/consentements/", data)
 
-    assert response.status_code == 302
-    assert holder.consents.count() == 1
+    assert response.status_code == 400
+    assert "La date d&#x27;expiration doit être dans le futur." in response.content.decode()
+    assert 'href="#id_consent-expires_at"' in response.content.decode()
+    assert holder.consents.count() == 0
+
+
+def test_an_erased_persons_consent_page_says_so_and_offers_no_form(client, advisor, citeslab):
+    holder = ProjectHolderFactory(organisation=citeslab, actor=advisor)
+    services.project_holder_erase(holder=holder, actor=advisor, organisation=citeslab)
+
+    page = client.get(f"/porteurs/{holder.uuid}/consentements/").content.decode()
+
+    assert "ont été effacées le" in page and 'name="consent-purpose"' not in page
 
 
 # --- new referral -------------------------------------------------------------------------------
