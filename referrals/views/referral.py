@@ -21,7 +21,7 @@ from partners.selectors import active_members_of
 from .. import links, services
 from ..forms import AcceptForm, CancelForm, CompleteForm, DeclineForm, add_domain_error
 from ..lifecycle import ACCEPT, CANCEL, COMPLETE, DECLINE, NOT_A_SIDE, START, side_of
-from ..selectors import referral_chain, referral_get_visible, referral_history
+from ..selectors import referral_chain, referral_get_visible, referral_get_with_side, referral_history
 
 
 def referral_page_response(request, referral, *, side=None, forms=None, status=200):
@@ -59,10 +59,21 @@ def referral_page_response(request, referral, *, side=None, forms=None, status=2
     return render(request, "referrals/referral_detail.html", context, status=status)
 
 
+# What the page shows of the referral, read with it in one planned statement.
+PAGE_RELATED = (
+    "project_holder",
+    "from_organisation",
+    "to_organisation",
+    "service",
+    "assigned_to",
+    "from_user",
+    "previous",
+)
+
+
 @organisation_page()
 def referral_detail(request, uuid):
-    referral = referral_get_visible(request.user, uuid)
-    side = side_of(request.user, referral)
+    referral, side = referral_get_with_side(request.user, uuid, related=PAGE_RELATED)
     if side.receives_first_view:
         services.referral_mark_viewed(referral=referral, actor=request.user, organisation=side.organisation)
     return referral_page_response(request, referral, side=side)
