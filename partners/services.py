@@ -425,7 +425,8 @@ def _clean_invitation_email(email: str) -> str:
     return email
 
 
-def _refuse_active_member(organisation: Organisation, email: str) -> None:
+def _refuse_address_that_cannot_join(organisation: Organisation, email: str) -> None:
+    """Refuse inviting an active member's address, or one whose only accounts are disabled."""
     member = (
         Membership.objects.filter(organisation=organisation, is_active=True)
         .filter(Q(user__email__iexact=email) | Q(user__username__iexact=email))
@@ -485,7 +486,7 @@ def invitation_create(*, organisation: Organisation, email: str, role: str, acto
         raise ValidationFailed(_("Rôle inconnu : %(role)s.") % {"role": role}, field="role")
     if not organisation.is_active:
         raise ValidationFailed(_("Cette organisation est désactivée : elle ne peut pas inviter."))
-    _refuse_active_member(organisation, email)
+    _refuse_address_that_cannot_join(organisation, email)
     now = timezone.now()
     invitation = (
         Invitation.objects.select_for_update(of=("self",))
@@ -521,7 +522,7 @@ def invitation_resend(*, invitation: Invitation, actor) -> Invitation:
     _require_pending(invitation)
     if not invitation.organisation.is_active:
         raise ValidationFailed(_("Cette organisation est désactivée : elle ne peut pas inviter."))
-    _refuse_active_member(invitation.organisation, invitation.email)
+    _refuse_address_that_cannot_join(invitation.organisation, invitation.email)
     now = timezone.now()
     invitation.sent_at = now
     invitation.expires_at = now + invitation_max_age()
