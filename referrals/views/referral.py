@@ -21,7 +21,13 @@ from partners.selectors import active_members_of
 from .. import links, services
 from ..forms import AcceptForm, CancelForm, CompleteForm, DeclineForm, add_domain_error
 from ..lifecycle import ACCEPT, CANCEL, COMPLETE, DECLINE, NOT_A_SIDE, START, side_of
-from ..selectors import referral_chain, referral_get_visible, referral_get_with_side, referral_history
+from ..selectors import (
+    REFERRAL_RELATED,
+    referral_chain,
+    referral_get_visible,
+    referral_get_with_side,
+    referral_history,
+)
 
 
 def referral_page_response(request, referral, *, side=None, forms=None, status=200):
@@ -59,16 +65,9 @@ def referral_page_response(request, referral, *, side=None, forms=None, status=2
     return render(request, "referrals/referral_detail.html", context, status=status)
 
 
-# What the page shows of the referral, read with it in one planned statement.
-PAGE_RELATED = (
-    "project_holder",
-    "from_organisation",
-    "to_organisation",
-    "service",
-    "assigned_to",
-    "from_user",
-    "previous",
-)
+# What the page shows of the referral, read with it in one planned statement: the lists'
+# relations, one level deep (``fetch_models`` joins direct relations), and the previous referral.
+PAGE_RELATED = (*dict.fromkeys(name.split("__")[0] for name in REFERRAL_RELATED), "previous")
 
 
 @organisation_page()
