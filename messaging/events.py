@@ -14,10 +14,10 @@ docs/decisions.md, "Real time: order and gaps").
 from django.db import connection, transaction
 
 from network.realtime import inbox_group, publish_now, referral_group
-from network.sql import planned_cursor
+from network.sql import id_array, planned_cursor
 from referrals.lifecycle import organisations_with_access
 
-from .models import Event
+from .models import Event, Notification
 from .notifications import event_delivery, event_notify
 from .payloads import SHAPES
 
@@ -51,30 +51,68 @@ def _lock_stream() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [STREAM_LOCK_KEY])
 
 
-def _event_insert(event: Event) -> None:
-    """Insert ``event`` and read, in the same statement, the stream's previous event id and its
-    referral's (``event.stream_previous``, ``event.stream_previous_in_referral``; 0 for none).
+def _event_insert(event: Event, recipients: list) -> list[Notification]:
+    """Insert ``event`` and its notifications (one per user of ``recipients``), and read the
+    stream's previous event id and its referral's (``event.stream_previous``,
+    ``event.stream_previous_in_referral``; 0 for none); returns the notifications.
 
     Asked while the stream's lock is held: no event commits in between, so the previous ids are
-    the largest below the new one. One statement, planned once per connection (``network.sql``),
-    where reading them and inserting took two.
+    the largest below the new one. On PostgreSQL, one statement planned once per connection
+    (``network.sql``), where reading the previous ids, inserting the event and inserting its
+    notifications took three round trips, each of them under the lock.
     """
     quote = connection.ops.quote_name
     table = quote(Event._meta.db_table)
     fields = [field for field in Event._meta.concrete_fields if not field.primary_key]
     pk, referral = quote(Event._meta.pk.column), quote(Event._meta.get_field("referral").column)
-    sql = (
+    insert = (
         f"INSERT INTO {table} ({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {pk}, "
-        f"(SELECT MAX(previous.{pk}) FROM {table} previous WHERE previous.{pk} < {table}.{pk}), "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {pk} AS id, "
+        f"(SELECT MAX(previous.{pk}) FROM {table} previous WHERE previous.{pk} < {table}.{pk}) AS stream, "
         f"(SELECT MAX(previous.{pk}) FROM {table} previous "
-        f"WHERE previous.{referral} = {table}.{referral} AND previous.{pk} < {table}.{pk})"
+        f"WHERE previous.{referral} = {table}.{referral} AND previous.{pk} < {table}.{pk}) AS in_referral"
     )
+    params = [field.get_db_prep_save(getattr(event, field.attname), connection) for field in fields]
+    together = connection.vendor == "postgresql" and recipients
     with planned_cursor() as cursor:
-        cursor.execute(sql, [field.get_db_prep_save(getattr(event, field.attname), connection) for field in fields])
-        event.pk, stream, in_referral = cursor.fetchone()
+        if together:
+            user_ids = id_array(user.pk for user in recipients)
+            cursor.execute(_with_notifications_sql(insert), [*params, event.created_at, user_ids])
+            event.pk, stream, in_referral, made = cursor.fetchone()
+        else:
+            cursor.execute(insert, params)
+            event.pk, stream, in_referral = cursor.fetchone()
     event._state.adding, event._state.db = False, connection.alias
     event.stream_previous, event.stream_previous_in_referral = stream or 0, in_referral or 0
+    if not recipients:
+        return []
+    if not together:
+        return Notification.objects.bulk_create(
+            [Notification(user=user, event=event, created_at=event.created_at) for user in recipients]
+        )
+    notification_ids = {user_id: notification_id for notification_id, user_id in made}
+    notifications = []
+    for user in recipients:
+        notification = Notification(pk=notification_ids[user.pk], user=user, event=event, created_at=event.created_at)
+        notification._state.adding, notification._state.db = False, connection.alias
+        notifications.append(notification)
+    return notifications
+
+
+def _with_notifications_sql(insert: str) -> str:
+    """``insert`` (the event's) followed, in the same statement, by the insert of one notification
+    per user id of an array parameter; its result row ends with the [id, user id] pairs made."""
+    quote = connection.ops.quote_name
+    notification = Notification._meta
+    columns = ", ".join(quote(notification.get_field(name).column) for name in ("user", "event", "created_at"))
+    return (
+        f"WITH new_event AS ({insert}), "
+        f"notified AS (INSERT INTO {quote(notification.db_table)} ({columns}) "
+        f"SELECT recipient, new_event.id, %s FROM new_event, unnest(%s) AS recipient "
+        f"RETURNING {quote(notification.pk.column)}, {quote(notification.get_field('user').column)}) "
+        "SELECT new_event.id, new_event.stream, new_event.in_referral, "
+        "ARRAY(SELECT ARRAY[notified.id, notified.user_id] FROM notified) FROM new_event"
+    )
 
 
 def event_append(
@@ -109,9 +147,9 @@ def event_append(
     # Every read first; the lock is held from here to the commit, so only the event's own rows follow.
     delivery = event_delivery(event, referral=referral, actor=actor, actor_organisation=actor_organisation)
     _lock_stream()
-    _event_insert(event)
+    notifications = _event_insert(event, delivery.recipients)
     transaction.on_commit(lambda: event_publish(event))
-    event_notify(event, delivery)
+    event_notify(event, delivery, notifications)
     return event
 
 

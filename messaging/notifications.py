@@ -100,8 +100,10 @@ def event_delivery(event: Event, *, referral, actor=None, actor_organisation=Non
     return Delivery(event_recipients(event, referral, actor=actor, actor_organisation=actor_organisation), referral)
 
 
-def event_notify(event: Event, delivery: Delivery) -> list[Notification]:
-    """Write the Notification rows of the saved ``event`` and schedule its e-mails for after the commit.
+def event_notify(event: Event, delivery: Delivery, notifications: list[Notification]) -> list[Notification]:
+    """Schedule, for after the commit, what tells ``delivery``'s recipients of the saved ``event``:
+    the message to their sockets and the e-mails. ``notifications``: its rows, which event_append
+    wrote with the event (``events._event_insert``), one per recipient.
 
     Must run inside the caller's transaction (event_append calls it): a rolled-back write
     leaves no notification and sends no e-mail. The e-mails are also written after the commit
@@ -109,9 +111,6 @@ def event_notify(event: Event, delivery: Delivery) -> list[Notification]:
     """
     if not delivery.recipients:
         return []
-    notifications = Notification.objects.bulk_create(
-        [Notification(user=user, event=event, created_at=event.created_at) for user in delivery.recipients]
-    )
     # Scheduled after the event's own publishing (event_append's) and before the e-mails (SMTP).
     transaction.on_commit(lambda: notifications_publish(event, notifications))
     recent = datetime.datetime.now(datetime.UTC) - event.created_at <= EMAIL_MAX_AGE

@@ -10,7 +10,7 @@ from network.errors import ActionForbidden, ValidationFailed
 from network.sql import planned_cursor
 from network.text import clean_text
 from partners.models import Organisation
-from referrals.lifecycle import CANNOT_WRITE_NOTES, LinkActor, actor_side, party_grants
+from referrals.lifecycle import CANNOT_WRITE_NOTES, LinkActor, Side, actor_side, party_grants
 from referrals.models import Referral
 from referrals.services.acting import actor_columns, acts_for
 
@@ -33,14 +33,23 @@ def note_post(
     body: str,
     visibility: str = Note.Visibility.SHARED,
     client_id=None,
+    side: Side | None = None,
 ) -> tuple[Note, bool]:
     """Post a note; returns (note, created). The same ``client_id`` twice gives the first note back.
 
     ``actor`` is a member of ``organisation``, or a ``LinkActor`` (a signed link), whose notes are
-    shared ones only (``Side.note_visibilities``) and written with no author and its address."""
-    grants = party_grants(referral)  # the side's check, and the event's organisations
-    side = actor_side(actor, organisation, referral, grants=grants)
-    if not acts_for(actor, organisation, referral) or not side.can_note:
+    shared ones only (``Side.note_visibilities``) and written with no author and its address.
+    ``side``: the user ``actor``'s side of ``referral`` for ``organisation`` as
+    ``referral_get_with_side(..., party=True)`` just read it, with the party's grants: the check
+    and the event's organisations then need no second read (``_side_read_with_party``)."""
+    if _side_read_with_party(side, actor, organisation, referral):
+        grants = side.party_grants
+    else:
+        grants = party_grants(referral)  # the side's check, and the event's organisations
+        side = actor_side(actor, organisation, referral, grants=grants)
+        if not acts_for(actor, organisation, referral):
+            raise ActionForbidden(CANNOT_WRITE_NOTES)
+    if not side.can_note:
         raise ActionForbidden(CANNOT_WRITE_NOTES)
     if client_id is not None and not isinstance(client_id, uuid_module.UUID):
         try:
@@ -90,6 +99,23 @@ def note_post(
         grants=grants,
     )
     return note, True
+
+
+def _side_read_with_party(side: Side | None, actor, organisation: Organisation, referral: Referral) -> bool:
+    """``side`` is the user ``actor``'s, on ``referral``, for ``organisation``, read with the party's
+    grants. It was decided by the grants ``actor`` holds through ``organisation``'s Group, and a
+    user is in that Group exactly while their membership and the organisation are active
+    (partners/services.py): it proves what ``acts_for`` and ``actor_side`` would read again."""
+    return (
+        side is not None
+        and side.party_grants is not None
+        and not isinstance(actor, LinkActor)
+        and side.viewer is actor
+        and side.referral is referral
+        and side.organisation is not None
+        and side.organisation.pk == organisation.pk
+        and side.is_party
+    )
 
 
 def _sent_before(actor, client_id, referral: Referral) -> Note | None:

@@ -45,10 +45,15 @@ def ids_in(column: str, ids, *, vendor: str) -> tuple[str, list]:
     one ``bigint[]`` on PostgreSQL (psycopg would otherwise type it by its largest value)."""
     ids = list(ids)
     if vendor == "postgresql":
-        from psycopg.types.numeric import Int8  # noqa: PLC0415 (PostgreSQL only)
-
-        return f"{column} = ANY(%s)", [[Int8(pk) for pk in ids]]
+        return f"{column} = ANY(%s)", [id_array(ids)]
     return f"{column} IN ({', '.join(['%s'] * len(ids))})", ids
+
+
+def id_array(ids) -> list:
+    """``ids`` as one ``bigint[]`` parameter of a PostgreSQL statement, whatever their values."""
+    from psycopg.types.numeric import Int8  # noqa: PLC0415 (PostgreSQL only)
+
+    return [Int8(pk) for pk in ids]
 
 
 def fetch_models(model, *, where: str, params, related: tuple[str, ...] = (), joins: str = "", order_by: str = ""):

@@ -269,6 +269,11 @@ class Side:
     organisation: Organisation | None = None
     permissions: frozenset[str] = field(default_factory=frozenset)
     by_link: bool = False
+    # The referral's two organisations' grants ({organisation id: codenames}, ``party_grants``),
+    # when they were read with the side of ``viewer`` (``side_of(..., party=True)``): a note's
+    # write needs them.
+    party_grants: dict | None = field(default=None, compare=False, repr=False)
+    viewer: object = field(default=None, compare=False, repr=False)
 
     @property
     def name(self) -> str | None:
@@ -425,13 +430,17 @@ def _choose_side(referral: Referral, grants: dict[int, set[str]], *, side: str |
     return Side(referral)
 
 
-def side_of(user, referral: Referral, *, side: str | None = None) -> Side:
+def side_of(user, referral: Referral, *, side: str | None = None, party: bool = False) -> Side:
     """Where ``user`` stands on ``referral``: the receiver if they act for it, else the sender.
 
     ``side`` (SENDER or RECEIVER) asks for that side only, as an action of that side does: a user
-    of both organisations cancels as the sender and accepts as the receiver. One query.
+    of both organisations cancels as the sender and accepts as the receiver. One query. ``party``:
+    the same query also reads the referral's ``party_grants`` (``Side.party_grants``).
     """
-    return _choose_side(referral, _grants(user, [referral])[referral.pk], side=side)
+    if not party:
+        return _choose_side(referral, _grants(user, [referral])[referral.pk], side=side)
+    mine, grants = _party_and_user_grants(user, referral)
+    return replace(_choose_side(referral, mine, side=side), party_grants=grants, viewer=user)
 
 
 def sides_of(user, referrals) -> dict[int, Side]:
@@ -466,6 +475,39 @@ def organisations_with_access(referral: Referral, *, grants=None) -> list[int]:
     if grants is None:
         grants = _organisation_grants(referral, party)
     return [organisation_id for organisation_id in party if "view_referral" in grants.get(organisation_id, ())]
+
+
+def _party_and_user_grants(user, referral: Referral) -> tuple[dict[int, set[str]], dict[int, set[str]]]:
+    """(``_grants`` of ``user`` on ``referral``, its ``party_grants``) in one query: the grants the
+    referral's two organisations hold, each marked when ``user`` holds it through the
+    organisation's Group (the organisation active, as ``_grants`` asks). Only the two parties'
+    grants count for a side (``_choose_side``), so ``_grants`` needs no other row."""
+    active = user is not None and user.is_authenticated and user.is_active
+    party = [referral.from_organisation_id, referral.to_organisation_id]
+    among, ids = ids_in("organisation.id", party, vendor=connection.vendor)
+    mine: dict[int, set[str]] = {}
+    grants: dict[int, set[str]] = {}
+    with planned_cursor() as cursor:
+        cursor.execute(f"{_party_and_user_grants_sql()} AND {among}", [user.pk if active else None, referral.pk, *ids])
+        for organisation_id, codename, held in cursor:
+            grants.setdefault(organisation_id, set()).add(codename)
+            if held:
+                mine.setdefault(organisation_id, set()).add(codename)
+    return mine, grants
+
+
+@functools.cache
+def _party_and_user_grants_sql() -> str:
+    user_groups = get_user_model().groups.through._meta.db_table
+    return f"""
+        SELECT organisation.id, permission.codename, organisation.is_active AND EXISTS (
+            SELECT 1 FROM {user_groups} user_group
+            WHERE user_group.user_id = %s AND user_group.group_id = grant_row.group_id
+        )
+        FROM {ReferralGroupObjectPermission._meta.db_table} grant_row
+        INNER JOIN {Organisation._meta.db_table} organisation ON organisation.group_id = grant_row.group_id
+        INNER JOIN {Permission._meta.db_table} permission ON permission.id = grant_row.permission_id
+        WHERE grant_row.content_object_id = %s"""
 
 
 def party_grants(referral: Referral) -> dict[int, set[str]]:

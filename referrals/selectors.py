@@ -242,12 +242,14 @@ def referral_chain(user, side: Side) -> ReferralChain:
     return ReferralChain(earlier=earlier, later=later)
 
 
-def referral_get_with_side(user, uuid, *, related: tuple[str, ...] = ()):
+def referral_get_with_side(user, uuid, *, related: tuple[str, ...] = (), party: bool = False):
     """``referral_get_visible`` and then ``side_of``, in two queries where they took three and
     the scope's join: the referral read by its uuid (with ``related`` only), then the viewer's
     grants on it (``lifecycle.side_of``), which decide by ``ReferralScope``'s rule whether they see
     it: one of their Groups holds ``view_referral`` on it (they are on one of its sides) or holds
-    it globally. 404 otherwise. Every note is written through it."""
+    it globally. 404 otherwise. Every note is written through it: ``party`` reads the referral's
+    ``party_grants`` in the same query (``Side.party_grants``), which ``note_post`` then needs not
+    read again."""
     try:
         key = uuid if isinstance(uuid, uuid_module.UUID) else uuid_module.UUID(str(uuid))
     except ValueError as error:
@@ -263,7 +265,7 @@ def referral_get_with_side(user, uuid, *, related: tuple[str, ...] = ()):
     if not found:
         raise Http404(_("Orientation introuvable."))
     referral = found[0]
-    side = side_of(user, referral)
+    side = side_of(user, referral, party=party)
     if not side.is_party and not ReferralScope(user).everything:
         raise Http404(_("Orientation introuvable."))
     return referral, side

@@ -13,6 +13,7 @@ from messaging.models import Notification
 from messaging.selectors import inbox_events_for
 from messaging.services import note_post
 from network.errors import ValidationFailed
+from partners.services import membership_deactivate
 from referrals import lifecycle, services
 from referrals.forms import DeclineForm
 from referrals.lifecycle import ACCEPT, CANCEL, RECEIVER, SENDER, side_of
@@ -285,3 +286,45 @@ def test_a_member_of_both_sides_reads_each_organisations_internal_events_while_i
     assert {e.audience_organisation_id for e in inbox_events_for(advisor, after=0)} == {None, citeslab.pk}
     withdraw(people)
     assert audiences() == {None, citeslab.pk}  # the partner's grant went with the consent
+
+
+# --- the side read with the party's grants (what a note's write reads once) ------------------------
+
+
+def _who(people, who):
+    """One viewer of ``people["referral"]`` in a given state."""
+    if who in ("advisor", "both"):
+        return people[who]
+    if who == "coordinator":
+        return member_of(OrganisationFactory(coordination=True))
+    if who == "outsider":
+        return member_of(OrganisationFactory(name="ADIE Aube"))
+    if who == "deactivated":
+        user = member_of(people["partner"], username="ancien-salarie")
+        membership_deactivate(membership=user.memberships.get(organisation=people["partner"]))
+        return user
+    if who == "inactive_user":
+        user = member_of(people["partner"], username="compte-desactive")
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        return user
+    raise AssertionError(who)
+
+
+@pytest.mark.parametrize("withdrawn", [False, True], ids=["consented", "withdrawn"])
+@pytest.mark.parametrize("who", ["advisor", "both", "coordinator", "outsider", "deactivated", "inactive_user"])
+def test_the_side_read_with_the_party_grants_is_the_side_and_the_party_grants_read_apart(
+    people, who, withdrawn, django_assert_num_queries
+):
+    user = _who(people, who)
+    if withdrawn:
+        withdraw(people)
+    referral = Referral.objects.select_related("from_organisation", "to_organisation").get(pk=people["referral"].pk)
+
+    with django_assert_num_queries(1):
+        together = side_of(user, referral, party=True)
+
+    apart = side_of(user, referral)
+    assert (together.organisation, together.permissions) == (apart.organisation, apart.permissions)
+    assert together.party_grants == lifecycle.party_grants(referral)
+    assert together.is_party == (who in ("advisor", "both") and not (withdrawn and who == "both"))
