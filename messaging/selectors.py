@@ -14,7 +14,7 @@ from django.db.models.lookups import IsNull
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from network.sql import planned_cursor
+from network.sql import newest_id, planned_cursor
 from partners.selectors import is_coordinator
 from referrals.lifecycle import Side, event_audience_q, inbox_events_q, note_audience_q, side_events_q
 
@@ -49,7 +49,10 @@ def inbox_events_for(user, *, after: int, before: int | None = None):
 
 def last_event_id(*, referral=None, project_holder=None) -> int:
     """The newest event id of the stream (of one referral, or of one person's referrals), 0 if none:
-    where a socket or a page's live script starts from."""
+    where a socket or a page's live script starts from. The whole stream's is planned SQL: every
+    list and dashboard keys its counts on it (``as_of_last_event``)."""
+    if referral is None and project_holder is None:
+        return newest_id(Event)
     events = Event.objects.all()
     if referral is not None:
         events = events.filter(referral=referral)

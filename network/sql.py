@@ -40,6 +40,17 @@ def planned_cursor(using: str = DEFAULT_DB_ALIAS):
         yield cursor
 
 
+def newest_id(model) -> int:
+    """The largest primary key of ``model``'s table, 0 when empty: the version that pages key
+    their cached counts on (the event stream's last id, the activities' last revision). Planned
+    SQL, read from the end of the primary key's index."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    quote = connection.ops.quote_name
+    with planned_cursor() as cursor:
+        cursor.execute(f"SELECT MAX({quote(model._meta.pk.column)}) FROM {quote(model._meta.db_table)}")
+        return cursor.fetchone()[0] or 0
+
+
 def ids_in(column: str, ids, *, vendor: str) -> tuple[str, list]:
     """``column`` among ``ids``, as SQL and its parameters whose text does not depend on the ids:
     one ``bigint[]`` on PostgreSQL (psycopg would otherwise type it by its largest value)."""

@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from network import converters  # noqa: F401  registers <id:…>
 from network.api_access import TokenRequestThrottle
-from network.api_filters import IdFilter
+from network.api_filters import FilterSet, IdFilter
 from network.errors import ValidationFailed
 
 from . import services
@@ -98,7 +98,7 @@ class MeView(APIView):
         return Response(MeSerializer(data).data)
 
 
-class OrganisationFilter(django_filters.FilterSet):
+class OrganisationFilter(FilterSet):
     kind = django_filters.ChoiceFilter(choices=Organisation.Kind.choices)
 
     class Meta:
@@ -227,7 +227,7 @@ class MemberDetail(MembersMixin, generics.RetrieveAPIView):
         return Response(MembershipSerializer(membership).data)
 
 
-class InvitationFilter(django_filters.FilterSet):
+class InvitationFilter(FilterSet):
     status = django_filters.ChoiceFilter(choices=InvitationStatus.choices, method="filter_status", label="Statut")
 
     class Meta:
@@ -305,7 +305,7 @@ class InvitationDetail(InvitationsMixin, APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ServiceFilter(django_filters.FilterSet):
+class ServiceFilter(FilterSet):
     kind = django_filters.ChoiceFilter(
         field_name="organisation__kind",
         choices=[(k, label) for k, label in Organisation.Kind.choices if k in ("employment", "creation")],
@@ -375,7 +375,7 @@ class ServiceDetail(generics.RetrieveAPIView):
         return Response(ServiceSerializer(services_listed().get(pk=service.pk)).data)
 
 
-class NeighbourhoodFilter(django_filters.FilterSet):
+class NeighbourhoodFilter(FilterSet):
     class Meta:
         model = Neighbourhood
         fields = ["commune"]

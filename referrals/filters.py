@@ -7,7 +7,7 @@ numbers, so an unknown id gives an empty page, not an extra query.
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from network.api_filters import IdFilter
+from network.api_filters import FilterSet, IdFilter
 from network.paging import AmongIds
 from network.periods import DateFromToRangeFilter
 
@@ -16,7 +16,7 @@ from .pipeline import overdue_q
 from .selectors import project_holders_matching
 
 
-class ReferralFilter(django_filters.FilterSet):
+class ReferralFilter(FilterSet):
     # ``distinct=False``: a status is a column of the row, so no join can repeat a referral; the
     # default DISTINCT made PostgreSQL count and page the list through a sort of every column.
     status = django_filters.MultipleChoiceFilter(
@@ -45,7 +45,7 @@ class ReferralFilter(django_filters.FilterSet):
         return queryset.filter(overdue_q()) if value else queryset.exclude(overdue_q())
 
 
-class ProjectHolderFilter(django_filters.FilterSet):
+class ProjectHolderFilter(FilterSet):
     q = django_filters.CharFilter(method="filter_search", max_length=100, label=_("Nom, prénom, contact ou quartier"))
     neighbourhood = IdFilter(field_name="neighbourhood_id", label=_("Quartier (id)"))
 
@@ -57,7 +57,7 @@ class ProjectHolderFilter(django_filters.FilterSet):
         return project_holders_matching(queryset, value)
 
 
-class ActivityFilter(django_filters.FilterSet):
+class ActivityFilter(FilterSet):
     date = DateFromToRangeFilter(label=_("Entre date_after et date_before (incluses)"))
     neighbourhood = IdFilter(field_name="neighbourhood_id", label=_("Quartier (id)"))
     organisation = IdFilter(field_name="organisation_id", label=_("Structure (id)"))

@@ -36,6 +36,21 @@ def test_api_dates_outside_the_calendar_are_a_400_with_a_sentence(world, role, u
     assert OUT_OF_CALENDAR in json.dumps(response.json()[field], ensure_ascii=False)
 
 
+def test_a_bad_filter_is_refused_in_the_language_of_each_request_whatever_came_before(world):
+    """The filters' form class is built once per class and language (``network.api_filters``):
+    each request still gets its own form, its own errors and its own language."""
+    client = world.client("coordinator")
+    answers = [
+        client.get("/api/v1/referrals/?status=archived", HTTP_ACCEPT_LANGUAGE=language).json()["status"][0]
+        for language in ("fr", "en", "fr", "en")
+    ]
+    good = client.get("/api/v1/referrals/?status=sent", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert answers[0] == answers[2] and answers[1] == answers[3] and answers[0] != answers[1]
+    assert "archived" in answers[0] and "archived" in answers[1]
+    assert good.status_code == 200 and {row["status"] for row in good.json()["results"]} <= {"sent"}
+
+
 @pytest.mark.parametrize("query", ["date_to=9999-12-31", "date_from=0001-01-01"])
 def test_the_dashboard_refuses_dates_outside_the_calendar_with_a_sentence(world, query):
     response = world.page_client("coordinator").get(f"/pilotage/?{query}")
