@@ -428,7 +428,16 @@ class Activity(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} · {self.date:%d/%m/%Y}"
+        return f"{self.kind_label} · {self.date:%d/%m/%Y}"
+
+    @property
+    def kind_label(self):
+        """``get_kind_display()`` by the enum: Django's builds a dict of the choices on every call
+        (a list page of activities called it 75 times)."""
+        try:
+            return self.Kind(self.kind).label
+        except ValueError:
+            return self.kind
 
 
 class ActivityAttendee(models.Model):

@@ -36,6 +36,7 @@ from rest_framework import exceptions
 
 from messaging.selectors import as_of, last_event_id
 from network.periods import Period
+from network.sql import newest_id
 from partners.acting import acting_organisation
 from partners.models import Neighbourhood, Organisation, QpvResidence
 from partners.selectors import active_memberships_of
@@ -757,7 +758,7 @@ def intake_for_dashboard(
 def activities_version() -> int:
     """The last ``ActivityRevision`` id: it moves whenever an activity is recorded, changed or
     deleted, as the stream's last event id moves with every referral's change."""
-    return ActivityRevision.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    return newest_id(ActivityRevision)
 
 
 def report_as_of_last_change(user, organisation: Organisation | None, period: Period, shown=None) -> tuple:

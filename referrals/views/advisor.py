@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from messaging.selectors import last_event_id
+from messaging.selectors import as_of, last_event_id
 from network.errors import DomainError
 from partners.acting import organisation_page
 from partners.models import Organisation
@@ -27,6 +27,7 @@ from ..forms import (
 )
 from ..lifecycle import previous_refusal
 from ..models import ActivityAttendee, Referral
+from ..reports import activities_version
 from ..selectors import (
     activities_visible_to,
     activity_get_visible,
@@ -356,7 +357,11 @@ def activity_list(request):
         .annotate(holder_count=_count(links), new_holder_count=_count(links.filter(is_new=True)))
         .order_by("-date", "-id")
     )
-    return render(request, "referrals/activity_list.html", {"page": page_of(request, activities)})
+    # Counted once per change of any activity (``activities_version``), not on every page: the
+    # organisation's activities, which its member sees all of (``organisation_page``).
+    identity = (request.user.pk, request.organisation.pk)
+    count = as_of("activity-list-count", activities_version(), identity, activities.count)
+    return render(request, "referrals/activity_list.html", {"page": page_of(request, activities, count=count)})
 
 
 def _activity_holders(request, activity=None):

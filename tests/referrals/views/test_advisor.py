@@ -721,3 +721,23 @@ def test_the_change_form_query_count_does_not_grow_with_people_or_history(
 
     assert len(response.context["form"]["new_holders"].subwidgets) == 10
     assert len(response.context["revisions"]) == 5
+
+
+def test_the_activities_list_counts_a_recorded_or_deleted_activity_at_once(client, advisor, citeslab, settings):
+    """The page's count is kept until an activity changes (``activities_version``), not a minute."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+    def record():
+        return services.activity_record(actor=advisor, organisation=citeslab, kind="forum", date=timezone.localdate())
+
+    activities = [record() for _ in range(25)]
+    assert client.get("/actions/").context["page"].paginator.count == 25
+
+    record()
+    assert client.get("/actions/").context["page"].paginator.count == 26
+    services.activity_delete(activity=activities[0], actor=advisor, organisation=citeslab)
+    services.activity_delete(activity=activities[1], actor=advisor, organisation=citeslab)
+    listed = client.get("/actions/")
+
+    assert listed.context["page"].paginator.count == 24
+    assert [a.kind_label for a in listed.context["page"]] == ["Forum"] * 24
