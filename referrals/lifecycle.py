@@ -498,16 +498,13 @@ def _party_and_user_grants(user, referral: Referral) -> tuple[dict[int, set[str]
 
 @functools.cache
 def _party_and_user_grants_sql() -> str:
+    """``_organisation_grants_sql`` with a third column: whether the user holds the grant."""
     user_groups = get_user_model().groups.through._meta.db_table
-    return f"""
-        SELECT organisation.id, permission.codename, organisation.is_active AND EXISTS (
+    held = f"""organisation.is_active AND EXISTS (
             SELECT 1 FROM {user_groups} user_group
             WHERE user_group.user_id = %s AND user_group.group_id = grant_row.group_id
-        )
-        FROM {ReferralGroupObjectPermission._meta.db_table} grant_row
-        INNER JOIN {Organisation._meta.db_table} organisation ON organisation.group_id = grant_row.group_id
-        INNER JOIN {Permission._meta.db_table} permission ON permission.id = grant_row.permission_id
-        WHERE grant_row.content_object_id = %s"""
+        )"""
+    return _organisation_grants_sql(held)
 
 
 def party_grants(referral: Referral) -> dict[int, set[str]]:
@@ -530,9 +527,12 @@ def _organisation_grants(referral: Referral, organisation_ids) -> dict[int, set[
 
 
 @functools.cache
-def _organisation_grants_sql() -> str:
+def _organisation_grants_sql(more_columns: str = "") -> str:
+    """The grants organisations hold on one referral through their Groups: (organisation id,
+    codename) and ``more_columns``; the caller narrows the organisations."""
+    columns = ", ".join(["organisation.id", "permission.codename", *([more_columns] if more_columns else [])])
     return f"""
-        SELECT organisation.id, permission.codename
+        SELECT {columns}
         FROM {ReferralGroupObjectPermission._meta.db_table} grant_row
         INNER JOIN {Organisation._meta.db_table} organisation ON organisation.group_id = grant_row.group_id
         INNER JOIN {Permission._meta.db_table} permission ON permission.id = grant_row.permission_id
