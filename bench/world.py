@@ -21,12 +21,12 @@ from messaging.models import Note
 from messaging.services import note_post
 from partners.acting import SESSION_ORGANISATION_KEY
 from partners.models import Organisation
-from referrals import services
+from referrals import lifecycle, services
 from referrals.models import Consent, ProjectHolder, Referral
 
 from .seed import ROLE_USERNAMES
 
-OPEN = Referral.OPEN_STATUSES
+OPEN = lifecycle.OPEN
 
 
 @dataclass

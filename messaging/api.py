@@ -96,9 +96,7 @@ class ReferralNotesView(generics.ListAPIView):
 
     def _side(self):
         """The caller's side of the referral: 404 if they may not see it, 403 without a side."""
-        _referral, side = referral_get_with_side(
-            self.request.user, self.kwargs["uuid"], related=NOTE_REFERRAL_RELATED, party=self.request.method == "POST"
-        )
+        _referral, side = referral_get_with_side(self.request.user, self.kwargs["uuid"], related=NOTE_REFERRAL_RELATED)
         side.require_notes()
         return side
 
@@ -113,7 +111,6 @@ class ReferralNotesView(generics.ListAPIView):
             body=serializer.validated_data["body"],
             visibility=serializer.validated_data["visibility"],
             client_id=serializer.validated_data["client_id"],
-            side=side,
         )
         return Response(payloads.note_created(note), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 

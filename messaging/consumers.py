@@ -265,9 +265,7 @@ class ReferralConsumer(EventStreamConsumer):
         try:
             # Read again: the access, the status and the assignee may have changed since connect.
             user = self.scope["user"]
-            _referral, side = referral_get_with_side(
-                user, self.referral.uuid, related=NOTE_REFERRAL_RELATED, party=True
-            )
+            _referral, side = referral_get_with_side(user, self.referral.uuid, related=NOTE_REFERRAL_RELATED)
             side.require_notes()
             if not isinstance(client_id, str) or not client_id:
                 raise ValidationFailed(_("Chaque note envoyée porte un client_id (un UUID)."), field="client_id")
@@ -282,7 +280,6 @@ class ReferralConsumer(EventStreamConsumer):
                 body=body,
                 visibility=visibility,
                 client_id=client_id,
-                side=side,
             )
         except Http404:
             return {

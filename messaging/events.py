@@ -6,16 +6,16 @@ clients catch up from the database with ``?after=<event id>`` when they reconnec
 Event ids are the stream's commit order: ``event_append`` takes one transaction-scoped lock on
 PostgreSQL (SQLite serialises writers anyway), so an event never commits after one with a higher
 id. It does every read of the write first (who has access, who is told), so the lock covers only
-the event's insert, its notifications' insert and the commit. Each published message also names the previous event of the stream and of its referral, so a
+the previous ids' read, the event's insert, its notifications' insert and the commit. Each published message also names the previous event of the stream and of its referral, so a
 consumer can tell a late message from a gap and fill the gap from the database (see
 docs/decisions.md, "Real time: order and gaps").
 """
 
 from django.db import connection, transaction
+from django.db.models import Max, Q
 
 from network.realtime import inbox_group, publish_now, referral_group
-from network.sql import id_array, planned_cursor
-from referrals.lifecycle import organisations_with_access
+from referrals.access import organisations_with_access
 
 from .models import Event, Notification
 from .notifications import event_delivery, event_notify
@@ -56,62 +56,14 @@ def _event_insert(event: Event, recipients: list) -> list[Notification]:
     stream's previous event id and its referral's (``event.stream_previous``,
     ``event.stream_previous_in_referral``; 0 for none); returns the notifications.
 
-    Asked while the stream's lock is held: no event commits in between, so the previous ids are
-    the largest below the new one. On PostgreSQL, one statement planned once per connection
-    (``network.sql``), where reading the previous ids, inserting the event and inserting its
-    notifications took three round trips, each of them under the lock.
-    """
-    quote = connection.ops.quote_name
-    table = quote(Event._meta.db_table)
-    fields = [field for field in Event._meta.concrete_fields if not field.primary_key]
-    pk, referral = quote(Event._meta.pk.column), quote(Event._meta.get_field("referral").column)
-    insert = (
-        f"INSERT INTO {table} ({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {pk} AS id, "
-        f"(SELECT MAX(previous.{pk}) FROM {table} previous WHERE previous.{pk} < {table}.{pk}) AS stream, "
-        f"(SELECT MAX(previous.{pk}) FROM {table} previous "
-        f"WHERE previous.{referral} = {table}.{referral} AND previous.{pk} < {table}.{pk}) AS in_referral"
-    )
-    params = [field.get_db_prep_save(getattr(event, field.attname), connection) for field in fields]
-    together = connection.vendor == "postgresql" and recipients
-    with planned_cursor() as cursor:
-        if together:
-            user_ids = id_array(user.pk for user in recipients)
-            cursor.execute(_with_notifications_sql(insert), [*params, event.created_at, user_ids])
-            event.pk, stream, in_referral, made = cursor.fetchone()
-        else:
-            cursor.execute(insert, params)
-            event.pk, stream, in_referral = cursor.fetchone()
-    event._state.adding, event._state.db = False, connection.alias
-    event.stream_previous, event.stream_previous_in_referral = stream or 0, in_referral or 0
-    if not recipients:
-        return []
-    if not together:
-        return Notification.objects.bulk_create(
-            [Notification(user=user, event=event, created_at=event.created_at) for user in recipients]
-        )
-    notification_ids = {user_id: notification_id for notification_id, user_id in made}
-    notifications = []
-    for user in recipients:
-        notification = Notification(pk=notification_ids[user.pk], user=user, event=event, created_at=event.created_at)
-        notification._state.adding, notification._state.db = False, connection.alias
-        notifications.append(notification)
-    return notifications
-
-
-def _with_notifications_sql(insert: str) -> str:
-    """``insert`` (the event's) followed, in the same statement, by the insert of one notification
-    per user id of an array parameter; its result row ends with the [id, user id] pairs made."""
-    quote = connection.ops.quote_name
-    notification = Notification._meta
-    columns = ", ".join(quote(notification.get_field(name).column) for name in ("user", "event", "created_at"))
-    return (
-        f"WITH new_event AS ({insert}), "
-        f"notified AS (INSERT INTO {quote(notification.db_table)} ({columns}) "
-        f"SELECT recipient, new_event.id, %s FROM new_event, unnest(%s) AS recipient "
-        f"RETURNING {quote(notification.pk.column)}, {quote(notification.get_field('user').column)}) "
-        "SELECT new_event.id, new_event.stream, new_event.in_referral, "
-        "ARRAY(SELECT ARRAY[notified.id, notified.user_id] FROM notified) FROM new_event"
+    Asked while the stream's lock is held: every event with an id committed before the lock was
+    taken, so the largest ids now are the ones just below the new event's."""
+    previous = Event.objects.aggregate(stream=Max("pk"), in_referral=Max("pk", filter=Q(referral_id=event.referral_id)))
+    event.save()
+    event.stream_previous = previous["stream"] or 0
+    event.stream_previous_in_referral = previous["in_referral"] or 0
+    return Notification.objects.bulk_create(
+        [Notification(user=user, event=event, created_at=event.created_at) for user in recipients]
     )
 
 
@@ -124,21 +76,19 @@ def event_append(
     actor_organisation=None,
     audience_organisation=None,
     at=None,
-    grants=None,
 ) -> Event:
     """Record one event of ``referral``. Must run inside the caller's transaction.
 
     ``data`` comes from the kind's builder in messaging/payloads.py. Publishing is scheduled for
     after the commit: a rolled-back write publishes nothing. The event's notifications (rows now,
     e-mails after the commit) are made here too, for the people ``actor`` (acting for
-    ``actor_organisation``; None for the system) should tell. ``grants``: the referral's
-    ``lifecycle.party_grants`` when the caller read them after its last change of grants.
+    ``actor_organisation``; None for the system) should tell.
     """
     if kind not in SHAPES or set(data) != SHAPES[kind]:
         raise ValueError(f"{kind} data has keys {sorted(data)}, not {sorted(SHAPES.get(kind, ()))}")
     payload = {
         "referral": str(referral.uuid),
-        "organisations": organisations_with_access(referral, grants=grants),
+        "organisations": organisations_with_access(referral),
         "data": data,
     }
     event = Event(kind=kind, referral=referral, audience_organisation=audience_organisation, payload=payload)

@@ -26,13 +26,13 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from network.realtime import publish_each, user_group
-from network.sql import ids_in, planned_cursor
 from partners.models import display_name
 from partners.selectors import active_member_list
+from referrals.lifecycle import SENDER, side_name
 
 from . import payloads
 from .models import EmailOptOut, Event, Notification
@@ -61,24 +61,28 @@ def _receiver_side(event: Event, referral) -> list:
     return _side(event, referral.to_organisation_id, referral.assigned_to_id)
 
 
+def _is_sender(referral, organisation_id) -> bool:
+    return side_name(referral, organisation_id) == SENDER
+
+
 def event_recipients(event: Event, referral, *, actor=None, actor_organisation=None) -> list:
     """The users to notify of ``event``, ``actor`` left out."""
     kind = event.kind
     if kind == Event.Kind.REFERRAL_CREATED:
         users = _side(event, referral.to_organisation_id, None)
     elif kind == Event.Kind.STATUS_CHANGED:
-        acted_as_sender = actor_organisation is not None and actor_organisation.pk == referral.from_organisation_id
+        acted_as_sender = actor_organisation is not None and _is_sender(referral, actor_organisation.pk)
         users = _receiver_side(event, referral) if acted_as_sender else _sender_side(event, referral)
     elif kind == Event.Kind.REMINDER:
         follow_up = event.payload.get("data", {}).get("reason") == payloads.REMINDER_FOLLOW_UP
         users = _receiver_side(event, referral) if follow_up else _side(event, referral.to_organisation_id, None)
-    elif kind == Event.Kind.STALLED and event.audience_organisation_id == referral.from_organisation_id:
+    elif kind == Event.Kind.STALLED and _is_sender(referral, event.audience_organisation_id):
         users = _sender_side(event, referral)
     elif kind in (Event.Kind.STALLED, Event.Kind.ESCALATED) and event.audience_organisation_id is not None:
         # The coordination, which holds no grant on the referral: its active members.
         users = active_member_list(event.audience_organisation_id)
     elif kind == Event.Kind.NOTE_CREATED and event.audience_organisation_id is None:
-        wrote_as_sender = actor_organisation is not None and actor_organisation.pk == referral.from_organisation_id
+        wrote_as_sender = actor_organisation is not None and _is_sender(referral, actor_organisation.pk)
         users = _receiver_side(event, referral) if wrote_as_sender else _sender_side(event, referral)
     else:
         return []
@@ -165,14 +169,10 @@ def _email_after_commit(event: Event, delivery: Delivery) -> None:
 
 
 def _opted_out(user_ids: list[int], kind: str) -> set[int]:
-    """Which of ``user_ids`` turned ``kind``'s e-mails off: planned SQL, asked after every write
-    that tells someone, while its event reaches the sockets."""
+    """Which of ``user_ids`` turned ``kind``'s e-mails off."""
     if not user_ids:
         return set()
-    among, ids = ids_in("user_id", user_ids, vendor=connection.vendor)
-    with planned_cursor() as cursor:
-        cursor.execute(f"SELECT user_id FROM {EmailOptOut._meta.db_table} WHERE kind = %s AND {among}", [kind, *ids])
-        return {user_id for (user_id,) in cursor}
+    return set(EmailOptOut.objects.filter(kind=kind, user_id__in=user_ids).values_list("user_id", flat=True))
 
 
 def event_summary(event: Event, referral) -> tuple[str, str]:

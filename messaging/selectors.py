@@ -14,9 +14,10 @@ from django.db.models.lookups import IsNull
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from network.sql import newest_id, planned_cursor
+from network.versions import newest_id
 from partners.selectors import is_coordinator
-from referrals.lifecycle import Side, event_audience_q, inbox_events_q, note_audience_q, side_events_q
+from referrals.access import event_audience_q, inbox_events_q, note_audience_q, side_events_q
+from referrals.lifecycle import Side
 
 from .models import DIGEST, EmailOptOut, Event, Note, Notification
 
@@ -49,8 +50,8 @@ def inbox_events_for(user, *, after: int, before: int | None = None):
 
 def last_event_id(*, referral=None, project_holder=None) -> int:
     """The newest event id of the stream (of one referral, or of one person's referrals), 0 if none:
-    where a socket or a page's live script starts from. The whole stream's is planned SQL: every
-    list and dashboard keys its counts on it (``as_of_last_event``)."""
+    where a socket or a page's live script starts from. Every list and dashboard keys its counts on
+    the whole stream's (``as_of_last_event``)."""
     if referral is None and project_holder is None:
         return newest_id(Event)
     events = Event.objects.all()
@@ -93,15 +94,7 @@ def unread_count(user) -> int:
     Every page asks it, so it does not check access as ``notifications_of`` does (that takes the
     user's Groups first, a second query): a notification whose referral the user no longer sees (a
     consent withdrawn) counts until it is marked read, which the notifications page says."""
-    # Raw and planned once per connection (``network.sql``): on every page, compiling the queryset
-    # took longer than the count itself.
-    statement = (
-        f"SELECT COUNT(*) FROM (SELECT 1 FROM {Notification._meta.db_table} "
-        "WHERE user_id = %s AND read_at IS NULL LIMIT %s) AS unread"
-    )
-    with planned_cursor() as cursor:
-        cursor.execute(statement, [user.pk, UNREAD_COUNT_CAP + 1])
-        return cursor.fetchone()[0]
+    return Notification.objects.filter(user=user, read_at=None).order_by()[: UNREAD_COUNT_CAP + 1].count()
 
 
 def email_kinds_of(user) -> list[str]:

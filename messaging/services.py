@@ -2,15 +2,16 @@
 
 import uuid as uuid_module
 
-from django.db import connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from network.errors import ActionForbidden, ValidationFailed
-from network.sql import planned_cursor
 from network.text import clean_text
 from partners.models import Organisation
-from referrals.lifecycle import CANNOT_WRITE_NOTES, LinkActor, Side, actor_side, party_grants
+from referrals.access import actor_side
+from referrals.actors import LinkActor
+from referrals.lifecycle import CANNOT_WRITE_NOTES
 from referrals.models import Referral
 from referrals.services.acting import actor_columns, acts_for
 
@@ -33,22 +34,14 @@ def note_post(
     body: str,
     visibility: str = Note.Visibility.SHARED,
     client_id=None,
-    side: Side | None = None,
 ) -> tuple[Note, bool]:
     """Post a note; returns (note, created). The same ``client_id`` twice gives the first note back.
 
     ``actor`` is a member of ``organisation``, or a ``LinkActor`` (a signed link), whose notes are
-    shared ones only (``Side.note_visibilities``) and written with no author and its address.
-    ``side``: the user ``actor``'s side of ``referral`` for ``organisation`` as
-    ``referral_get_with_side(..., party=True)`` just read it, with the party's grants: the check
-    and the event's organisations then need no second read (``_side_read_with_party``)."""
-    if _side_read_with_party(side, actor, organisation, referral):
-        grants = side.party_grants
-    else:
-        grants = party_grants(referral)  # the side's check, and the event's organisations
-        side = actor_side(actor, organisation, referral, grants=grants)
-        if not acts_for(actor, organisation, referral):
-            raise ActionForbidden(CANNOT_WRITE_NOTES)
+    shared ones only (``Side.note_visibilities``) and written with no author and its address."""
+    if not acts_for(actor, organisation, referral):
+        raise ActionForbidden(CANNOT_WRITE_NOTES)
+    side = actor_side(actor, organisation, referral)
     if not side.can_note:
         raise ActionForbidden(CANNOT_WRITE_NOTES)
     if client_id is not None and not isinstance(client_id, uuid_module.UUID):
@@ -96,26 +89,8 @@ def note_post(
         audience_organisation=organisation if visibility == Note.Visibility.INTERNAL else None,
         at=note.created_at,
         data=payloads.note_created(note),
-        grants=grants,
     )
     return note, True
-
-
-def _side_read_with_party(side: Side | None, actor, organisation: Organisation, referral: Referral) -> bool:
-    """``side`` is the user ``actor``'s, on ``referral``, for ``organisation``, read with the party's
-    grants. It was decided by the grants ``actor`` holds through ``organisation``'s Group, and a
-    user is in that Group exactly while their membership and the organisation are active
-    (partners/services.py): it proves what ``acts_for`` and ``actor_side`` would read again."""
-    return (
-        side is not None
-        and side.party_grants is not None
-        and not isinstance(actor, LinkActor)
-        and side.viewer is actor
-        and side.referral is referral
-        and side.organisation is not None
-        and side.organisation.pk == organisation.pk
-        and side.is_party
-    )
 
 
 def _sent_before(actor, client_id, referral: Referral) -> Note | None:
@@ -132,32 +107,18 @@ def _sent_before(actor, client_id, referral: Referral) -> Note | None:
 
 
 def _note_insert(note: Note) -> bool:
-    """Insert ``note`` unless its author already sent its ``client_id``, in one statement (where a
-    lookup, then an insert in a savepoint, took four round trips); True, and ``note.pk`` set, when
-    it was inserted. A concurrent insert of the same client_id waits for the other transaction and
-    then inserts nothing. A note without an author (a signed link's) conflicts on its referral's
-    client_ids instead (the partial unique index ``note_unique_link_client_id``)."""
-    fields = [field for field in Note._meta.concrete_fields if not field.primary_key]
-    quote = connection.ops.quote_name
-    if note.author_id is None:
-        author, client_id = (quote(Note._meta.get_field(name).column) for name in ("author", "client_id"))
-        columns = ("referral", "client_id")
-        target = f" WHERE {author} IS NULL AND {client_id} IS NOT NULL"
-    else:
-        columns, target = ("author", "client_id"), ""
-    conflict = [Note._meta.get_field(name).column for name in columns]
-    sql = (
-        f"INSERT INTO {quote(Note._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))}) "
-        f"ON CONFLICT ({', '.join(map(quote, conflict))}){target} DO NOTHING RETURNING {quote(Note._meta.pk.column)}"
-    )
-    with planned_cursor() as cursor:
-        cursor.execute(sql, [field.get_db_prep_save(getattr(note, field.attname), connection) for field in fields])
-        row = cursor.fetchone()
-    if row is None:
+    """Insert ``note`` unless its author already sent its ``client_id``; True when it was inserted.
+    A concurrent insert of the same client_id waits for the other transaction and then fails on the
+    unique constraint (``note_unique_client_id``, or ``note_unique_link_client_id`` for a signed
+    link's note), which the savepoint rolls back alone."""
+    if note.client_id is None:
+        note.save()
+        return True
+    try:
+        with transaction.atomic():
+            note.save()
+    except IntegrityError:
         return False
-    note.pk = row[0]
-    note._state.adding, note._state.db = False, connection.alias
     return True
 
 

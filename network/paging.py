@@ -7,14 +7,8 @@ are joined. Both the pages (django.core.paginator) and the API (DRF's page-numbe
 A page past the middle of the list is read from its end, in reverse order.
 """
 
-import functools
-
 from django.core.paginator import Paginator
-from django.db import connections, router
 from django.db.models import BooleanField, Exists, Expression, F, QuerySet, Subquery
-from django.db.models.utils import create_namedtuple_class
-
-from .sql import ids_in, planned_cursor
 
 
 class IdsFirstPaginator(Paginator):
@@ -102,63 +96,14 @@ class AmongIds(Expression):
 
 class RowsById:
     """``model``'s rows of ``columns`` (``values_list`` names, relations' included) read by their
-    ids, as named rows: the read of a list's page whose ids are already chosen.
-
-    Its SQL does not change from one page to the next but for the ids, so it is compiled once per
-    database and kept (a page's join of ten tables took Django longer to compile than PostgreSQL
-    to run); each read adds ``WHERE pk = ANY(ids)`` (``network.sql.ids_in``) and applies the
-    fields' converters as the ORM does. PostgreSQL plans it once per connection
-    (``network.sql.planned_cursor``), where planning it took as long as running it.
-
-    On PostgreSQL its cursor reads timestamps with psycopg's own loader (compiled), where Django's
-    is a Python subclass of it that sets the time zone psycopg already set: the session's, which
-    Django chose. The same instants, in a third of the time (a page of 50 referrals has 400).
-    """
+    ids, as named rows: the read of a list's page whose ids are already chosen."""
 
     def __init__(self, model, columns: tuple[str, ...]):
         self.model = model
         self.columns = columns
-        self.row = create_namedtuple_class(*columns)
-        self._compiled: dict[str, tuple] = {}
-
-    def _compile(self, alias: str) -> tuple:
-        compiled = self._compiled.get(alias)
-        if compiled is None:
-            queryset = self.model._default_manager.using(alias).order_by().values_list(*self.columns)
-            compiler = queryset.query.get_compiler(using=alias)
-            sql, params = compiler.as_sql()
-            quote = compiler.quote_name_unless_alias
-            pk = f"{quote(self.model._meta.db_table)}.{quote(self.model._meta.pk.column)}"
-            fields = [column[0] for column in compiler.select[: compiler.col_count]]
-            converters = list(compiler.get_converters(fields).items())
-            compiled = self._compiled[alias] = (f"{sql} WHERE ", pk, tuple(params), converters)
-        return compiled
 
     def __call__(self, ids) -> list:
         ids = list(ids)
         if not ids:
             return []
-        alias = router.db_for_read(self.model)
-        connection = connections[alias]
-        sql, pk, params, converters = self._compile(alias)
-        where, ids = ids_in(pk, ids, vendor=connection.vendor)
-        with planned_cursor(alias) as cursor:
-            if connection.vendor == "postgresql":
-                cursor.cursor.adapters.register_loader("timestamptz", _psycopg_timestamptz_loader())
-            cursor.execute(sql + where, [*params, *ids])
-            rows = cursor.fetchall()
-        if converters:
-            rows = [list(row) for row in rows]
-            for row in rows:
-                for position, (functions, expression) in converters:
-                    for function in functions:
-                        row[position] = function(row[position], expression, connection)
-        return [self.row(*row) for row in rows]
-
-
-@functools.cache
-def _psycopg_timestamptz_loader():
-    import psycopg  # noqa: PLC0415 (PostgreSQL only)
-    from psycopg.pq import Format  # noqa: PLC0415
-
-    return psycopg.adapters.get_loader(psycopg.adapters.types["timestamptz"].oid, Format.TEXT)
+        return list(self.model._default_manager.filter(pk__in=ids).order_by().values_list(*self.columns, named=True))

@@ -103,9 +103,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # select_related join of ten tables in every join order took longer than running it, where the
     # order Django writes (the listed table first, then each relation) is the right one.
     _options.setdefault("options", "-c jit=off -c join_collapse_limit=1")
-    # The statements of ``network.sql.planned_cursor`` are prepared on their n-th run on a
-    # connection (Django's own pool keeps them; a transaction pooler such as PgBouncer would need
-    # DATABASE_PREPARE_THRESHOLD=0, which prepares nothing). Django's other cursors never prepare.
+    # Parameters are bound on the server, so psycopg prepares a statement the n-th time a connection
+    # runs it and PostgreSQL plans it once (Django's pool keeps the connections, and their prepared
+    # statements, between requests). A transaction pooler such as PgBouncer needs
+    # DATABASE_PREPARE_THRESHOLD=0, which prepares nothing. docs/decisions.md, "Prepared statements".
+    _options.setdefault("server_side_binding", True)
     _threshold = env.int("DATABASE_PREPARE_THRESHOLD", default=5)
     _options.setdefault("prepare_threshold", _threshold or None)
     if env.bool("DATABASE_POOL", default=True):

@@ -63,14 +63,14 @@ class TokenView(APIView):
     def post(self, request):
         serializer = TokenCredentialsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        limiter = SignInLimiter(request._request, serializer.validated_data["username"])
+        limiter = SignInLimiter(request, serializer.validated_data["username"])
         wait = limiter.retry_after()
         if wait is not None:
             refusal = exceptions.Throttled(detail=too_many_attempts(wait))
             refusal.wait = wait  # Retry-After, without DRF's own sentence about it
             raise refusal
         user = authenticate(
-            request._request,
+            request,
             username=serializer.validated_data["username"],
             password=serializer.validated_data["password"],
         )

@@ -3,7 +3,6 @@
 import datetime
 
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.db.models import BooleanField, Case, Exists, OuterRef, Prefetch, Value, When
 from django.http import Http404
 from django.utils import timezone
@@ -11,7 +10,6 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from network.errors import ValidationFailed
-from network.sql import fetch_models, planned_cursor
 
 from .invitations import pending_q
 from .models import Invitation, Membership, MembershipChange, Neighbourhood, Organisation, Service
@@ -71,31 +69,15 @@ def active_members_of(organisation: Organisation | int):
 
 
 def active_member_list(organisation_id: int) -> list:
-    """``active_members_of`` read as planned SQL: who every write tells (``messaging.notifications``)."""
-    quote = connection.ops.quote_name
-    membership, organisation = quote(Membership._meta.db_table), quote(Organisation._meta.db_table)
-    return fetch_models(
-        get_user_model(),
-        joins=f"INNER JOIN {membership} membership ON membership.user_id = t0.id "
-        f"INNER JOIN {organisation} organisation ON organisation.id = membership.organisation_id",
-        where="t0.is_active AND membership.organisation_id = %s AND membership.is_active AND organisation.is_active",
-        params=[organisation_id],
-        order_by="t0.id",
-    )
-
-
-_IS_ACTIVE_MEMBER_SQL = (
-    f"SELECT 1 FROM {Membership._meta.db_table} WHERE user_id = %s AND organisation_id = %s AND is_active LIMIT 1"
-)
+    """``active_members_of`` as a list: who every write tells (``messaging.notifications``)."""
+    return list(active_members_of(organisation_id))
 
 
 def is_active_member(user, organisation: Organisation) -> bool:
-    """Every write checks it first: written as SQL, planned once per connection (``network.sql``)."""
+    """Whether ``user`` is an active member of ``organisation``, itself active: every write checks it first."""
     if user is None or not user.is_authenticated or not user.is_active or not organisation.is_active:
         return False
-    with planned_cursor() as cursor:
-        cursor.execute(_IS_ACTIVE_MEMBER_SQL, [user.pk, organisation.pk])
-        return cursor.fetchone() is not None
+    return Membership.objects.filter(user=user, organisation=organisation, is_active=True).exists()
 
 
 def organisations_listed_for(user):

@@ -71,7 +71,7 @@ class ReferralAdmin(ReadOnlyAdmin):
         return request.user.is_superuser
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
+        return [f.name for f in self.model._meta.get_fields() if f.concrete and not f.many_to_many]
 
 
 @admin.register(ReferralEvent)
@@ -118,7 +118,9 @@ class ActivityAdmin(ReadOnlyAdmin):
         return request.user.is_superuser
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields] + ["partner_organisations"]
+        return [f.name for f in self.model._meta.get_fields() if f.concrete and not f.many_to_many] + [
+            "partner_organisations"
+        ]
 
 
 @admin.register(ActivityAttendee)

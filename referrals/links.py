@@ -37,7 +37,9 @@ from network.errors import Refusal
 from partners.models import Organisation
 from partners.selectors import active_members_of
 
-from .lifecycle import LinkActor, Side, actor_side
+from .access import actor_side
+from .actors import LinkActor
+from .lifecycle import Side, is_final
 from .models import Referral
 from .selectors import REFERRAL_RELATED
 
@@ -192,7 +194,7 @@ def link_read(uuid, token: str) -> LinkAccess:
     side = actor_side(actor, referral.to_organisation, referral)
     if not side.is_receiver:
         raise LinkRefused(NO_ACCESS, referral=referral)
-    if referral.is_final:
+    if is_final(referral):
         raise LinkRefused(FINAL, referral=referral)
     try:
         signing.loads(token, salt=SALT, max_age=link_max_age())

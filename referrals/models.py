@@ -202,8 +202,6 @@ class Referral(models.Model):
         SENT_BY_MISTAKE = "sent_by_mistake", _("Envoyée par erreur")
         OTHER = "other", _("Autre")
 
-    OPEN_STATUSES = (Status.SENT, Status.ACCEPTED, Status.IN_PROGRESS)
-    FINAL_STATUSES = (Status.COMPLETED, Status.DECLINED, Status.CANCELLED, Status.EXPIRED)
     # The figures of a company created (outcome ``business_created``), and their bounds: beyond
     # them a number is a typing error (a CitésLab's companies employ a few people, and are
     # financed in thousands of euros, not billions).
@@ -325,14 +323,6 @@ class Referral(models.Model):
 
     def get_absolute_url(self):
         return reverse("referral_detail", kwargs={"uuid": self.uuid})
-
-    @property
-    def is_open(self):
-        return self.status in self.OPEN_STATUSES
-
-    @property
-    def is_final(self):
-        return self.status in self.FINAL_STATUSES
 
 
 class ReferralGroupObjectPermission(GroupObjectPermissionBase):

@@ -24,7 +24,6 @@ from django.db.models import (
     Value,
     Window,
 )
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -34,7 +33,7 @@ from messaging.models import NEWS_KINDS, Event
 from messaging.selectors import as_of_last_event
 from partners.models import Neighbourhood, Organisation
 
-from .lifecycle import FOLLOWED_UP_STATUSES
+from .lifecycle import AWAITING_ANSWER, FOLLOWED_UP
 from .models import Referral
 from .selectors import referrals_visible_to
 
@@ -87,7 +86,7 @@ def stalled(queryset: QuerySet, now: datetime.datetime | None = None) -> QuerySe
     whether or not the tick has reported them yet (as ``overdue_q`` does not wait for it either)."""
     now = now or timezone.now()
     return (
-        queryset.filter(status__in=FOLLOWED_UP_STATUSES)
+        queryset.filter(status__in=FOLLOWED_UP)
         .alias(last_news=last_news_at(), silent_since=silent_since(now, 2))
         .filter(last_news__lte=F("silent_since"))
     )
@@ -102,7 +101,9 @@ def overdue_q(now: datetime.datetime | None = None) -> Q:
     than from the newest (the whole network's first page of them read 4,500 rows, then 1,200).
     """
     now = now or timezone.now()
-    return Q(status=Status.SENT, created_at__lte=_due_by(now)) & Q(created_at__lte=_latest_overdue_creation(now))
+    return Q(status__in=AWAITING_ANSWER, created_at__lte=_due_by(now)) & Q(
+        created_at__lte=_latest_overdue_creation(now)
+    )
 
 
 def _due_by(now: datetime.datetime):
@@ -111,15 +112,7 @@ def _due_by(now: datetime.datetime):
 
 
 def _latest_overdue_creation(now: datetime.datetime):
-    """``now`` − the shortest SLA of any organisation: no referral sent after it is overdue yet.
-
-    Written by hand on PostgreSQL: the same subquery built by the ORM took half a millisecond to
-    build and compile on every request of an overdue list."""
-    if connection.vendor == "postgresql":
-        table = connection.ops.quote_name(Organisation._meta.db_table)
-        sla = connection.ops.quote_name(Organisation._meta.get_field("sla_days").column)
-        sql = f"%s - (SELECT MIN({sla}) FROM {table}) * INTERVAL '1 day'"
-        return RawSQL(sql, [now], output_field=DateTimeField())
+    """``now`` − the shortest SLA of any organisation: no referral sent after it is overdue yet."""
     every = Organisation.objects.order_by().values(every=Value(1)).values("every")
     shortest = Subquery(every.annotate(days=Min("sla_days")).values("days")[:1])
     days = ExpressionWrapper(
@@ -233,7 +226,7 @@ def response_hours(scope: QuerySet) -> dict:
 
 def _overdue_late_count(now) -> Count:
     """How many referrals of a group are still unanswered past their partner's SLA at ``now``."""
-    return Count("id", filter=Q(status=Status.SENT, created_at__lte=_due_by(now)))
+    return Count("id", filter=Q(status__in=AWAITING_ANSWER, created_at__lte=_due_by(now)))
 
 
 def pipeline_stats(user, *, overdue_page: int = 1, **filters) -> dict:
@@ -276,8 +269,8 @@ def pipeline_stats(user, *, overdue_page: int = 1, **filters) -> dict:
                 organisation=organisation.name, kind=organisation.kind, sla_days=organisation.sla_days
             )
     late_rows = (
-        scope.filter(status=Status.SENT).values("to_organisation_id").annotate(late=_overdue_late_count(now))
-        if by_status[Status.SENT]
+        scope.filter(status__in=AWAITING_ANSWER).values("to_organisation_id").annotate(late=_overdue_late_count(now))
+        if any(by_status[status] for status in AWAITING_ANSWER)
         else []
     )
     for row in late_rows:

@@ -36,7 +36,7 @@ from rest_framework import exceptions
 
 from messaging.selectors import as_of, last_event_id
 from network.periods import Period
-from network.sql import newest_id
+from network.versions import newest_id
 from partners.acting import acting_organisation
 from partners.models import Neighbourhood, Organisation, QpvResidence
 from partners.selectors import active_memberships_of

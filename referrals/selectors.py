@@ -11,7 +11,6 @@ import uuid as uuid_module
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, Q, Value
 from django.db.models.functions import Upper
 from django.http import Http404
@@ -20,10 +19,10 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from network.paging import ProbedExists
-from network.sql import fetch_models
 from partners.models import Membership, Neighbourhood, Organisation
 
-from .lifecycle import RECEIVER, SENDER, Side, acting_groups, holder_visible_q, side_of, sides_of_kind
+from .access import acting_groups, holder_visible_q, side_of
+from .lifecycle import OPEN, PARTY_COLUMNS, REVOCABLE_SIDES, SEES_REFERRAL, Side, sides_of_kind
 from .models import (
     Activity,
     ActivityAttendee,
@@ -45,7 +44,7 @@ REFERRAL_RELATED = (
 )
 
 
-SIDES = ("from_organisation", "to_organisation")
+SIDES = tuple(PARTY_COLUMNS.values())
 
 
 class ReferralScope:
@@ -81,15 +80,17 @@ class ReferralScope:
         if user.is_superuser:
             self.everything = True
             return
-        groups = acting_groups(user, "view_referral", Referral, organisation=organisation)
-        if any(holds_globally for _, _, holds_globally, _, _ in groups):
+        groups = acting_groups(user, SEES_REFERRAL, Referral, organisation=organisation)
+        if any(group.holds_globally for group in groups):
             self.everything = True
             return
-        by_group = {group: (pk, kind) for group, pk, _, _, kind in groups if pk is not None}
+        by_group = {
+            group.group_id: (group.organisation_id, group.kind) for group in groups if group.organisation_id is not None
+        }
         self.organisations = dict(by_group.values())
         if by_group:
             self.grants = ReferralGroupObjectPermission.objects.filter(
-                group_id__in=list(by_group), permission_id=groups[0][3]
+                group_id__in=list(by_group), permission_id=groups[0].permission_id
             )
 
     def referrals(self, *, side: str | None = None, in_order: bool = False):
@@ -111,20 +112,18 @@ class ReferralScope:
             queryset = queryset.filter(**{side: self.organisation})
         if self.everything:
             return queryset
-        by_side = {
-            column: [pk for pk, kind in self.organisations.items() if name in sides_of_kind(kind)]
-            for name, column in ((SENDER, "from_organisation"), (RECEIVER, "to_organisation"))
-            if side in (None, column)
-        }
         party = []
-        if by_side.get("from_organisation"):
-            party.append(Q(from_organisation_id__in=by_side["from_organisation"]))
-        if by_side.get("to_organisation"):
-            if in_order:
-                granted = ProbedExists(self.grants.filter(content_object_id=OuterRef("pk")))
+        for name, column in PARTY_COLUMNS.items():
+            organisations = [pk for pk, kind in self.organisations.items() if name in sides_of_kind(kind)]
+            if side not in (None, column) or not organisations:
+                continue
+            in_column = Q(**{f"{column}_id__in": organisations})
+            if name not in REVOCABLE_SIDES:
+                party.append(in_column)
+            elif in_order:
+                party.append(in_column & ProbedExists(self.grants.filter(content_object_id=OuterRef("pk"))))
             else:
-                granted = Q(pk__in=self.grants.values("content_object_id"))
-            party.append(Q(to_organisation_id__in=by_side["to_organisation"]) & granted)
+                party.append(in_column & Q(pk__in=self.grants.values("content_object_id")))
         if not party:
             return queryset.none()
         return queryset.filter(functools.reduce(operator.or_, party))
@@ -242,30 +241,19 @@ def referral_chain(user, side: Side) -> ReferralChain:
     return ReferralChain(earlier=earlier, later=later)
 
 
-def referral_get_with_side(user, uuid, *, related: tuple[str, ...] = (), party: bool = False):
-    """``referral_get_visible`` and then ``side_of``, in two queries where they took three and
-    the scope's join: the referral read by its uuid (with ``related`` only), then the viewer's
-    grants on it (``lifecycle.side_of``), which decide by ``ReferralScope``'s rule whether they see
-    it: one of their Groups holds ``view_referral`` on it (they are on one of its sides) or holds
-    it globally. 404 otherwise. Every note is written through it: ``party`` reads the referral's
-    ``party_grants`` in the same query (``Side.party_grants``), which ``note_post`` then needs not
-    read again."""
+def referral_get_with_side(user, uuid, *, related: tuple[str, ...] = ()):
+    """``referral_get_visible`` and then ``side_of``, in two queries: the referral read by its uuid
+    (with ``related`` only), then the viewer's grants on it (``access.side_of``), which decide by
+    ``ReferralScope``'s rule whether they see it: one of their Groups holds ``view_referral`` on it
+    (they are on one of its sides) or holds it globally. 404 otherwise."""
     try:
         key = uuid if isinstance(uuid, uuid_module.UUID) else uuid_module.UUID(str(uuid))
     except ValueError as error:
         raise Http404(_("Orientation introuvable.")) from error
-    # Planned SQL rather than a queryset: every note (API and socket) reads its referral this way.
-    field = Referral._meta.get_field("uuid")
-    found = fetch_models(
-        Referral,
-        where=f"t0.{connection.ops.quote_name(field.column)} = %s",
-        params=[field.get_db_prep_value(key, connection)],
-        related=tuple(related),
-    )
-    if not found:
+    referral = Referral.objects.select_related(*related).filter(uuid=key).first()
+    if referral is None:
         raise Http404(_("Orientation introuvable."))
-    referral = found[0]
-    side = side_of(user, referral, party=party)
+    side = side_of(user, referral)
     if not side.is_party and not ReferralScope(user).everything:
         raise Http404(_("Orientation introuvable."))
     return referral, side
@@ -368,7 +356,7 @@ def project_holders_inactive_since(cutoff):
     A holder with an open referral is never inactive, however old it is.
     """
     recent_step = ReferralEvent.objects.filter(referral__project_holder=OuterRef("pk"), at__gte=cutoff)
-    open_referral = Referral.objects.filter(project_holder=OuterRef("pk"), status__in=Referral.OPEN_STATUSES)
+    open_referral = Referral.objects.filter(project_holder=OuterRef("pk"), status__in=OPEN)
     recent_activity = Activity.objects.filter(project_holders=OuterRef("pk"), date__gte=cutoff.date(), deleted_at=None)
     return ProjectHolder.objects.filter(erased_at=None, updated_at__lt=cutoff, created_at__lt=cutoff).exclude(
         Exists(recent_step) | Exists(open_referral) | Exists(recent_activity)

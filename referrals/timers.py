@@ -24,7 +24,7 @@ from django.utils import timezone
 from network.errors import Conflict, InvalidTransition
 
 from . import services
-from .lifecycle import EXPIRE, FOLLOWED_UP_STATUSES, REMINDABLE_STATUSES
+from .lifecycle import AWAITING_ANSWER, FOLLOWED_UP
 from .models import Referral
 from .pipeline import answer_due_at, last_news_at, silent_since, sla_duration
 
@@ -37,7 +37,7 @@ TIMER_RELATED = ("from_organisation", "to_organisation", "project_holder")
 def referrals_to_expire(now: datetime.datetime) -> QuerySet:
     """Still ``sent`` once the receiver's SLA × 3 has passed since sending."""
     return (
-        Referral.objects.filter(status__in=EXPIRE.sources)
+        Referral.objects.filter(status__in=AWAITING_ANSWER)
         .annotate(expires_at=answer_due_at(EXPIRY_SLA_FACTOR))
         .filter(expires_at__lte=now)
         .select_related(*TIMER_RELATED)
@@ -49,7 +49,7 @@ def referrals_to_remind(now: datetime.datetime) -> QuerySet:
     """Still ``sent``, past the SLA, not expiring, and not reminded within the last SLA."""
     next_reminder_at = ExpressionWrapper(F("last_reminder_at") + sla_duration(), output_field=DateTimeField())
     return (
-        Referral.objects.filter(status__in=REMINDABLE_STATUSES)
+        Referral.objects.filter(status__in=AWAITING_ANSWER)
         .annotate(
             first_reminder_at=answer_due_at(),
             expires_at=answer_due_at(EXPIRY_SLA_FACTOR),
@@ -65,7 +65,7 @@ def referrals_to_remind(now: datetime.datetime) -> QuerySet:
 def referrals_to_escalate(now: datetime.datetime) -> QuerySet:
     """Still ``sent`` past the receiver's SLA × 2, not expiring, never reported to the coordination."""
     return (
-        Referral.objects.filter(status__in=REMINDABLE_STATUSES, escalated_at__isnull=True)
+        Referral.objects.filter(status__in=AWAITING_ANSWER, escalated_at__isnull=True)
         .annotate(
             escalates_at=answer_due_at(ESCALATION_SLA_FACTOR),
             expires_at=answer_due_at(EXPIRY_SLA_FACTOR),
@@ -80,7 +80,7 @@ def _silent(now: datetime.datetime, reported: str) -> QuerySet:
     """Accepted or in progress, ``last_news`` annotated, and this silence not reported yet in the
     ``reported`` field (empty, or set before the last news)."""
     return (
-        Referral.objects.filter(status__in=FOLLOWED_UP_STATUSES)
+        Referral.objects.filter(status__in=FOLLOWED_UP)
         .annotate(last_news=last_news_at(), follow_up_from=silent_since(now, 1), stall_from=silent_since(now, 2))
         .filter(Q(**{f"{reported}__isnull": True}) | Q(**{f"{reported}__lt": F("last_news")}))
         .select_related(*TIMER_RELATED)

@@ -12,8 +12,8 @@ from partners.models import Organisation
 from partners.selectors import active_organisation_ids
 
 from .. import services
+from ..activity_rules import require_activity_manager
 from ..filters import ActivityFilter
-from ..lifecycle import require_activity_manager
 from ..models import Activity
 from ..selectors import activities_visible_to, activity_get_visible, activity_revisions
 from ..serializers.activities import (

@@ -12,8 +12,8 @@ from partners.acting import acting_organisation
 from partners.models import Organisation
 
 from .. import services
+from ..access import holder_access
 from ..filters import ProjectHolderFilter
-from ..lifecycle import holder_access
 from ..models import Consent
 from ..selectors import consent_get_visible, consents_of, project_holder_get_visible, project_holders_visible_to
 from ..serializers.holders import (

@@ -13,8 +13,9 @@ from messaging.selectors import as_of_last_event
 from network.paging import RowsById
 
 from .. import services
+from ..access import holder_access, side_of
 from ..filters import ReferralFilter
-from ..lifecycle import ACCEPT, CANCEL, COMPLETE, DECLINE, START, holder_access, side_of
+from ..lifecycle import ACCEPT, CANCEL, COMPLETE, DECLINE, START
 from ..models import Referral
 from ..selectors import ReferralScope, referral_get_visible, referral_history
 from ..serializers.referrals import (

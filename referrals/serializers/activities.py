@@ -10,7 +10,7 @@ from partners.models import Neighbourhood, Organisation
 from partners.selectors import active_organisation_ids
 from partners.serializers import OrganisationSummarySerializer, UserSummarySerializer
 
-from ..lifecycle import sees_activity_notes
+from ..activity_rules import sees_activity_notes
 from ..models import Activity, ActivityAttendee, ActivityRevision
 from ..selectors import project_holders_visible_to
 from .fields import TEXT_MAX_LENGTH, VisibleSlugRelatedField, acting_organisation_field

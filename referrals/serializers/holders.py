@@ -9,7 +9,7 @@ from network.periods import ApiDateTimeField
 from partners.models import PARTNER_KIND_CHOICES, Neighbourhood, Organisation
 from partners.serializers import NeighbourhoodSerializer, OrganisationSummarySerializer
 
-from ..lifecycle import holder_accesses
+from ..access import holder_accesses
 from ..models import Consent, ProjectHolder
 from .fields import TEXT_MAX_LENGTH, acting_organisation_field
 

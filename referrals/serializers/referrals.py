@@ -16,7 +16,8 @@ from network.periods import ApiDateField
 from partners.models import Organisation, Service
 from partners.serializers import OrganisationSummarySerializer, UserSummarySerializer
 
-from ..lifecycle import offered_choices, side_of, sides_of
+from ..access import side_of, sides_of
+from ..lifecycle import offered_choices
 from ..models import Referral, ReferralEvent
 from ..selectors import project_holders_visible_to, referrals_visible_to
 from .fields import TEXT_MAX_LENGTH, VisibleSlugRelatedField

@@ -13,7 +13,8 @@ from network.errors import ActionForbidden
 from partners.models import Organisation
 from partners.selectors import is_active_member
 
-from ..lifecycle import LinkActor, holder_access
+from ..access import holder_access
+from ..actors import LinkActor
 from ..models import ProjectHolder, Referral
 
 LINK_NO_LONGER_VALID = gettext_lazy("Ce lien e-mail ne permet plus d'agir sur cette orientation.")

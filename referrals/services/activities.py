@@ -20,7 +20,7 @@ from network.errors import ActionForbidden, Conflict, ValidationFailed
 from network.text import clean_text
 from partners.models import Neighbourhood, Organisation
 
-from ..lifecycle import require_activity_manager
+from ..activity_rules import require_activity_manager
 from ..models import Activity, ActivityAttendee, ActivityRevision
 from .acting import require_member
 

@@ -16,7 +16,9 @@ from network.realtime import access_changed_publish, link_group
 from partners.models import Organisation
 
 from .. import links
-from ..lifecycle import LinkActor, actor_side
+from ..access import actor_side
+from ..actors import LinkActor
+from ..lifecycle import is_open
 from ..models import Referral, ReferralEvent
 from .acting import actor_columns, require_member
 from .referrals import _lock
@@ -61,7 +63,7 @@ def referral_link_send(*, referral: Referral, actor, organisation: Organisation)
         require_member(actor, organisation)
         if not actor_side(actor, organisation, referral).manages_links:
             raise ActionForbidden(SENDER_ONLY)
-    if not referral.is_open:
+    if not is_open(referral):
         raise InvalidTransition(
             _("L'orientation est terminée (statut « %(status)s ») : aucun lien ne peut plus être envoyé.")
             % {"status": referral.get_status_display()}

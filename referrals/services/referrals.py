@@ -19,23 +19,26 @@ from partners.models import Organisation, Service
 from partners.selectors import coordination_organisations, is_active_member, require_service_offered
 
 from .. import links, permissions
+from ..access import actor_side
 from ..lifecycle import (
     ACCEPT,
+    AWAITING_ANSWER,
     CANCEL,
     COMPLETE,
     DECLINE,
     ESCALATE_REFUSED,
     EXPIRE,
+    FINAL,
     FOLLOW_UP_REFUSED,
-    FOLLOWED_UP_STATUSES,
+    FOLLOWED_UP,
     MESSAGE_REQUIRED_DECLINE_REASONS,
+    OPEN,
     REMIND_REFUSED,
-    REMINDABLE_STATUSES,
     START,
     SYSTEM,
     Transition,
-    actor_side,
     is_offered,
+    is_open,
     previous_refusal,
 )
 from ..models import ProjectHolder, Referral, ReferralEvent
@@ -103,7 +106,7 @@ def _apply(
         setattr(referral, key, value)
     if action.answers:
         referral.responded_at = now
-    if action.target in Referral.FINAL_STATUSES:
+    if action.target in FINAL:
         referral.closed_at = now
     referral.save()
     ReferralEvent.objects.create(
@@ -173,9 +176,7 @@ def referral_send(
     consent = consent_covering(holder, to_organisation, now)
     if consent is None:
         raise ConsentRequired(consent_refusal_message(holder, to_organisation, now))
-    if Referral.objects.filter(
-        project_holder=holder, to_organisation=to_organisation, status__in=Referral.OPEN_STATUSES
-    ).exists():
+    if Referral.objects.filter(project_holder=holder, to_organisation=to_organisation, status__in=OPEN).exists():
         raise ValidationFailed(
             _("Une orientation vers %(org)s est déjà en cours pour cette personne.") % {"org": to_organisation},
             code="duplicate",
@@ -390,7 +391,7 @@ def referral_expire(*, referral: Referral) -> Referral:
 def referral_remind(*, referral: Referral) -> Referral:
     """System reminder to the receiving organisation of an unanswered referral."""
     locked = _lock(referral)
-    if locked.status not in REMINDABLE_STATUSES:
+    if locked.status not in AWAITING_ANSWER:
         raise InvalidTransition(REMIND_REFUSED)
     now = timezone.now()
     locked.last_reminder_at = now
@@ -418,7 +419,7 @@ def referral_follow_up_remind(*, referral: Referral, last_news: datetime.datetim
     since ``last_news`` (``pipeline.last_news_at``), once per silence: ``follow_up_reminded_at``
     records it, a history step (``follow_up``) and a ``referral.reminder`` (reason ``follow_up``)."""
     locked = _lock(referral)
-    if locked.status not in FOLLOWED_UP_STATUSES:
+    if locked.status not in FOLLOWED_UP:
         raise InvalidTransition(FOLLOW_UP_REFUSED)
     _require_silent_since(locked, last_news, reported_at=locked.follow_up_reminded_at)
     now = timezone.now()
@@ -439,7 +440,7 @@ def referral_stall(*, referral: Referral, last_news: datetime.datetime) -> Refer
     one to each active coordination organisation. No history step: the partner is not told (it
     was reminded), and the coordination holds no grant on the referral."""
     locked = _lock(referral)
-    if locked.status not in FOLLOWED_UP_STATUSES:
+    if locked.status not in FOLLOWED_UP:
         raise InvalidTransition(FOLLOW_UP_REFUSED)
     _require_silent_since(locked, last_news, reported_at=locked.stalled_at)
     now = timezone.now()
@@ -457,7 +458,7 @@ def referral_escalate(*, referral: Referral) -> Referral:
     ``escalated_at``, and one ``referral.escalated`` to each active coordination organisation.
     Neither side is told (the partner is reminded, the sender sees the wait)."""
     locked = _lock(referral)
-    if locked.status not in REMINDABLE_STATUSES:
+    if locked.status not in AWAITING_ANSWER:
         raise InvalidTransition(ESCALATE_REFUSED)
     if locked.escalated_at is not None:
         raise Conflict(_("Cette orientation a déjà été signalée à la coordination."))
@@ -498,7 +499,7 @@ def referrals_cancel_for_withdrawal(*, consent, actor, organisation) -> None:
         "to_organisation__group", "from_organisation", "project_holder"
     )
     for referral in relying:
-        if referral.is_open:
+        if is_open(referral):
             _apply(
                 _lock(referral),
                 action=CANCEL,

@@ -25,7 +25,7 @@ from ..forms import (
     WithdrawConsentForm,
     add_domain_error,
 )
-from ..lifecycle import previous_refusal
+from ..lifecycle import OPEN, previous_refusal
 from ..models import ActivityAttendee, Referral
 from ..reports import activities_version
 from ..selectors import (
@@ -67,7 +67,7 @@ def holder_list(request):
         project_holders_visible_to(request.user, organisation=request.organisation, followed=True)
         .annotate(
             referral_count=_count(referrals),
-            open_referral_count=_count(referrals.filter(status__in=Referral.OPEN_STATUSES)),
+            open_referral_count=_count(referrals.filter(status__in=OPEN)),
         )
         .order_by("-created_at", "-id")
     )
@@ -174,7 +174,7 @@ def holder_erase(request, uuid):
 def _erasure_facts(holder) -> dict:
     """What the confirmation counts: the open referrals an erasure cancels (it withdraws every
     consent first, which cancels them and takes the partners' access away)."""
-    return {"open_referrals": holder.referrals.filter(status__in=Referral.OPEN_STATUSES).count()}
+    return {"open_referrals": holder.referrals.filter(status__in=OPEN).count()}
 
 
 def _holder_page(request, holder, *, withdraw_errors=None, status=200):

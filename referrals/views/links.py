@@ -31,8 +31,9 @@ from partners.acting import organisation_page
 from partners.signin import address_limiter
 
 from .. import links, services
+from ..access import side_of
 from ..forms import DeclineForm, add_domain_error
-from ..lifecycle import ACCEPT, DECLINE, side_of
+from ..lifecycle import ACCEPT, DECLINE
 from ..selectors import referral_get_visible, referral_history
 from .referral import TRANSITION_PAGES, first_error, referral_page_response
 

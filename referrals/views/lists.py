@@ -6,6 +6,7 @@ from django.shortcuts import render
 from messaging.selectors import as_of_last_event, last_event_id
 from network.paging import IdsFirstPaginator
 
+from ..lifecycle import OPEN
 from ..models import Referral
 from ..selectors import ReferralScope
 
@@ -85,5 +86,6 @@ def referral_list_page(request, template, *, side: str):
         "status": status,
         "statuses": statuses,
         "last_event_id": event_id,
+        "open_statuses": OPEN,
     }
     return render(request, template, context)

@@ -19,8 +19,9 @@ from partners.acting import organisation_page
 from partners.selectors import active_members_of
 
 from .. import links, services
+from ..access import side_of
 from ..forms import AcceptForm, CancelForm, CompleteForm, DeclineForm, add_domain_error
-from ..lifecycle import ACCEPT, CANCEL, COMPLETE, DECLINE, NOT_A_SIDE, START, side_of
+from ..lifecycle import ACCEPT, CANCEL, COMPLETE, DECLINE, NOT_A_SIDE, START, is_open
 from ..selectors import (
     REFERRAL_RELATED,
     referral_chain,
@@ -58,7 +59,7 @@ def referral_page_response(request, referral, *, side=None, forms=None, status=2
         "last_event_id": last_event_id(referral=referral),
         # The sender of an open referral answered through signed links: where they go, and its buttons.
         "link_address": links.link_recipient(referral.to_organisation)
-        if side.manages_links and referral.is_open
+        if side.manages_links and is_open(referral)
         else "",
         "link_max_age_days": settings.REFERRAL_LINK_MAX_AGE_DAYS,
     }

@@ -68,7 +68,7 @@ def test_holders_are_the_generic_shapes(world, with_neighbourhood, erased):
 
 
 def test_a_holder_with_statistics_is_the_generic_shape_for_who_reads_the_file(world):
-    from referrals.lifecycle import holder_access
+    from referrals.access import holder_access
 
     holder = world.holder
     holder.gender, holder.age_bracket = "male", "26_44"

@@ -15,7 +15,7 @@ from messaging.services import note_post
 from network.errors import ActionForbidden, Conflict, InvalidTransition, ValidationFailed
 from partners.models import Organisation
 from referrals import links, services
-from referrals.lifecycle import LinkActor
+from referrals.actors import LinkActor
 from referrals.models import Referral, ReferralEvent
 from tests.partners.factories import OrganisationFactory, member_of
 from tests.referrals.factories import ConsentFactory, ProjectHolderFactory, ReferralFactory

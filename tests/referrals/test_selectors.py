@@ -9,7 +9,7 @@ from django.http import Http404
 from network.errors import ActionForbidden
 from partners.services import membership_add
 from referrals import selectors, services
-from referrals.lifecycle import side_of
+from referrals.access import side_of
 from referrals.models import Referral
 from tests.partners.factories import NeighbourhoodFactory, OrganisationFactory, UserFactory, member_of
 from tests.referrals.factories import ProjectHolderFactory, ReferralFactory
