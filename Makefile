@@ -32,10 +32,13 @@ quality: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/djlint templates --check
+	$(BIN)/djlint templates --lint
 
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+	$(BIN)/djlint templates --reformat --quiet || $(BIN)/djlint templates --check
 
 # The browser tests (tests/e2e) drive Debian's Chromium; Playwright downloads nothing.
 chromium:

@@ -2,6 +2,7 @@ import datetime
 
 import pytest
 from django.utils import timezone
+from pytest_django.asserts import assertContains
 
 from referrals import services
 from referrals.models import Activity, Consent, ProjectHolder, Referral
@@ -291,9 +292,14 @@ def test_referral_form_shows_which_partners_the_consent_covers(client, advisor, 
     OrganisationFactory(employment=True, name="France Travail")
     ConsentFactory(holder=holder, scope_kinds=(), scope_organisations=[bge])
 
-    page = client.get(f"/porteurs/{holder.uuid}/orienter/").content.decode()
+    response = client.get(f"/porteurs/{holder.uuid}/orienter/")
+    page = response.content.decode()
 
-    assert f'value="{bge.pk}" data-covered="1"' in page
+    covered = (
+        f'<option value="{bge.pk}" data-covered="1" data-name="BGE Champagne">'
+        f"BGE Champagne — {bge.get_kind_display()} (consentement : oui)</option>"
+    )
+    assertContains(response, covered, html=True)
     assert "✓ couvert — BGE Champagne" in page
     assert "✗ non couvert — France Travail" in page
 
