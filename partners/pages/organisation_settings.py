@@ -11,8 +11,8 @@ from django.views.decorators.http import require_http_methods
 
 from network.errors import DomainError
 
-from .. import services
 from ..acting import organisation_admin_page
+from ..services.organisations import organisation_update
 from .organisation_forms import OrganisationSettingsForm, add_domain_error
 
 
@@ -26,7 +26,7 @@ def organisation_settings(request):
         status = 400
         if form.is_valid():
             try:
-                services.organisation_update(organisation=organisation, actor=request.user, **form.service_arguments())
+                organisation_update(organisation=organisation, actor=request.user, **form.service_arguments())
             except DomainError as error:
                 add_domain_error(form, error)
                 status = error.http_status

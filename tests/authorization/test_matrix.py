@@ -30,7 +30,8 @@ from django.urls import reverse
 from messaging.models import Notification
 from partners.invitations import invitation_token
 from partners.models import Membership
-from partners.services import invitation_create, membership_deactivate
+from partners.services.invitations import invitation_create
+from partners.services.memberships import membership_deactivate
 from referrals.models import Activity, Referral
 from tests.partners.factories import member_of
 from tests.worlds import ROLES

@@ -23,7 +23,9 @@ from django.utils import timezone
 
 from messaging.services import note_post
 from partners.models import Neighbourhood, Organisation, Service
-from partners.services import membership_add, organisation_create, service_create
+from partners.services.memberships import membership_add
+from partners.services.organisations import organisation_create
+from partners.services.services import service_create
 from referrals import services
 from referrals.models import Activity, ProjectHolder, Referral
 
