@@ -19,14 +19,9 @@ from rest_framework.views import APIView
 from network.streaming import StreamingResponse, file_response
 
 from .. import exports
-from ..reports import (
-    ReportScope,
-    activities_to_export,
-    export_statistics_from,
-    referrals_to_export,
-    report,
-    report_subject,
-)
+from ..reports.export_permissions import activities_to_export, export_statistics_from, referrals_to_export
+from ..reports.figures import report
+from ..reports.subject import ReportScope, report_subject
 from ..serializers.reports import ReportQuerySerializer
 
 CSV = "text/csv; charset=utf-8"

@@ -27,7 +27,7 @@ from ..forms import (
 )
 from ..lifecycle import previous_refusal
 from ..models import ActivityAttendee, Referral
-from ..reports import activities_version
+from ..reports.cached import activities_version
 from ..selectors import (
     activities_visible_to,
     activity_get_visible,
