@@ -6,7 +6,7 @@ from partners import views as partner_views
 from partners.pages import members
 from partners.pages import organisation_settings as settings_pages
 from partners.pages import services as service_pages
-from referrals.views import advisor, coordinator, links, partner, referral, reports
+from referrals.views import activities, consents, coordinator, holders, links, partner, referral, reports, sending
 
 from . import converters  # noqa: F401  registers <id:…>
 
@@ -16,21 +16,21 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("structure/", partner_views.organisation_switch, name="organisation_switch"),
     # advisor
-    path("porteurs/", advisor.holder_list, name="holder_list"),
-    path("porteurs/nouveau/", advisor.holder_create, name="holder_create"),
-    path("porteurs/<uuid:uuid>/", advisor.holder_detail, name="holder_detail"),
-    path("porteurs/<uuid:uuid>/consentements/", advisor.consent_create, name="consent_create"),
+    path("porteurs/", holders.holder_list, name="holder_list"),
+    path("porteurs/nouveau/", holders.holder_create, name="holder_create"),
+    path("porteurs/<uuid:uuid>/", holders.holder_detail, name="holder_detail"),
+    path("porteurs/<uuid:uuid>/consentements/", consents.consent_create, name="consent_create"),
     path(
         "porteurs/<uuid:uuid>/consentements/<id:consent_id>/retrait/",
-        advisor.consent_withdraw,
+        consents.consent_withdraw,
         name="consent_withdraw",
     ),
-    path("porteurs/<uuid:uuid>/orienter/", advisor.referral_create, name="referral_create"),
-    path("orientations/envoyees/", advisor.sent_list, name="sent_list"),
-    path("actions/", advisor.activity_list, name="activity_list"),
-    path("actions/nouvelle/", advisor.activity_create, name="activity_create"),
-    path("actions/<id:pk>/modifier/", advisor.activity_update, name="activity_update"),
-    path("actions/<id:pk>/supprimer/", advisor.activity_delete, name="activity_delete"),
+    path("porteurs/<uuid:uuid>/orienter/", sending.referral_create, name="referral_create"),
+    path("orientations/envoyees/", sending.sent_list, name="sent_list"),
+    path("actions/", activities.activity_list, name="activity_list"),
+    path("actions/nouvelle/", activities.activity_create, name="activity_create"),
+    path("actions/<id:pk>/modifier/", activities.activity_update, name="activity_update"),
+    path("actions/<id:pk>/supprimer/", activities.activity_delete, name="activity_delete"),
     # partner
     path("orientations/recues/", partner.inbox, name="inbox"),
     # both sides of a referral
@@ -105,6 +105,6 @@ urlpatterns = [
     path("notifications/<id:pk>/lue/", messaging_views.notification_read, name="notification_read"),
     path("notifications/toutes-lues/", messaging_views.notifications_read_all, name="notifications_read_all"),
     path("notifications/preferences/", messaging_views.email_preferences, name="email_preferences"),
-    path("porteurs/<uuid:uuid>/modifier/", advisor.holder_update, name="holder_update"),
-    path("porteurs/<uuid:uuid>/effacer/", advisor.holder_erase, name="holder_erase"),
+    path("porteurs/<uuid:uuid>/modifier/", holders.holder_update, name="holder_update"),
+    path("porteurs/<uuid:uuid>/effacer/", holders.holder_erase, name="holder_erase"),
 ]
