@@ -2,10 +2,10 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from messaging import views as messaging_views
-from partners import views as partner_views
-from partners.pages import members
-from partners.pages import organisation_settings as settings_pages
-from partners.pages import services as service_pages
+from partners.views import accounts as partner_views
+from partners.views import members
+from partners.views import organisation_settings as settings_pages
+from partners.views import services as service_pages
 from referrals.views import activities, consents, coordinator, holders, links, partner, referral, reports, sending
 
 from . import converters  # noqa: F401  registers <id:…>

@@ -12,8 +12,8 @@ from django.views.decorators.http import require_http_methods
 from network.errors import DomainError
 
 from ..acting import organisation_admin_page
+from ..forms import OrganisationSettingsForm, add_domain_error
 from ..services.organisations import organisation_update
-from .organisation_forms import OrganisationSettingsForm, add_domain_error
 
 
 @organisation_admin_page()

@@ -16,10 +16,10 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from network.errors import DomainError
 
 from ..acting import organisation_admin_page
+from ..forms import ServiceForm, SuspendForm, add_domain_error
 from ..models import Organisation
 from ..selectors import service_of, services_of
 from ..services import services as service_writes
-from .organisation_forms import ServiceForm, SuspendForm, add_domain_error
 
 PARTNERS = Organisation.PARTNER_KINDS
 FORM_METHODS = ["GET", "HEAD", "POST"]

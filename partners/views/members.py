@@ -41,7 +41,7 @@ from ..models import Invitation, Membership, display_name
 from ..selectors import invitations_pending, members_of, membership_changes_of
 from ..services import invitations as invitation_writes
 from ..services.memberships import membership_deactivate, membership_reactivate, membership_set_role
-from ..views import HOME_BY_KIND
+from .accounts import HOME_BY_KIND
 
 Role = Membership.Role
 
