@@ -9,7 +9,6 @@ import django_filters
 from django.contrib.auth import authenticate
 from django.db import transaction
 from django.http import Http404
-from django.urls import path
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, generics, permissions, status
@@ -17,7 +16,6 @@ from rest_framework.authtoken.models import Token
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from network import converters  # noqa: F401  registers <id:…>
 from network.api_access import TokenRequestThrottle
 from network.api_filters import FilterSet, IdFilter
 from network.errors import ValidationFailed
@@ -391,20 +389,3 @@ class NeighbourhoodList(generics.ListAPIView):
 class NeighbourhoodDetail(generics.RetrieveAPIView):
     serializer_class = NeighbourhoodSerializer
     queryset = Neighbourhood.objects.all()
-
-
-urlpatterns = [
-    path("auth/token/", TokenView.as_view(), name="api-token"),
-    path("me/", MeView.as_view(), name="api-me"),
-    path("organisations/", OrganisationList.as_view(), name="api-organisations"),
-    path("organisations/<id:pk>/", OrganisationDetail.as_view(), name="api-organisation"),
-    path("organisations/<id:organisation_id>/members/", MemberList.as_view(), name="api-members"),
-    path("organisations/<id:organisation_id>/members/<id:pk>/", MemberDetail.as_view(), name="api-member"),
-    # issue 13 — members and invitations
-    path("organisations/<id:organisation_id>/invitations/", InvitationList.as_view(), name="api-invitations"),
-    path("organisations/<id:organisation_id>/invitations/<id:pk>/", InvitationDetail.as_view(), name="api-invitation"),
-    path("services/", ServiceList.as_view(), name="api-services"),
-    path("services/<id:pk>/", ServiceDetail.as_view(), name="api-service"),
-    path("neighbourhoods/", NeighbourhoodList.as_view(), name="api-neighbourhoods"),
-    path("neighbourhoods/<id:pk>/", NeighbourhoodDetail.as_view(), name="api-neighbourhood"),
-]
