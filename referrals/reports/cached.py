@@ -1,13 +1,14 @@
 """The report page's figures and the dashboard's intake, kept in the cache until the data they count
-changes (``messaging.selectors.as_of``)."""
+changes (``network.versioned_cache.as_of``)."""
 
 import datetime
 
 from django.utils import translation
 
-from messaging.selectors import as_of, last_event_id
+from messaging.selectors import last_event_id
 from network.periods import Period
 from network.sql import newest_id
+from network.versioned_cache import as_of
 from partners.models import Neighbourhood, Organisation
 
 from ..models import ActivityRevision
@@ -29,7 +30,7 @@ def intake_for_dashboard(
 
     Kept in the cache until an activity is recorded, changed or deleted (each writes an
     ``ActivityRevision``: its last id is the version, one read of an index) or for a minute, as
-    the pipeline's figures are until the next event (``messaging.selectors.as_of``): two
+    the pipeline's figures are until the next event (``network.versioned_cache.as_of``): two
     aggregates over every activity of the network took a fifth of the dashboard's time.
     """
 
@@ -57,7 +58,7 @@ def report_as_of_last_change(user, organisation: Organisation | None, period: Pe
     """``report`` of what ``user`` sees of ``organisation`` (None: the network) over ``period``,
     with ``shown(figures)`` when given (the page's charts and tables, written out), kept in the
     cache until the stream's next event or an activity's next revision, for a minute at most
-    (``messaging.selectors.as_of``), as the dashboard's figures: the page is reloaded (another
+    (``network.versioned_cache.as_of``), as the dashboard's figures: the page is reloaded (another
     period, printed, exported from) far more often than the year's figures change, the network's
     figures take a few hundred milliseconds at national scale and writing out their long tables
     (by partner, by neighbourhood) tens more. A change that writes neither (a person's gender

@@ -6,8 +6,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from messaging.selectors import as_of
 from network.errors import DomainError
+from network.versioned_cache import as_of
 from partners.acting import organisation_page
 from partners.models import Organisation
 

@@ -41,7 +41,7 @@ def _cell(value, column) -> dict:
 
 
 def shown(tables: dict[str, Table]) -> dict[str, dict]:
-    """``reports.report_tables`` written out for the page."""
+    """``reports.tables.report_tables`` written out for the page."""
     return {
         key: {
             "title": table.title,

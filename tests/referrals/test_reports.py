@@ -1,4 +1,4 @@
-"""The report's figures (referrals/reports.py) against a hand-built CitésLab year."""
+"""The report's figures (referrals/reports/figures.py, tables.py) against a hand-built CitésLab year."""
 
 import datetime
 import zoneinfo
