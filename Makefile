@@ -34,6 +34,7 @@ quality: install
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/djlint templates --check
 	$(BIN)/djlint templates --lint
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -45,7 +45,9 @@ from messaging.models import Event, Note, Notification
 from messaging.notifications import event_recipients
 from network.management.commands.demo_load import FIRST_NAMES, LAST_NAMES, PROJECTS  # the demo's people
 from partners.models import Membership, Neighbourhood, Organisation, Service
-from partners.services import membership_add, organisation_create, service_create
+from partners.services.memberships import membership_add
+from partners.services.organisations import organisation_create
+from partners.services.services import service_create
 from referrals import permissions
 from referrals.models import Activity, ActivityAttendee, Consent, ProjectHolder, Referral, ReferralEvent
 from referrals.timers import ESCALATION_SLA_FACTOR, EXPIRY_SLA_FACTOR, STALL_FOLLOW_UP_FACTOR

@@ -1,4 +1,4 @@
-"""HTTP API of messaging under /api/v1/ (DRF); network/api_urls.py includes these urlpatterns.
+"""HTTP API of messaging under /api/v1/ (DRF), routed in messaging/urls.py.
 
 - ``referrals/<uuid>/notes/``: GET the notes the user may read, POST a note (idempotent by client_id);
 - ``notifications/``: GET the user's notifications, newest first (``?unread=true``), by cursor;
@@ -7,7 +7,6 @@
   ``"digest.weekly"`` for coordinators.
 """
 
-from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
@@ -185,11 +184,3 @@ class EmailPreferencesView(APIView):
         if not isinstance(request.data, dict):
             raise ValidationFailed(_("Un objet {type d'événement : true ou false} est attendu."))
         return Response(email_preferences_set(user=request.user, preferences=dict(request.data)))
-
-
-urlpatterns = [
-    path("referrals/<uuid:uuid>/notes/", ReferralNotesView.as_view(), name="api-referral-notes"),
-    path("notifications/", NotificationListView.as_view(), name="api-notifications"),
-    path("notifications/read/", NotificationReadView.as_view(), name="api-notifications-read"),
-    path("notifications/email-preferences/", EmailPreferencesView.as_view(), name="api-email-preferences"),
-]

@@ -6,15 +6,12 @@ sees the referral without a side of it (a coordinator), except the timers' repor
 the coordination itself (``referral.stalled``, ``referral.escalated``: no person in them).
 """
 
-import hashlib
-
-from django.core.cache import cache
 from django.db.models import F
 from django.db.models.lookups import IsNull
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from network.versions import newest_id
+from network.versions import as_of, newest_id
 from partners.selectors import is_coordinator
 from referrals.access import event_audience_q, inbox_events_q, note_audience_q, side_events_q
 from referrals.lifecycle import Side
@@ -111,17 +108,13 @@ def email_preferences_of(user, *, kinds: list[str] | None = None) -> dict[str, b
     return {kind: kind not in off for kind in kinds}
 
 
-# How long a figure computed as of the stream's last event may be shown (``as_of_last_event``).
-AS_OF_LAST_EVENT_SECONDS = 60
-
-
 def as_of_last_event(name: str, identity: tuple, compute, *, event_id: int | None = None):
     """``compute()``, computed again only when the stream has moved.
 
     Figures over a whole organisation's referrals (the dashboard's aggregates, a list page's counts
     by status) take tens to hundreds of milliseconds at national scale, and their pages are
     reloaded far more often than a referral changes. The result is kept in Django's cache for at
-    most ``AS_OF_LAST_EVENT_SECONDS`` under the stream's last event id (``event_id`` when the
+    most ``AS_OF_SECONDS`` (``network.versions``) under the stream's last event id (``event_id`` when the
     caller read it already) and ``identity``: every send, transition, withdrawal and note writes
     an event, so a change shows on the next load; what writes no event (a renamed organisation, a
     referral crossing its SLA with time passing) shows within the minute. ``identity`` must hold
@@ -131,15 +124,3 @@ def as_of_last_event(name: str, identity: tuple, compute, *, event_id: int | Non
     if event_id is None:
         event_id = last_event_id()
     return as_of(name, event_id, identity, compute)
-
-
-def as_of(name: str, version, identity: tuple, compute):
-    """``compute()``, kept in Django's cache under ``version`` (what moves when the result may
-    change: the stream's last event, an activity's last revision) and ``identity`` (as
-    ``as_of_last_event`` says) for at most ``AS_OF_LAST_EVENT_SECONDS``."""
-    key = f"{name}:" + hashlib.sha256(repr((version, identity)).encode()).hexdigest()
-    result = cache.get(key)
-    if result is None:
-        result = compute()
-        cache.set(key, result, AS_OF_LAST_EVENT_SECONDS)
-    return result

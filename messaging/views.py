@@ -15,13 +15,13 @@ from django.views.decorators.http import require_POST, require_safe
 from network.errors import DomainError
 from partners.acting import organisation_page
 from referrals.access import side_of, sides_of
-from referrals.forms import add_domain_error
+from referrals.forms import NoteForm, add_domain_error
 from referrals.lifecycle import CANNOT_WRITE_NOTES
 from referrals.selectors import referral_get_visible
 from referrals.views.lists import page_of
 from referrals.views.referral import first_error, referral_page_response
 
-from .forms import EmailPreferencesForm, NoteForm
+from .forms import EmailPreferencesForm
 from .models import Notification
 from .notifications import event_summary
 from .selectors import UNREAD_COUNT_CAP, notification_of, notifications_of, unread_count

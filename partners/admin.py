@@ -5,8 +5,15 @@ from django.db import models
 from network.admin import ReadOnlyAdmin
 from network.errors import DomainError
 
-from . import services
 from .models import SERVICE_FIELDS, Invitation, Membership, MembershipChange, Neighbourhood, Organisation, Service
+from .services.memberships import membership_add, membership_deactivate, membership_reactivate, membership_set_role
+from .services.organisations import (
+    NETWORK_ADMIN_FIELDS,
+    ORGANISATION_SETTINGS,
+    organisation_create,
+    organisation_update,
+)
+from .services.services import service_create, service_update
 
 
 class MembershipInline(admin.TabularInline):
@@ -36,19 +43,19 @@ class OrganisationAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         """Through partners.services, as the network administrator (no actor): every field."""
-        editable = (*services.NETWORK_ADMIN_FIELDS, *services.ORGANISATION_SETTINGS)
+        editable = (*NETWORK_ADMIN_FIELDS, *ORGANISATION_SETTINGS)
         data = {f: form.cleaned_data[f] for f in editable if f in form.cleaned_data}
         try:
             if change:
                 changed = {f: v for f, v in data.items() if f in form.changed_data}
-                services.organisation_update(organisation=Organisation.objects.get(pk=obj.pk), **changed)
+                organisation_update(organisation=Organisation.objects.get(pk=obj.pk), **changed)
             else:
-                created = services.organisation_create(
+                created = organisation_create(
                     kind=form.cleaned_data["kind"], **{f: v for f, v in data.items() if f in CREATED_WITH}
                 )
                 rest = {f: v for f, v in data.items() if f not in CREATED_WITH and f in form.changed_data}
                 if rest:
-                    services.organisation_update(organisation=created, **rest)
+                    organisation_update(organisation=created, **rest)
                 obj.pk = created.pk
                 obj.group = created.group
         except DomainError as error:
@@ -117,19 +124,17 @@ class MembershipAdmin(admin.ModelAdmin):
         """Memberships go through the services so the organisation Group stays in sync."""
         try:
             if not change:
-                created = services.membership_add(
-                    organisation=obj.organisation, user=obj.user, role=obj.role, invited_by=None
-                )
+                created = membership_add(organisation=obj.organisation, user=obj.user, role=obj.role, invited_by=None)
                 obj.pk = created.pk
                 return
             current = Membership.objects.get(pk=obj.pk)
             if "role" in form.changed_data:
-                services.membership_set_role(membership=current, role=obj.role)
+                membership_set_role(membership=current, role=obj.role)
             if "is_active" in form.changed_data:
                 if obj.is_active:
-                    services.membership_reactivate(membership=current)
+                    membership_reactivate(membership=current)
                 else:
-                    services.membership_deactivate(membership=current)
+                    membership_deactivate(membership=current)
         except DomainError as error:
             messages.error(request, str(error.message))
 
@@ -157,9 +162,9 @@ class ServiceAdmin(admin.ModelAdmin):
         neighbourhoods = form.cleaned_data.get("neighbourhoods")
         try:
             if change:
-                services.service_update(service=Service.objects.get(pk=obj.pk), neighbourhoods=neighbourhoods, **data)
+                service_update(service=Service.objects.get(pk=obj.pk), neighbourhoods=neighbourhoods, **data)
             else:
-                created = services.service_create(
+                created = service_create(
                     organisation=form.cleaned_data["organisation"], neighbourhoods=neighbourhoods or (), **data
                 )
                 obj.pk = created.pk

@@ -9,7 +9,6 @@ import django_filters
 from django.contrib.auth import authenticate
 from django.db import transaction
 from django.http import Http404
-from django.urls import path
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, generics, permissions, status
@@ -17,12 +16,10 @@ from rest_framework.authtoken.models import Token
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from network import converters  # noqa: F401  registers <id:…>
 from network.api_access import TokenRequestThrottle
 from network.api_filters import FilterSet, IdFilter
 from network.errors import ValidationFailed
 
-from . import services
 from .acting import require_admin
 from .invitations import InvitationStatus, status_q
 from .models import Invitation, Membership, Neighbourhood, Organisation, Service
@@ -49,6 +46,10 @@ from .serializers import (
     TokenCredentialsSerializer,
     TokenSerializer,
 )
+from .services.invitations import invitation_cancel, invitation_create
+from .services.memberships import membership_add, membership_deactivate, membership_reactivate, membership_set_role
+from .services.organisations import organisation_update
+from .services.services import service_create, service_update
 from .signin import SignInLimiter, too_many_attempts
 
 
@@ -138,7 +139,7 @@ class OrganisationDetail(generics.RetrieveAPIView):
         require_admin(request.user, organisation)
         serializer = OrganisationSettingsSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        services.organisation_update(organisation=organisation, actor=request.user, **serializer.validated_data)
+        organisation_update(organisation=organisation, actor=request.user, **serializer.validated_data)
         return Response(OrganisationSerializer(organisation).data)
 
 
@@ -180,7 +181,7 @@ class MemberList(MembersMixin, generics.ListAPIView):
         require_admin(request.user, organisation)
         serializer = MemberAddSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        membership = services.membership_add(
+        membership = membership_add(
             organisation=organisation,
             user=serializer.validated_data["username"],
             role=serializer.validated_data.get("role"),
@@ -219,11 +220,11 @@ class MemberDetail(MembersMixin, generics.RetrieveAPIView):
         data = serializer.validated_data
         with transaction.atomic():
             if data.get("is_active") is True and not membership.is_active:
-                membership = services.membership_reactivate(membership=membership, actor=request.user)
+                membership = membership_reactivate(membership=membership, actor=request.user)
             if "role" in data and data["role"] != membership.role:
-                membership = services.membership_set_role(membership=membership, role=data["role"], actor=request.user)
+                membership = membership_set_role(membership=membership, role=data["role"], actor=request.user)
             if data.get("is_active") is False:
-                membership = services.membership_deactivate(membership=membership, actor=request.user)
+                membership = membership_deactivate(membership=membership, actor=request.user)
         return Response(MembershipSerializer(membership).data)
 
 
@@ -277,9 +278,7 @@ class InvitationList(InvitationsMixin, generics.ListAPIView):
         organisation = self.get_organisation()
         serializer = InvitationCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        invitation = services.invitation_create(
-            organisation=organisation, actor=request.user, **serializer.validated_data
-        )
+        invitation = invitation_create(organisation=organisation, actor=request.user, **serializer.validated_data)
         renewed = invitation.sent_at != invitation.created_at
         return Response(
             InvitationSerializer(invitation).data, status=status.HTTP_200_OK if renewed else status.HTTP_201_CREATED
@@ -301,7 +300,7 @@ class InvitationDetail(InvitationsMixin, APIView):
         invitation = invitations_of(organisation).filter(pk=pk).first()
         if invitation is None:
             raise Http404(_("Invitation introuvable."))
-        services.invitation_cancel(invitation=invitation, actor=request.user)
+        invitation_cancel(invitation=invitation, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -342,9 +341,7 @@ class ServiceList(generics.ListAPIView):
         data = dict(serializer.validated_data)
         organisation = data.pop("organisation")
         neighbourhoods = data.pop("neighbourhoods", [])
-        service = services.service_create(
-            organisation=organisation, actor=request.user, neighbourhoods=neighbourhoods, **data
-        )
+        service = service_create(organisation=organisation, actor=request.user, neighbourhoods=neighbourhoods, **data)
         return Response(ServiceSerializer(services_listed().get(pk=service.pk)).data, status=status.HTTP_201_CREATED)
 
 
@@ -371,7 +368,7 @@ class ServiceDetail(generics.RetrieveAPIView):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         neighbourhoods = data.pop("neighbourhoods", None)
-        services.service_update(service=service, actor=request.user, neighbourhoods=neighbourhoods, **data)
+        service_update(service=service, actor=request.user, neighbourhoods=neighbourhoods, **data)
         return Response(ServiceSerializer(services_listed().get(pk=service.pk)).data)
 
 
@@ -392,20 +389,3 @@ class NeighbourhoodList(generics.ListAPIView):
 class NeighbourhoodDetail(generics.RetrieveAPIView):
     serializer_class = NeighbourhoodSerializer
     queryset = Neighbourhood.objects.all()
-
-
-urlpatterns = [
-    path("auth/token/", TokenView.as_view(), name="api-token"),
-    path("me/", MeView.as_view(), name="api-me"),
-    path("organisations/", OrganisationList.as_view(), name="api-organisations"),
-    path("organisations/<id:pk>/", OrganisationDetail.as_view(), name="api-organisation"),
-    path("organisations/<id:organisation_id>/members/", MemberList.as_view(), name="api-members"),
-    path("organisations/<id:organisation_id>/members/<id:pk>/", MemberDetail.as_view(), name="api-member"),
-    # issue 13 — members and invitations
-    path("organisations/<id:organisation_id>/invitations/", InvitationList.as_view(), name="api-invitations"),
-    path("organisations/<id:organisation_id>/invitations/<id:pk>/", InvitationDetail.as_view(), name="api-invitation"),
-    path("services/", ServiceList.as_view(), name="api-services"),
-    path("services/<id:pk>/", ServiceDetail.as_view(), name="api-service"),
-    path("neighbourhoods/", NeighbourhoodList.as_view(), name="api-neighbourhoods"),
-    path("neighbourhoods/<id:pk>/", NeighbourhoodDetail.as_view(), name="api-neighbourhood"),
-]

@@ -33,8 +33,10 @@ from django.utils.translation import gettext as _
 
 from network.errors import ValidationFailed
 
-from . import services as partner_services
 from .models import Organisation, Service
+from .services.formats import check_email, check_url
+from .services.organisations import organisation_create, organisation_update
+from .services.services import service_create, service_update
 
 SCHEMA_VERSION = "1.0.10"
 DEFAULT_SOURCE = "relais"
@@ -421,27 +423,25 @@ def _structure_import(row: dict, kind: str | None, categories: Counter | None) -
         # Stripped as the services store it, so that an unchanged name compares equal.
         "name": _free_name(row["nom"].strip(), (row["commune"] or "").strip(), organisation),
         "address": _fit(", ".join(filter(None, [row["adresse"], row["complement_adresse"]])), Organisation, "address"),
-        "email": _fit(row["courriel"], Organisation, "email", cut=False, check=partner_services.check_email),
+        "email": _fit(row["courriel"], Organisation, "email", cut=False, check=check_email),
     }
     described = {
         "siret": row["siret"] or "",
         "postal_code": row["code_postal"] or "",
         "commune": _fit(row["commune"], Organisation, "commune", cut=False),
         "phone": _fit(row["telephone"], Organisation, "phone", cut=False),
-        "website": _fit(row["site_web"], Organisation, "website", cut=False, check=partner_services.check_url),
+        "website": _fit(row["site_web"], Organisation, "website", cut=False, check=check_url),
         "description": _fit(row["description"], Organisation, "description"),
     }
     if organisation is None:
-        organisation = partner_services.organisation_create(kind=kind or _kind_of(row, categories), **basic)
-        partner_services.organisation_update(
-            organisation=organisation, source=row["source"], source_id=row["id"], **described
-        )
+        organisation = organisation_create(kind=kind or _kind_of(row, categories), **basic)
+        organisation_update(organisation=organisation, source=row["source"], source_id=row["id"], **described)
         return "created", organisation
     changed = {name: value for name, value in basic.items() if getattr(organisation, name) != value}
     if changed:
-        partner_services.organisation_update(organisation=organisation, **changed)
+        organisation_update(organisation=organisation, **changed)
     before = organisation.updated_at
-    partner_services.organisation_update(organisation=organisation, **described)
+    organisation_update(organisation=organisation, **described)
     return ("updated" if changed or organisation.updated_at != before else "unchanged"), organisation
 
 
@@ -456,28 +456,24 @@ def _service_import(row: dict, organisations: dict) -> str:
             Service,
             "eligibility_description",
         ),
-        "email": _fit(row["courriel"], Service, "email", cut=False, check=partner_services.check_email),
-        "url": _fit(row["lien_source"], Service, "url", cut=False, check=partner_services.check_url),
+        "email": _fit(row["courriel"], Service, "email", cut=False, check=check_email),
+        "url": _fit(row["lien_source"], Service, "url", cut=False, check=check_url),
         "address": _fit(", ".join(filter(None, [row["adresse"], row["complement_adresse"]])), Service, "address"),
         "postal_code": row["code_postal"] or "",
         "commune": _fit(row["commune"], Service, "commune", cut=False),
         "phone": _fit(row["telephone"], Service, "phone", cut=False),
-        "appointment_url": _fit(
-            row["lien_mobilisation"], Service, "appointment_url", cut=False, check=partner_services.check_url
-        ),
+        "appointment_url": _fit(row["lien_mobilisation"], Service, "appointment_url", cut=False, check=check_url),
     }
     service = Service.objects.filter(source=row["source"], source_id=row["id"]).first()
     if service is None:
-        partner_services.service_create(
-            organisation=organisation, actor=None, source=row["source"], source_id=row["id"], **fields
-        )
+        service_create(organisation=organisation, actor=None, source=row["source"], source_id=row["id"], **fields)
         return "created"
     if service.organisation_id != organisation.pk:
         raise ValidationFailed(f"ce service est déjà rattaché à une autre structure ({service.organisation})")
     changed = {name: value for name, value in fields.items() if getattr(service, name) != value}
     if not changed:
         return "unchanged"
-    partner_services.service_update(service=service, actor=None, **changed)
+    service_update(service=service, actor=None, **changed)
     return "updated"
 
 

@@ -5,7 +5,6 @@ No authentication at all: a token or a session changes nothing to the answer, an
 reads an account. Each client address is limited to ``CatalogueThrottle``'s rate.
 """
 
-from django.urls import path
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, permissions, serializers, throttling
 from rest_framework.settings import api_settings
@@ -159,9 +158,3 @@ class CatalogueServiceList(CatalogueList):
     @staticmethod
     def emails_of(page):
         return [service.email for service in page]
-
-
-urlpatterns = [
-    path("catalogue/structures/", CatalogueStructureList.as_view(), name="api-catalogue-structures"),
-    path("catalogue/services/", CatalogueServiceList.as_view(), name="api-catalogue-services"),
-]

@@ -1,5 +1,5 @@
 """Invitations to join an organisation (DESIGN.md section 3): their link, how one is read, and
-their e-mail. The writes (create, resend, cancel, accept) are in ``partners.services``.
+their e-mail. The writes (create, resend, cancel, accept) are in ``partners.services.invitations``.
 
 - ``invitation_token`` / ``invitation_url``: the accept link ``/invitation/<uuid>/<token>/``. The
   token signs the invitation's uuid and address (``django.core.signing.Signer`` with ``SECRET_KEY``

@@ -10,7 +10,7 @@ from network.periods import ApiDateField
 
 from .invitations import InvitationStatus, invitation_status
 from .models import SERVICE_FIELDS, TEXT_MAX_LENGTH, Invitation, Membership, Neighbourhood, Organisation, Service
-from .services import ORGANISATION_SETTINGS
+from .services.organisations import ORGANISATION_SETTINGS
 
 
 class OrganisationSummarySerializer(serializers.ModelSerializer):

@@ -40,17 +40,8 @@ from network.periods import Period
 from partners.models import Organisation, QpvResidence
 
 from .models import Activity, ActivityAttendee, ProjectHolder, Referral
-from .reports import (
-    DATE,
-    DECIMAL,
-    INTEGER,
-    TEXT,
-    Column,
-    activities_in,
-    qpv_residence,
-    referrals_sent_in,
-    report_tables,
-)
+from .reports.figures import activities_in, qpv_residence, referrals_sent_in
+from .reports.tables import DATE, DECIMAL, INTEGER, TEXT, Column, report_tables
 
 CHUNK_SIZE = 2000
 # A CSV response is sent in pieces of about this many bytes.
@@ -96,7 +87,7 @@ def _qpv_labels() -> dict[str, str]:
 
 def _qpv_cell(labels: dict[str, str], qpv_code) -> str:
     """ "QPV" for a neighbourhood with an official QPV code, "hors QPV" otherwise (another
-    neighbourhood, or none: ``reports.qpv_residence``)."""
+    neighbourhood, or none: ``reports.figures.qpv_residence``)."""
     return labels[qpv_residence(qpv_code)]
 
 
@@ -183,7 +174,7 @@ def referral_rows(referrals: QuerySet, *, statistics_from: set[int] | None) -> I
     """One row of typed values per referral of ``referrals`` (``referral_columns``), in one query
     read as the rows are consumed. Labels are those of the active language, resolved now. The
     person's gender and age bracket only on the rows of referrals sent by ``statistics_from``
-    (None: every row; ``reports.export_statistics_from``), empty elsewhere."""
+    (None: every row; ``reports.export_permissions.export_statistics_from``), empty elsewhere."""
     labels = {
         "gender": _labels(ProjectHolder.Gender.choices),
         "age": _labels(ProjectHolder.AgeBracket.choices),
@@ -508,7 +499,7 @@ def write_activities_xlsx(activities: QuerySet, period: Period, out: IO[bytes]) 
 
 
 def write_summary_xlsx(report: dict, out: IO[bytes]) -> None:
-    """The report's tables (``reports.report_tables``), one sheet each, after a sheet naming the
+    """The report's tables (``reports.tables.report_tables``), one sheet each, after a sheet naming the
     period and what it covers."""
     with translation.override("fr"):
         period = report["period"]

@@ -1,10 +1,11 @@
-"""Forms of the advisor, partner and coordinator pages.
+"""Forms of the advisor, partner and coordinator pages, and of the referral page (its note forms too).
 
 Forms only parse and check the shape of what the user typed; the rules live in the services, whose
 refusals (``network.errors.DomainError``) are put back on the form with ``add_domain_error``.
 """
 
 import datetime
+import uuid
 from functools import partial
 
 from django import forms
@@ -13,6 +14,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from messaging.models import NOTE_MAX_LENGTH, Note
 from network.errors import DomainError
 from network.form_fields import IdChoiceField, IdMultipleChoiceField
 from network.periods import DateField, validate_period, validate_report_period
@@ -411,6 +413,35 @@ class CancelForm(forms.Form):
         required=False,
         help_text=_("Obligatoire pour « Autre »."),
     )
+
+
+class NoteForm(forms.Form):
+    """The plain-HTML note form; the page's script sends the same fields over the WebSocket.
+
+    ``client_id`` is fresh on every render, so a form submitted twice creates one note.
+    """
+
+    body = forms.CharField(label=_("Votre note"), max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3}))
+    visibility = forms.ChoiceField(
+        label=_("Visible par"),
+        choices=Note.Visibility.choices,
+        initial=Note.Visibility.SHARED,
+        widget=forms.RadioSelect,
+    )
+    client_id = forms.UUIDField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["client_id"] = uuid.uuid4()
+
+
+class SharedNoteForm(NoteForm):
+    """The note form of a signed link's page: shared notes only (``lifecycle.Side.by_link``)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["visibility"]
 
 
 class DashboardFilterForm(forms.Form):

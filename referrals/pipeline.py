@@ -249,7 +249,27 @@ def pipeline_stats(user, *, overdue_page: int = 1, **filters) -> dict:
     """
     now = timezone.now()
     scope = scoped_referrals(user, **filters).order_by()
+    by_status, outcomes, partners = _by_partner(scope, now)
+    overdue_count = sum(entry["overdue"] for entry in partners.values())
+    by_neighbourhood = _by_neighbourhood(scope)
+    overdue, overdue_page, pages = _overdue_page(scope, now, overdue_count, overdue_page)
+    return {
+        "total": sum(by_status.values()),
+        "by_status": by_status,
+        "by_partner": sorted(partners.values(), key=lambda e: e["organisation"]),
+        "by_neighbourhood": by_neighbourhood,
+        "response_hours": response_hours(scope),
+        "overdue": overdue,
+        "overdue_count": overdue_count,
+        "overdue_page": overdue_page,
+        "overdue_pages": pages,
+        "outcomes": outcomes,
+    }
 
+
+def _by_partner(scope, now) -> tuple[dict, dict, dict[int, dict]]:
+    """The counts by status and outcome of ``scope``, and by receiving organisation (with its
+    name, kind, SLA and how many of its referrals are overdue at ``now``): three queries at most."""
     by_status = _empty_by_status()
     outcomes = {code: 0 for code in Referral.Outcome.values}
     partners: dict[int, dict] = {}
@@ -275,8 +295,12 @@ def pipeline_stats(user, *, overdue_page: int = 1, **filters) -> dict:
     )
     for row in late_rows:
         partners[row["to_organisation_id"]]["overdue"] = row["late"]
-    overdue_count = sum(entry["overdue"] for entry in partners.values())
+    return by_status, outcomes, partners
 
+
+def _by_neighbourhood(scope) -> list[dict]:
+    """The counts by status of ``scope`` by the holders' neighbourhood, by name, "Non renseigné"
+    (id None) last: two queries at most."""
     neighbourhoods: dict[int | None, dict] = {}
     for row in scope.values("project_holder__neighbourhood_id", "status").annotate(n=Count("id")):
         key = row["project_holder__neighbourhood_id"]
@@ -289,7 +313,13 @@ def pipeline_stats(user, *, overdue_page: int = 1, **filters) -> dict:
     named = [key for key in neighbourhoods if key is not None]
     for neighbourhood_id, name in Neighbourhood.objects.filter(pk__in=named).values_list("pk", "name") if named else []:
         neighbourhoods[neighbourhood_id]["neighbourhood"] = name
+    return sorted(neighbourhoods.values(), key=lambda e: (e["neighbourhood_id"] is None, e["neighbourhood"]))
 
+
+def _overdue_page(scope, now, overdue_count: int, overdue_page: int) -> tuple[list[dict], int, int]:
+    """Page ``overdue_page`` (kept within the pages) of ``scope``'s overdue referrals at ``now``,
+    oldest first, with the page's number and the number of pages: one query, none when
+    ``overdue_count`` is 0."""
     pages = max(1, -(-overdue_count // OVERDUE_PAGE_SIZE))
     overdue_page = min(max(1, overdue_page), pages)
     first = (overdue_page - 1) * OVERDUE_PAGE_SIZE
@@ -319,20 +349,7 @@ def pipeline_stats(user, *, overdue_page: int = 1, **filters) -> dict:
         }
         for row in overdue_rows
     ]
-
-    unnamed_last = sorted(neighbourhoods.values(), key=lambda e: (e["neighbourhood_id"] is None, e["neighbourhood"]))
-    return {
-        "total": sum(by_status.values()),
-        "by_status": by_status,
-        "by_partner": sorted(partners.values(), key=lambda e: e["organisation"]),
-        "by_neighbourhood": unnamed_last,
-        "response_hours": response_hours(scope),
-        "overdue": overdue,
-        "overdue_count": overdue_count,
-        "overdue_page": overdue_page,
-        "overdue_pages": pages,
-        "outcomes": outcomes,
-    }
+    return overdue, overdue_page, pages
 
 
 STALLED_PAGE_SIZE = OVERDUE_PAGE_SIZE

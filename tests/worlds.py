@@ -21,7 +21,7 @@ from rest_framework.test import APIClient
 
 from messaging.services import note_post
 from partners.models import Membership, Organisation
-from partners.services import membership_add
+from partners.services.memberships import membership_add
 from referrals import services
 from referrals.links import link_make
 from tests.partners.factories import NeighbourhoodFactory, OrganisationFactory, ServiceFactory, member_of

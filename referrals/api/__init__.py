@@ -5,13 +5,3 @@ see answers 404), ask referrals.lifecycle whether the caller's side may act (403
 is read), validate the body, and call referrals.services, whose refusals network/errors.py turns
 into 400/403/409 with a ``code``. Shared conventions are in network/api_access.py.
 """
-
-from . import activities, holders, pipeline, referrals, reports
-
-urlpatterns = [
-    *holders.urlpatterns,
-    *referrals.urlpatterns,
-    *activities.urlpatterns,
-    *pipeline.urlpatterns,
-    *reports.urlpatterns,
-]

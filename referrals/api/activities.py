@@ -1,12 +1,10 @@
 """Intake activities: ``activities/``, ``activities/<id>/``."""
 
-from django.urls import path
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from network import converters  # noqa: F401  registers <id:…>
 from partners.acting import acting_organisation
 from partners.models import Organisation
 from partners.selectors import active_organisation_ids
@@ -99,9 +97,3 @@ class ActivityDetail(APIView):
         organisation = require_activity_manager(active_organisation_ids(request.user), activity)
         services.activity_delete(activity=activity, actor=request.user, organisation=organisation)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-urlpatterns = [
-    path("activities/", ActivityList.as_view(), name="api-activities"),
-    path("activities/<id:pk>/", ActivityDetail.as_view(), name="api-activity"),
-]

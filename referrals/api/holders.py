@@ -1,13 +1,11 @@
 """Project holders and their consents: ``project-holders/``, ``consents/<id>/withdraw/``."""
 
-from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from network import converters  # noqa: F401  registers <id:…>
 from partners.acting import acting_organisation
 from partners.models import Organisation
 
@@ -151,12 +149,3 @@ class ConsentWithdraw(APIView):
             consent=consent, actor=request.user, organisation=organisation, reason=serializer.validated_data["reason"]
         )
         return Response(ConsentSerializer(consents_of(consent.project_holder).get(pk=consent.pk)).data)
-
-
-urlpatterns = [
-    path("project-holders/", ProjectHolderList.as_view(), name="api-project-holders"),
-    path("project-holders/<uuid:uuid>/", ProjectHolderDetail.as_view(), name="api-project-holder"),
-    path("project-holders/<uuid:uuid>/erase/", ProjectHolderErase.as_view(), name="api-project-holder-erase"),
-    path("project-holders/<uuid:uuid>/consents/", ConsentList.as_view(), name="api-consents"),
-    path("consents/<id:pk>/withdraw/", ConsentWithdraw.as_view(), name="api-consent-withdraw"),
-]

@@ -1,6 +1,5 @@
 """The pipeline: ``pipeline/``."""
 
-from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -25,6 +24,3 @@ class PipelineView(APIView):
         if "organisation" in filters:
             filters["organisation"] = acting_organisation(request.user, filters["organisation"])
         return Response(PipelineSerializer(pipeline_stats(request.user, **filters)).data)
-
-
-urlpatterns = [path("pipeline/", PipelineView.as_view(), name="api-pipeline")]

@@ -2,7 +2,6 @@
 
 import functools
 
-from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
@@ -214,15 +213,3 @@ class ReferralEvents(generics.ListAPIView):
         if not hasattr(self, "side"):
             self.side = side_of(self.request.user, referral_get_visible(self.request.user, self.kwargs["uuid"]))
         return self.side
-
-
-urlpatterns = [
-    path("referrals/", ReferralList.as_view(), name="api-referrals"),
-    path("referrals/<uuid:uuid>/", ReferralDetail.as_view(), name="api-referral"),
-    path("referrals/<uuid:uuid>/accept/", ReferralAccept.as_view(), name="api-referral-accept"),
-    path("referrals/<uuid:uuid>/decline/", ReferralDecline.as_view(), name="api-referral-decline"),
-    path("referrals/<uuid:uuid>/start/", ReferralStart.as_view(), name="api-referral-start"),
-    path("referrals/<uuid:uuid>/complete/", ReferralComplete.as_view(), name="api-referral-complete"),
-    path("referrals/<uuid:uuid>/cancel/", ReferralCancel.as_view(), name="api-referral-cancel"),
-    path("referrals/<uuid:uuid>/events/", ReferralEvents.as_view(), name="api-referral-events"),
-]

@@ -9,7 +9,6 @@ and then sent from it. Either way memory stays flat however many rows.
 
 import tempfile
 
-from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -19,14 +18,9 @@ from rest_framework.views import APIView
 from network.streaming import StreamingResponse, file_response
 
 from .. import exports
-from ..reports import (
-    ReportScope,
-    activities_to_export,
-    export_statistics_from,
-    referrals_to_export,
-    report,
-    report_subject,
-)
+from ..reports.export_permissions import activities_to_export, export_statistics_from, referrals_to_export
+from ..reports.figures import report
+from ..reports.subject import ReportScope, report_subject
 from ..serializers.reports import ReportQuerySerializer
 
 CSV = "text/csv; charset=utf-8"
@@ -143,12 +137,3 @@ class ActivityXlsx(ActivityExport):
 @_schema(_("Les tableaux du rapport, une feuille chacun (CitésLab et coordination)"), XLSX)
 class SummaryXlsx(SummaryExport):
     pass
-
-
-urlpatterns = [
-    path("reports/referrals.csv", ReferralsCsv.as_view(), name="api-report-referrals-csv"),
-    path("reports/referrals.xlsx", ReferralsXlsx.as_view(), name="api-report-referrals-xlsx"),
-    path("reports/activity.csv", ActivityCsv.as_view(), name="api-report-activity-csv"),
-    path("reports/activity.xlsx", ActivityXlsx.as_view(), name="api-report-activity-xlsx"),
-    path("reports/summary.xlsx", SummaryXlsx.as_view(), name="api-report-summary"),
-]

@@ -19,7 +19,7 @@ from .. import charts
 from ..forms import DashboardFilterForm
 from ..models import Referral
 from ..pipeline import expected_response_days, pipeline_stats_as_of_last_event, stalled_list_as_of_last_event
-from ..reports import intake_for_dashboard
+from ..reports.cached import intake_for_dashboard
 
 
 def _integer(number: int) -> str:

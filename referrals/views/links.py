@@ -22,7 +22,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
-from messaging.forms import SharedNoteForm
 from messaging.models import Note
 from messaging.selectors import last_event_id, notes_visible_to
 from messaging.services import note_post
@@ -32,7 +31,7 @@ from partners.signin import address_limiter
 
 from .. import links, services
 from ..access import side_of
-from ..forms import DeclineForm, add_domain_error
+from ..forms import DeclineForm, SharedNoteForm, add_domain_error
 from ..lifecycle import ACCEPT, DECLINE
 from ..selectors import referral_get_visible, referral_history
 from .referral import TRANSITION_PAGES, first_error, referral_page_response

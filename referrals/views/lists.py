@@ -1,6 +1,7 @@
 """What the list pages share: pagination, the status filter and the live script's starting point."""
 
-from django.db.models import Count
+from django.db.models import Count, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import render
 
 from messaging.selectors import as_of_last_event, last_event_id
@@ -15,6 +16,11 @@ PAGE_SIZE = 25
 
 def page_of(request, queryset, *, count: int | None = None, rows=None):
     return IdsFirstPaginator(queryset, PAGE_SIZE, count=count, rows=rows).get_page(request.GET.get("page"))
+
+
+def subquery_count(rows):
+    """The number of ``rows`` (a correlated queryset grouped on one value), 0 when none."""
+    return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n")), 0)
 
 
 # What each list page shows of its rows (templates/referrals/sent_list.html and inbox.html): the

@@ -11,7 +11,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from messaging.forms import NoteForm
 from messaging.models import Note
 from messaging.selectors import last_event_id, notes_visible_to
 from network.errors import DomainError
@@ -20,7 +19,7 @@ from partners.selectors import active_members_of
 
 from .. import links, services
 from ..access import side_of
-from ..forms import AcceptForm, CancelForm, CompleteForm, DeclineForm, add_domain_error
+from ..forms import AcceptForm, CancelForm, CompleteForm, DeclineForm, NoteForm, add_domain_error
 from ..lifecycle import ACCEPT, CANCEL, COMPLETE, DECLINE, NOT_A_SIDE, START, is_open
 from ..selectors import (
     REFERRAL_RELATED,

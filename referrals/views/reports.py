@@ -15,7 +15,9 @@ from partners.models import Organisation
 
 from .. import charts
 from ..forms import ReportForm
-from ..reports import DATE, DECIMAL, INTEGER, TEXT, Table, report_as_of_last_change, report_subject, report_tables
+from ..reports.cached import report_as_of_last_change
+from ..reports.subject import report_subject
+from ..reports.tables import DATE, DECIMAL, INTEGER, TEXT, Table, report_tables
 
 Kind = Organisation.Kind
 EXPORTS = (
@@ -39,7 +41,7 @@ def _cell(value, column) -> dict:
 
 
 def shown(tables: dict[str, Table]) -> dict[str, dict]:
-    """``reports.report_tables`` written out for the page."""
+    """``reports.tables.report_tables`` written out for the page."""
     return {
         key: {
             "title": table.title,

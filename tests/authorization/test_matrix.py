@@ -1,7 +1,7 @@
 """Every entry point × every role, one test per cell, with the expected answer written out.
 
 Entry points: every /api/v1/ endpoint (and the open schema pages), every page of
-network/page_urls.py (the signed links' pages too). The WebSockets have their own matrix in
+each app's urls.py (the signed links' pages too). The WebSockets have their own matrix in
 test_sockets.py.
 The roles are ``ROLES`` of tests/worlds.py, in the order of the table's columns.
 
@@ -30,7 +30,8 @@ from django.urls import reverse
 from messaging.models import Notification
 from partners.invitations import invitation_token
 from partners.models import Membership
-from partners.services import invitation_create, membership_deactivate
+from partners.services.invitations import invitation_create
+from partners.services.memberships import membership_deactivate
 from referrals.models import Activity, Referral
 from tests.partners.factories import member_of
 from tests.worlds import ROLES
@@ -437,21 +438,22 @@ def _listed(rows) -> set[str]:
 
 
 def test_the_matrix_names_every_endpoint():
-    import messaging.api
-    import partners.api
-    import partners.catalogue_api
-    import referrals.api
+    import messaging.urls
+    import partners.urls
+    import referrals.urls
 
-    routes = partners.api.urlpatterns + referrals.api.urlpatterns + messaging.api.urlpatterns
-    routes += partners.catalogue_api.urlpatterns  # issue 13 — catalogue
+    routes = partners.urls.api_urlpatterns + referrals.urls.api_urlpatterns + messaging.urls.api_urlpatterns
     listed = {template for template in _listed(API) if not template.startswith("/")}
     assert {_shape(route.pattern) for route in routes} == listed
 
 
 def test_the_matrix_names_every_page():
-    import network.page_urls
+    import messaging.urls
+    import partners.urls
+    import referrals.urls
 
-    assert {"/" + _shape(route.pattern) for route in network.page_urls.urlpatterns} == _listed(PAGES)
+    routes = partners.urls.urlpatterns + referrals.urls.urlpatterns + messaging.urls.urlpatterns
+    assert {"/" + _shape(route.pattern) for route in routes} == _listed(PAGES)
 
 
 # --- issue 13 — members and invitations ----------------------------------------------------------

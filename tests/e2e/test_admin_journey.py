@@ -27,7 +27,7 @@ def test_an_admin_invites_a_colleague_and_edits_a_service_that_a_new_referral_th
         "shell",
         "-c",
         "from partners.models import Neighbourhood, Service; "
-        "from partners.services import service_update; "
+        "from partners.services.services import service_update; "
         'service = Service.objects.get(name="Accompagnement à la création"); '
         'service_update(service=service, neighbourhoods=Neighbourhood.objects.filter(name="Centre-ville"))',
     )

@@ -32,7 +32,7 @@ def test_a_partner_without_an_account_answers_through_its_signed_link(server, ne
         server,
         "shell",
         "-c",
-        "from partners.services import organisation_create; "
+        "from partners.services.organisations import organisation_create; "
         f'organisation_create(name="{PARTNER}", kind="creation", email="{CONTACT}")',
     )
     advisor = log_in(new_context(), server, "conseiller")

@@ -22,7 +22,7 @@ from messaging import consumers, events
 from messaging.models import Event, Note
 from messaging.services import note_post
 from partners.models import Membership
-from partners.services import membership_deactivate
+from partners.services.memberships import membership_deactivate
 from referrals import services
 from tests.messaging.conftest import closed_with, open_socket, receive_events, token_of
 from tests.partners.factories import OrganisationFactory, member_of

@@ -6,7 +6,7 @@ from django.db import transaction
 from messaging.models import Event, Notification
 from messaging.services import email_preferences_set, note_post
 from partners.models import Membership
-from partners.services import membership_deactivate
+from partners.services.memberships import membership_deactivate
 from referrals import services
 from referrals.models import Referral
 

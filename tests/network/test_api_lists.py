@@ -8,7 +8,7 @@ import time_machine
 from django.core.cache import cache
 from django.utils import timezone
 
-from partners.services import membership_deactivate
+from partners.services.memberships import membership_deactivate
 from referrals.models import Referral
 from tests.partners.factories import MembershipFactory, NeighbourhoodFactory, ServiceFactory, UserFactory
 

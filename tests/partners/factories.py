@@ -2,7 +2,9 @@ import factory
 from django.contrib.auth import get_user_model
 
 from partners.models import Membership, Neighbourhood, Organisation, Service
-from partners.services import membership_add, organisation_create, service_create
+from partners.services.memberships import membership_add
+from partners.services.organisations import organisation_create
+from partners.services.services import service_create
 
 
 class UserFactory(factory.django.DjangoModelFactory):

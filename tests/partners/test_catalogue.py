@@ -19,7 +19,8 @@ from rest_framework.test import APIClient
 from network.errors import ActionForbidden, ValidationFailed
 from partners import catalogue
 from partners.models import Organisation, Service
-from partners.services import organisation_update, service_update
+from partners.services.organisations import organisation_update
+from partners.services.services import service_update
 from tests.partners.factories import OrganisationFactory, ServiceFactory, UserFactory, member_of
 
 pytestmark = pytest.mark.django_db
@@ -524,7 +525,7 @@ def test_a_file_of_another_shape_is_refused(tmp_path):
 
 def test_a_failure_that_is_not_a_row_leaves_nothing_half_imported():
     before = Organisation.objects.count(), Service.objects.count()
-    real = catalogue.partner_services.service_create
+    real = catalogue.service_create
     calls = []
 
     def fail_on_the_second(**kwargs):
@@ -533,7 +534,7 @@ def test_a_failure_that_is_not_a_row_leaves_nothing_half_imported():
             raise RuntimeError("database gone")
         return real(**kwargs)
 
-    with mock.patch.object(catalogue.partner_services, "service_create", fail_on_the_second):
+    with mock.patch.object(catalogue, "service_create", fail_on_the_second):
         with pytest.raises(RuntimeError):
             run_import(SAMPLE)
 

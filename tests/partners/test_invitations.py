@@ -14,13 +14,8 @@ from network.errors import ActionForbidden, ValidationFailed
 from partners.acting import SESSION_ORGANISATION_KEY
 from partners.invitations import invitation_path, invitation_token
 from partners.models import Invitation, Membership, MembershipChange
-from partners.services import (
-    invitation_accept,
-    invitation_cancel,
-    invitation_create,
-    invitation_resend,
-    membership_deactivate,
-)
+from partners.services.invitations import invitation_accept, invitation_cancel, invitation_create, invitation_resend
+from partners.services.memberships import membership_deactivate
 from tests.page_fixtures import _static_root  # noqa: F401 - autouse, for this module's pages only
 from tests.partners.factories import OrganisationFactory, UserFactory, member_of
 
@@ -422,7 +417,7 @@ def test_an_accepted_invitation_cannot_be_used_twice(client, bge, admin):
 
 
 def test_the_invitation_of_a_deactivated_organisation_is_refused(client, bge, admin):
-    from partners.services import organisation_update
+    from partners.services.organisations import organisation_update
 
     invitation = invite(bge, admin)
     organisation_update(organisation=bge, is_active=False)

@@ -10,7 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from partners.models import Invitation, Membership, MembershipChange
-from partners.services import invitation_cancel, invitation_create, membership_deactivate
+from partners.services.invitations import invitation_cancel, invitation_create
+from partners.services.memberships import membership_deactivate
 from tests.partners.factories import member_of
 
 pytestmark = pytest.mark.django_db

@@ -8,13 +8,8 @@ import time_machine
 from django.contrib.auth import get_user_model
 
 from partners.models import Invitation, Membership, MembershipChange
-from partners.services import (
-    invitation_cancel,
-    invitation_create,
-    membership_add,
-    membership_deactivate,
-    membership_set_role,
-)
+from partners.services.invitations import invitation_cancel, invitation_create
+from partners.services.memberships import membership_add, membership_deactivate, membership_set_role
 from tests import page_fixtures
 from tests.partners.factories import OrganisationFactory, member_of
 

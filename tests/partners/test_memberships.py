@@ -10,7 +10,7 @@ from django.db import connections
 
 from network.errors import ActionForbidden, ValidationFailed
 from partners.models import Membership, MembershipChange
-from partners.services import (
+from partners.services.memberships import (
     membership_add,
     membership_deactivate,
     membership_reactivate,

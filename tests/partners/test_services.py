@@ -3,14 +3,9 @@ from django.contrib.auth.models import Group, Permission
 
 from network.errors import ActionForbidden, ValidationFailed
 from partners.models import Membership, Organisation
-from partners.services import (
-    membership_add,
-    membership_deactivate,
-    membership_set_role,
-    organisation_create,
-    organisation_update,
-    service_create,
-)
+from partners.services.memberships import membership_add, membership_deactivate, membership_set_role
+from partners.services.organisations import organisation_create, organisation_update
+from partners.services.services import service_create
 from tests.partners.factories import OrganisationFactory, UserFactory, member_of
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from django.utils import timezone
 from network.errors import ValidationFailed
 from partners.models import Service
 from partners.selectors import require_service_offered, services_offered
-from partners.services import organisation_update
+from partners.services.organisations import organisation_update
 from tests.partners.factories import NeighbourhoodFactory, OrganisationFactory, ServiceFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,8 @@ from django.urls import reverse
 
 from network.errors import ActionForbidden, ValidationFailed
 from partners.models import Organisation
-from partners.services import membership_add, organisation_update
+from partners.services.memberships import membership_add
+from partners.services.organisations import organisation_update
 from tests.page_fixtures import _static_root  # noqa: F401 - autouse, for this module's pages only
 from tests.partners.factories import OrganisationFactory, member_of
 

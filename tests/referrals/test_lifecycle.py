@@ -6,7 +6,7 @@ from django.utils import timezone
 from messaging.models import Event
 from network.errors import ActionForbidden, Conflict, InvalidTransition
 from partners.models import Membership
-from partners.services import membership_deactivate
+from partners.services.memberships import membership_deactivate
 from referrals import services
 from referrals.models import Referral, ReferralEvent
 from tests.partners.factories import OrganisationFactory, member_of

@@ -1,4 +1,4 @@
-"""The report's figures (referrals/reports.py) against a hand-built CitésLab year."""
+"""The report's figures (referrals/reports/figures.py, tables.py) against a hand-built CitésLab year."""
 
 import datetime
 import zoneinfo
@@ -10,7 +10,9 @@ import time_machine
 from network.periods import Period
 from referrals import services
 from referrals.models import Activity, ProjectHolder, Referral
-from referrals.reports import REPORT_QUERIES, ReportScope, report, report_tables
+from referrals.reports.figures import REPORT_QUERIES, report
+from referrals.reports.subject import ReportScope
+from referrals.reports.tables import report_tables
 from tests.partners.factories import NeighbourhoodFactory, OrganisationFactory, member_of
 from tests.referrals.factories import ProjectHolderFactory, ReferralFactory
 

@@ -6,7 +6,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 
 from partners.models import Organisation
-from partners.services import membership_add
+from partners.services.memberships import membership_add
 from referrals import services
 from referrals.lifecycle import RECEIVER, SENDER, sides_of_kind
 from referrals.models import Referral, ReferralGroupObjectPermission

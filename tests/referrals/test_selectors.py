@@ -7,7 +7,7 @@ from django.db import connection
 from django.http import Http404
 
 from network.errors import ActionForbidden
-from partners.services import membership_add
+from partners.services.memberships import membership_add
 from referrals import selectors, services
 from referrals.access import side_of
 from referrals.models import Referral

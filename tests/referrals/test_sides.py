@@ -13,7 +13,7 @@ from messaging.models import Notification
 from messaging.selectors import inbox_events_for
 from messaging.services import note_post
 from network.errors import ValidationFailed
-from partners.services import membership_deactivate
+from partners.services.memberships import membership_deactivate
 from referrals import lifecycle, services
 from referrals.access import side_of
 from referrals.forms import DeclineForm

@@ -23,7 +23,9 @@ from django.utils import timezone
 
 from messaging.services import note_post
 from partners.models import Neighbourhood, Organisation, Service
-from partners.services import membership_add, organisation_create, service_create
+from partners.services.memberships import membership_add
+from partners.services.organisations import organisation_create
+from partners.services.services import service_create
 from referrals import services
 from referrals.models import Activity, ProjectHolder, Referral
 
@@ -548,7 +550,7 @@ class Command(BaseCommand):
     def _referrals(self) -> None:
         rng, citeslab, advisor = self.rng, self.citeslab, self.advisor
         self.referred_count, self.pairs = {}, set()
-        creation_completions = 0
+        self.creation_completions = 0
         for index, path in enumerate(PATHS):
             to_organisation = self.organisations[PARTNER_CYCLE[(index * 3) % len(PARTNER_CYCLE)]]
             earliest, latest = self._sent_between(path, to_organisation)
@@ -578,52 +580,7 @@ class Command(BaseCommand):
                     low, high = STEP_DAYS[step]
                     moment = self._working_hours(moment + datetime.timedelta(days=rng.randint(low, high)))
                 referral.refresh_from_db()
-                acting = {"actor": receiver, "organisation": to_organisation}
-                with clock(moment):
-                    if step == "accept":
-                        services.referral_accept(referral=referral, **acting)
-                    elif step == "start":
-                        services.referral_start(referral=referral, **acting)
-                    elif step == "complete":
-                        kind = to_organisation.kind
-                        if kind == Organisation.Kind.CREATION:
-                            # Every other support by a creation partner ends on a company created.
-                            outcome = Referral.Outcome.BUSINESS_CREATED
-                            if creation_completions % 2:
-                                outcome = rng.choice(OUTCOMES[kind])
-                            creation_completions += 1
-                        else:
-                            outcome = rng.choice(OUTCOMES[kind])
-                        services.referral_complete(
-                            referral=referral,
-                            outcome=outcome,
-                            comment="Bilan transmis au CitésLab.",
-                            **business_figures(rng, referral, moment, outcome),
-                            **acting,
-                        )
-                    elif step == "decline":
-                        reason, message = rng.choice(DECLINES)
-                        services.referral_decline(referral=referral, reason=reason, message=message, **acting)
-                    elif step == "cancel":
-                        services.referral_cancel(
-                            referral=referral,
-                            actor=advisor,
-                            organisation=citeslab,
-                            reason=Referral.CancelReason.PROJECT_HOLDER_REQUEST,
-                        )
-                    elif step == "expire":
-                        moment = sent_at + datetime.timedelta(days=to_organisation.sla_days * 3, hours=1)
-                        with clock(moment):
-                            services.referral_expire(referral=referral)
-                    if step in ("accept", "start"):
-                        note_post(
-                            referral=referral,
-                            actor=receiver,
-                            organisation=to_organisation,
-                            body="Premier rendez-vous fixé avec la personne."
-                            if step == "accept"
-                            else "Accompagnement démarré, prochain point dans quinze jours.",
-                        )
+                moment = self._step(referral, step, moment, sent_at, receiver, to_organisation)
             if index % 4 == 0:
                 with clock(min(sent_at + datetime.timedelta(hours=1), self.latest)):
                     note_post(
@@ -632,6 +589,59 @@ class Command(BaseCommand):
                         organisation=citeslab,
                         body="La personne est disponible plutôt le matin.",
                     )
+
+    def _step(self, referral, step: str, moment, sent_at, receiver, to_organisation):
+        """One step of a referral's path, at ``moment`` (an expiry at three times the SLA after
+        ``sent_at``), by ``receiver`` for ``to_organisation`` (a cancellation by the advisor); returns the step's
+        moment."""
+        rng = self.rng
+        acting = {"actor": receiver, "organisation": to_organisation}
+        with clock(moment):
+            if step == "accept":
+                services.referral_accept(referral=referral, **acting)
+            elif step == "start":
+                services.referral_start(referral=referral, **acting)
+            elif step == "complete":
+                kind = to_organisation.kind
+                if kind == Organisation.Kind.CREATION:
+                    # Every other support by a creation partner ends on a company created.
+                    outcome = Referral.Outcome.BUSINESS_CREATED
+                    if self.creation_completions % 2:
+                        outcome = rng.choice(OUTCOMES[kind])
+                    self.creation_completions += 1
+                else:
+                    outcome = rng.choice(OUTCOMES[kind])
+                services.referral_complete(
+                    referral=referral,
+                    outcome=outcome,
+                    comment="Bilan transmis au CitésLab.",
+                    **business_figures(rng, referral, moment, outcome),
+                    **acting,
+                )
+            elif step == "decline":
+                reason, message = rng.choice(DECLINES)
+                services.referral_decline(referral=referral, reason=reason, message=message, **acting)
+            elif step == "cancel":
+                services.referral_cancel(
+                    referral=referral,
+                    actor=self.advisor,
+                    organisation=self.citeslab,
+                    reason=Referral.CancelReason.PROJECT_HOLDER_REQUEST,
+                )
+            elif step == "expire":
+                moment = sent_at + datetime.timedelta(days=to_organisation.sla_days * 3, hours=1)
+                with clock(moment):
+                    services.referral_expire(referral=referral)
+            if step in ("accept", "start"):
+                note_post(
+                    referral=referral,
+                    actor=receiver,
+                    organisation=to_organisation,
+                    body="Premier rendez-vous fixé avec la personne."
+                    if step == "accept"
+                    else "Accompagnement démarré, prochain point dans quinze jours.",
+                )
+        return moment
 
     def _corrections(self) -> None:
         """A correction and a deletion, so that the activities have a history to show."""

@@ -9,9 +9,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from .acting import SESSION_ORGANISATION_KEY, acting_membership
-from .models import Organisation
-from .signin import SignInLimiter, address_limiter, too_many_attempts
+from ..acting import SESSION_ORGANISATION_KEY, acting_membership
+from ..models import Organisation
+from ..signin import SignInLimiter, address_limiter, too_many_attempts
 
 Kind = Organisation.Kind
 HOME_BY_KIND = {

@@ -11,9 +11,9 @@ from django.views.decorators.http import require_http_methods
 
 from network.errors import DomainError
 
-from .. import services
 from ..acting import organisation_admin_page
-from .organisation_forms import OrganisationSettingsForm, add_domain_error
+from ..forms import OrganisationSettingsForm, add_domain_error
+from ..services.organisations import organisation_update
 
 
 @organisation_admin_page()
@@ -26,7 +26,7 @@ def organisation_settings(request):
         status = 400
         if form.is_valid():
             try:
-                services.organisation_update(organisation=organisation, actor=request.user, **form.service_arguments())
+                organisation_update(organisation=organisation, actor=request.user, **form.service_arguments())
             except DomainError as error:
                 add_domain_error(form, error)
                 status = error.http_status

@@ -15,11 +15,11 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from network.errors import DomainError
 
-from .. import services
 from ..acting import organisation_admin_page
+from ..forms import ServiceForm, SuspendForm, add_domain_error
 from ..models import Organisation
 from ..selectors import service_of, services_of
-from .organisation_forms import ServiceForm, SuspendForm, add_domain_error
+from ..services import services as service_writes
 
 PARTNERS = Organisation.PARTNER_KINDS
 FORM_METHODS = ["GET", "HEAD", "POST"]
@@ -42,7 +42,7 @@ def service_create(request):
         if form.is_valid():
             arguments = form.service_arguments()
             try:
-                service = services.service_create(
+                service = service_writes.service_create(
                     organisation=request.organisation,
                     actor=request.user,
                     neighbourhoods=arguments.pop("neighbourhoods"),
@@ -78,7 +78,7 @@ def service_update(request, pk):
     if form.is_valid():
         arguments = form.service_arguments()
         try:
-            services.service_update(
+            service_writes.service_update(
                 service=service, actor=request.user, neighbourhoods=arguments.pop("neighbourhoods"), **arguments
             )
         except DomainError as error:
@@ -100,7 +100,7 @@ def service_suspend(request, pk):
     if form.is_valid():
         until = form.cleaned_data["suspended_until"]
         try:
-            services.service_suspend(service=service, actor=request.user, until=until)
+            service_writes.service_suspend(service=service, actor=request.user, until=until)
         except DomainError as error:
             add_domain_error(form, error)
             status = error.http_status
@@ -118,6 +118,6 @@ def service_suspend(request, pk):
 @require_POST
 def service_resume(request, pk):
     service = service_of(request.organisation, pk)
-    services.service_update(service=service, actor=request.user, suspended_until=None)
+    service_writes.service_update(service=service, actor=request.user, suspended_until=None)
     messages.success(request, _("Le service « %(name)s » est de nouveau proposé.") % {"name": service.name})
     return redirect("service_list")

@@ -26,7 +26,6 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from network.errors import DomainError
 
-from .. import services
 from ..acting import SESSION_ORGANISATION_KEY, admin_page
 from ..invitations import (
     ACCOUNT_DISABLED,
@@ -40,7 +39,9 @@ from ..invitations import (
 )
 from ..models import Invitation, Membership, display_name
 from ..selectors import invitations_pending, members_of, membership_changes_of
-from ..views import HOME_BY_KIND
+from ..services import invitations as invitation_writes
+from ..services.memberships import membership_deactivate, membership_reactivate, membership_set_role
+from .accounts import HOME_BY_KIND
 
 Role = Membership.Role
 
@@ -63,7 +64,7 @@ class RoleForm(forms.Form):
 
 class AccountForm(forms.Form):
     """The invitee's new account: a name, and a password typed twice (Django's validators run in
-    ``services.invitation_accept``)."""
+    ``partners.services.invitations.invitation_accept``)."""
 
     first_name = forms.CharField(label=gettext_lazy("Prénom"), max_length=150)
     last_name = forms.CharField(label=gettext_lazy("Nom"), max_length=150)
@@ -154,7 +155,7 @@ def invitation_create(request):
     if not form.is_valid():
         return members_page(request, invite_form=form, status=400)
     try:
-        invitation = services.invitation_create(
+        invitation = invitation_writes.invitation_create(
             organisation=request.organisation,
             email=form.cleaned_data["email"],
             role=form.cleaned_data["role"],
@@ -176,7 +177,7 @@ def invitation_create(request):
 def invitation_resend(request, pk):
     invitation = _own_invitation(request, pk)
     try:
-        invitation = services.invitation_resend(invitation=invitation, actor=request.user)
+        invitation = invitation_writes.invitation_resend(invitation=invitation, actor=request.user)
     except DomainError as error:
         return members_page(request, error=str(error.message), status=error.http_status)
     return _done(
@@ -191,7 +192,7 @@ def invitation_resend(request, pk):
 def invitation_cancel(request, pk):
     invitation = _own_invitation(request, pk)
     try:
-        invitation = services.invitation_cancel(invitation=invitation, actor=request.user)
+        invitation = invitation_writes.invitation_cancel(invitation=invitation, actor=request.user)
     except DomainError as error:
         return members_page(request, error=str(error.message), status=error.http_status)
     return _done(request, _("L'invitation de %(email)s est annulée.") % {"email": invitation.email})
@@ -202,7 +203,7 @@ def invitation_cancel(request, pk):
 def member_deactivate(request, pk):
     membership = _own_membership(request, pk)
     try:
-        membership = services.membership_deactivate(membership=membership, actor=request.user)
+        membership = membership_deactivate(membership=membership, actor=request.user)
     except DomainError as error:
         return members_page(request, error=str(error.message), status=error.http_status)
     name = display_name(membership.user)
@@ -214,7 +215,7 @@ def member_deactivate(request, pk):
 def member_reactivate(request, pk):
     membership = _own_membership(request, pk)
     try:
-        membership = services.membership_reactivate(membership=membership, actor=request.user)
+        membership = membership_reactivate(membership=membership, actor=request.user)
     except DomainError as error:
         return members_page(request, error=str(error.message), status=error.http_status)
     return _done(request, _("%(name)s est de nouveau membre actif.") % {"name": display_name(membership.user)})
@@ -228,9 +229,7 @@ def member_role(request, pk):
     if not form.is_valid():
         return members_page(request, error=_("Choisissez le rôle : administrateur ou membre."), status=400)
     try:
-        membership = services.membership_set_role(
-            membership=membership, role=form.cleaned_data["role"], actor=request.user
-        )
+        membership = membership_set_role(membership=membership, role=form.cleaned_data["role"], actor=request.user)
     except DomainError as error:
         return members_page(request, error=str(error.message), status=error.http_status)
     values = {"name": display_name(membership.user), "role": membership.get_role_display().lower()}
@@ -271,7 +270,7 @@ def invitation_accept(request, uuid, token):
             return _refused(request, OTHER_ACCOUNT, invitation)
         if request.method == "POST":
             try:
-                membership = services.invitation_accept(invitation=invitation, user=user)
+                membership = invitation_writes.invitation_accept(invitation=invitation, user=user)
             except DomainError as error:
                 return render(request, "error.html", {"message": str(error.message)}, status=error.http_status)
             return _joined(request, membership)
@@ -288,7 +287,7 @@ def invitation_accept(request, uuid, token):
     form = AccountForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
         try:
-            membership = services.invitation_accept(
+            membership = invitation_writes.invitation_accept(
                 invitation=invitation,
                 first_name=form.cleaned_data["first_name"],
                 last_name=form.cleaned_data["last_name"],

@@ -15,8 +15,8 @@ from network.errors import DomainError
 from network.form_fields import IdMultipleChoiceField
 from network.periods import DateField
 
-from ..models import SERVICE_FIELDS, Neighbourhood, Organisation, Service
-from ..services import MAX_DAYS, ORGANISATION_SETTINGS, RECEIVING_SETTINGS
+from .models import SERVICE_FIELDS, Neighbourhood, Organisation, Service
+from .services.organisations import MAX_DAYS, ORGANISATION_SETTINGS, RECEIVING_SETTINGS
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
