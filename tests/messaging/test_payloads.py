@@ -28,40 +28,45 @@ def shared_groups(referral, *organisations) -> list[str]:
     return sorted([f"referral.{referral.uuid}.shared", *(f"inbox.org.{o.pk}" for o in organisations)])
 
 
-def accept(network, referral):
-    return services.referral_accept(referral=referral, actor=network.receiver, organisation=network.partner)
+def accept(citeslab_and_partner, referral):
+    return services.referral_accept(
+        referral=referral, actor=citeslab_and_partner.receiver, organisation=citeslab_and_partner.partner
+    )
 
 
 # --- referral.created -----------------------------------------------------------------------------
 
 
-def test_sending_a_referral_publishes_referral_created_to_both_organisations(network, capture_events):
+def test_sending_a_referral_publishes_referral_created_to_both_organisations(citeslab_and_partner, capture_events):
     with capture_events(expected=1) as events:
-        referral = network.send_referral()
+        referral = citeslab_and_partner.send_referral()
 
     (event,) = events
     assert (event.kind, event.referral) == ("referral.created", str(referral.uuid))
     assert event.id == Event.objects.get(referral=referral).id
-    assert sorted(event.groups) == shared_groups(referral, network.citeslab, network.partner)
+    assert sorted(event.groups) == shared_groups(referral, citeslab_and_partner.citeslab, citeslab_and_partner.partner)
 
 
-def test_referral_created_carries_exactly_its_declared_keys(network, capture_events):
+def test_referral_created_carries_exactly_its_declared_keys(citeslab_and_partner, capture_events):
     with capture_events(expected=1) as events:
-        network.send_referral()
+        citeslab_and_partner.send_referral()
 
     assert set(events[0].data) == SHAPES["referral.created"]
 
 
-def test_referral_created_names_the_person_the_two_organisations_and_the_advisor(network, capture_events):
+def test_referral_created_names_the_person_the_two_organisations_and_the_advisor(citeslab_and_partner, capture_events):
     with capture_events(expected=1) as events:
-        referral = network.send_referral()
+        referral = citeslab_and_partner.send_referral()
 
     data = events[0].data
     assert (data["status"], data["status_label"]) == ("sent", "Envoyée")
     assert data["project_holder"] == "Samia Benali"
-    assert data["neighbourhood"] == network.holder.neighbourhood.name
-    assert (data["from_organisation"], data["from_organisation_id"]) == ("CitésLab Grand Troyes", network.citeslab.pk)
-    assert (data["to_organisation"], data["to_organisation_id"]) == ("BGE Champagne", network.partner.pk)
+    assert data["neighbourhood"] == citeslab_and_partner.holder.neighbourhood.name
+    assert (data["from_organisation"], data["from_organisation_id"]) == (
+        "CitésLab Grand Troyes",
+        citeslab_and_partner.citeslab.pk,
+    )
+    assert (data["to_organisation"], data["to_organisation_id"]) == ("BGE Champagne", citeslab_and_partner.partner.pk)
     assert data["service"] == ""
     assert data["actor"] == "Inès Conseil"
     assert data["created_at"] == referral.created_at.isoformat()
@@ -70,11 +75,11 @@ def test_referral_created_names_the_person_the_two_organisations_and_the_advisor
 # --- referral.status_changed, one test per transition ---------------------------------------------
 
 
-def test_accepting_publishes_the_change_by_the_partner_with_its_assignee(network, capture_events):
-    referral = network.send_referral()
+def test_accepting_publishes_the_change_by_the_partner_with_its_assignee(citeslab_and_partner, capture_events):
+    referral = citeslab_and_partner.send_referral()
 
     with capture_events(expected=1) as events:
-        accept(network, referral)
+        accept(citeslab_and_partner, referral)
 
     (event,) = events
     assert (event.kind, event.referral) == ("referral.status_changed", str(referral.uuid))
@@ -87,21 +92,21 @@ def test_accepting_publishes_the_change_by_the_partner_with_its_assignee(network
         "comment": "",
         "actor": "Paul Partenaire",
         "organisation": "BGE Champagne",
-        "organisation_id": network.partner.pk,
+        "organisation_id": citeslab_and_partner.partner.pk,
         "assigned_to": "Paul Partenaire",
         "business": None,
     }
-    assert sorted(event.groups) == shared_groups(referral, network.citeslab, network.partner)
+    assert sorted(event.groups) == shared_groups(referral, citeslab_and_partner.citeslab, citeslab_and_partner.partner)
 
 
-def test_declining_publishes_the_reason_code_and_the_message(network, capture_events):
-    referral = network.send_referral()
+def test_declining_publishes_the_reason_code_and_the_message(citeslab_and_partner, capture_events):
+    referral = citeslab_and_partner.send_referral()
 
     with capture_events(expected=1) as events:
         services.referral_decline(
             referral=referral,
-            actor=network.receiver,
-            organisation=network.partner,
+            actor=citeslab_and_partner.receiver,
+            organisation=citeslab_and_partner.partner,
             reason=Referral.DeclineReason.WRONG_PARTNER,
             message="Voir plutôt la CCI",
         )
@@ -111,33 +116,35 @@ def test_declining_publishes_the_reason_code_and_the_message(network, capture_ev
     assert set(event.data) == SHAPES["referral.status_changed"]
     assert (event.data["from"], event.data["to"], event.data["status_label"]) == ("sent", "declined", "Refusée")
     assert (event.data["reason"], event.data["comment"]) == ("wrong_partner", "Voir plutôt la CCI")
-    assert (event.data["organisation_id"], event.data["assigned_to"]) == (network.partner.pk, "")
-    assert sorted(event.groups) == shared_groups(referral, network.citeslab, network.partner)
+    assert (event.data["organisation_id"], event.data["assigned_to"]) == (citeslab_and_partner.partner.pk, "")
+    assert sorted(event.groups) == shared_groups(referral, citeslab_and_partner.citeslab, citeslab_and_partner.partner)
 
 
-def test_starting_publishes_the_move_to_in_progress(network, capture_events):
-    referral = network.send_referral(accepted=True)
+def test_starting_publishes_the_move_to_in_progress(citeslab_and_partner, capture_events):
+    referral = citeslab_and_partner.send_referral(accepted=True)
 
     with capture_events(expected=1) as events:
-        services.referral_start(referral=referral, actor=network.colleague, organisation=network.partner)
+        services.referral_start(
+            referral=referral, actor=citeslab_and_partner.colleague, organisation=citeslab_and_partner.partner
+        )
 
     (event,) = events
     assert event.kind == "referral.status_changed"
     assert set(event.data) == SHAPES["referral.status_changed"]
     assert (event.data["from"], event.data["to"], event.data["status_label"]) == ("accepted", "in_progress", "En cours")
-    assert (event.data["actor"], event.data["organisation_id"]) == ("Léa Collègue", network.partner.pk)
+    assert (event.data["actor"], event.data["organisation_id"]) == ("Léa Collègue", citeslab_and_partner.partner.pk)
     assert event.data["assigned_to"] == "Paul Partenaire"
-    assert sorted(event.groups) == shared_groups(referral, network.citeslab, network.partner)
+    assert sorted(event.groups) == shared_groups(referral, citeslab_and_partner.citeslab, citeslab_and_partner.partner)
 
 
-def test_completing_publishes_the_outcome_its_comment_and_the_companys_figures(network, capture_events):
-    referral = network.send_referral(in_progress=True)
+def test_completing_publishes_the_outcome_its_comment_and_the_companys_figures(citeslab_and_partner, capture_events):
+    referral = citeslab_and_partner.send_referral(in_progress=True)
 
     with capture_events(expected=1) as events:
         services.referral_complete(
             referral=referral,
-            actor=network.receiver,
-            organisation=network.partner,
+            actor=citeslab_and_partner.receiver,
+            organisation=citeslab_and_partner.partner,
             outcome=Referral.Outcome.BUSINESS_CREATED,
             comment="SARL immatriculée",
             business_created_on=timezone.localdate(),
@@ -162,28 +169,31 @@ def test_completing_publishes_the_outcome_its_comment_and_the_companys_figures(n
         "jobs_created": 2,
         "financing_eur": 15000,
     }
-    assert sorted(event.groups) == shared_groups(referral, network.citeslab, network.partner)
+    assert sorted(event.groups) == shared_groups(referral, citeslab_and_partner.citeslab, citeslab_and_partner.partner)
 
 
-def test_completing_with_another_outcome_publishes_no_figures(network, capture_events):
-    referral = network.send_referral(accepted=True)
+def test_completing_with_another_outcome_publishes_no_figures(citeslab_and_partner, capture_events):
+    referral = citeslab_and_partner.send_referral(accepted=True)
 
     with capture_events(expected=1) as events:
         services.referral_complete(
-            referral=referral, actor=network.receiver, organisation=network.partner, outcome=Referral.Outcome.JOB
+            referral=referral,
+            actor=citeslab_and_partner.receiver,
+            organisation=citeslab_and_partner.partner,
+            outcome=Referral.Outcome.JOB,
         )
 
     assert events[0].data["business"] is None
 
 
-def test_cancelling_publishes_the_change_by_the_sending_citeslab(network, capture_events):
-    referral = network.send_referral()
+def test_cancelling_publishes_the_change_by_the_sending_citeslab(citeslab_and_partner, capture_events):
+    referral = citeslab_and_partner.send_referral()
 
     with capture_events(expected=1) as events:
         services.referral_cancel(
             referral=referral,
-            actor=network.advisor,
-            organisation=network.citeslab,
+            actor=citeslab_and_partner.advisor,
+            organisation=citeslab_and_partner.citeslab,
             reason=Referral.CancelReason.OTHER,
             comment="La personne déménage",
         )
@@ -196,13 +206,13 @@ def test_cancelling_publishes_the_change_by_the_sending_citeslab(network, captur
     assert (event.data["actor"], event.data["organisation"], event.data["organisation_id"]) == (
         "Inès Conseil",
         "CitésLab Grand Troyes",
-        network.citeslab.pk,
+        citeslab_and_partner.citeslab.pk,
     )
-    assert sorted(event.groups) == shared_groups(referral, network.citeslab, network.partner)
+    assert sorted(event.groups) == shared_groups(referral, citeslab_and_partner.citeslab, citeslab_and_partner.partner)
 
 
-def test_expiring_publishes_a_change_by_the_system_with_no_actor_nor_organisation(network, capture_events):
-    referral = network.send_referral()
+def test_expiring_publishes_a_change_by_the_system_with_no_actor_nor_organisation(citeslab_and_partner, capture_events):
+    referral = citeslab_and_partner.send_referral()
 
     with capture_events(expected=1) as events:
         services.referral_expire(referral=referral)
@@ -213,17 +223,19 @@ def test_expiring_publishes_a_change_by_the_system_with_no_actor_nor_organisatio
     assert (event.data["from"], event.data["to"], event.data["status_label"]) == ("sent", "expired", "Expirée")
     assert event.data["reason"] == "expired"
     assert (event.data["actor"], event.data["organisation"], event.data["organisation_id"]) == ("", "", None)
-    assert sorted(event.groups) == shared_groups(referral, network.citeslab, network.partner)
+    assert sorted(event.groups) == shared_groups(referral, citeslab_and_partner.citeslab, citeslab_and_partner.partner)
 
 
 # --- referral.viewed and referral.reminder ----------------------------------------------------------
 
 
-def test_the_partners_first_view_publishes_referral_viewed_to_both_organisations(network, capture_events):
-    referral = network.send_referral()
+def test_the_partners_first_view_publishes_referral_viewed_to_both_organisations(citeslab_and_partner, capture_events):
+    referral = citeslab_and_partner.send_referral()
 
     with capture_events(expected=1) as events:
-        services.referral_mark_viewed(referral=referral, actor=network.receiver, organisation=network.partner)
+        services.referral_mark_viewed(
+            referral=referral, actor=citeslab_and_partner.receiver, organisation=citeslab_and_partner.partner
+        )
 
     (event,) = events
     referral.refresh_from_db()
@@ -233,21 +245,25 @@ def test_the_partners_first_view_publishes_referral_viewed_to_both_organisations
         "viewed_at": referral.first_viewed_at.isoformat(),
         "actor": "Paul Partenaire",
         "organisation": "BGE Champagne",
-        "organisation_id": network.partner.pk,
+        "organisation_id": citeslab_and_partner.partner.pk,
     }
-    assert sorted(event.groups) == shared_groups(referral, network.citeslab, network.partner)
+    assert sorted(event.groups) == shared_groups(referral, citeslab_and_partner.citeslab, citeslab_and_partner.partner)
 
 
-def test_a_second_view_publishes_nothing(network, capture_events):
-    referral = network.send_referral()
-    services.referral_mark_viewed(referral=referral, actor=network.receiver, organisation=network.partner)
+def test_a_second_view_publishes_nothing(citeslab_and_partner, capture_events):
+    referral = citeslab_and_partner.send_referral()
+    services.referral_mark_viewed(
+        referral=referral, actor=citeslab_and_partner.receiver, organisation=citeslab_and_partner.partner
+    )
 
     with capture_events(expected=0):
-        services.referral_mark_viewed(referral=referral, actor=network.colleague, organisation=network.partner)
+        services.referral_mark_viewed(
+            referral=referral, actor=citeslab_and_partner.colleague, organisation=citeslab_and_partner.partner
+        )
 
 
-def test_a_reminder_publishes_how_many_days_the_referral_has_waited(network, capture_events):
-    referral = network.send_referral()
+def test_a_reminder_publishes_how_many_days_the_referral_has_waited(citeslab_and_partner, capture_events):
+    referral = citeslab_and_partner.send_referral()
     Referral.objects.filter(pk=referral.pk).update(created_at=timezone.now() - datetime.timedelta(days=4, hours=1))
 
     with capture_events(expected=1) as events:
@@ -263,13 +279,13 @@ def test_a_reminder_publishes_how_many_days_the_referral_has_waited(network, cap
         "waiting_since": referral.created_at.isoformat(),
         "days_waiting": 4,
         "to_organisation": "BGE Champagne",
-        "to_organisation_id": network.partner.pk,
+        "to_organisation_id": citeslab_and_partner.partner.pk,
     }
-    assert sorted(event.groups) == shared_groups(referral, network.citeslab, network.partner)
+    assert sorted(event.groups) == shared_groups(referral, citeslab_and_partner.citeslab, citeslab_and_partner.partner)
 
 
-def test_a_follow_up_reminder_says_so_and_counts_the_days_since_the_last_news(network, capture_events):
-    referral = network.send_referral(accepted=True)
+def test_a_follow_up_reminder_says_so_and_counts_the_days_since_the_last_news(citeslab_and_partner, capture_events):
+    referral = citeslab_and_partner.send_referral(accepted=True)
     accepted_at = timezone.now() - datetime.timedelta(days=31, hours=2)
     Event.objects.filter(referral=referral).update(created_at=accepted_at)
     Referral.objects.filter(pk=referral.pk).update(created_at=accepted_at - datetime.timedelta(days=3))
@@ -287,19 +303,21 @@ def test_a_follow_up_reminder_says_so_and_counts_the_days_since_the_last_news(ne
         "waiting_since": accepted_at.isoformat(),
         "days_waiting": 31,
         "to_organisation": "BGE Champagne",
-        "to_organisation_id": network.partner.pk,
+        "to_organisation_id": citeslab_and_partner.partner.pk,
     }
-    assert sorted(event.groups) == shared_groups(referral, network.citeslab, network.partner)
+    assert sorted(event.groups) == shared_groups(referral, citeslab_and_partner.citeslab, citeslab_and_partner.partner)
 
 
 # --- referral.stalled and referral.escalated: the sender and the coordination, never the partner ---
 
 
-def test_a_stalled_referral_is_published_to_the_senders_inbox_and_each_coordinations(network, capture_events):
+def test_a_stalled_referral_is_published_to_the_senders_inbox_and_each_coordinations(
+    citeslab_and_partner, capture_events
+):
     coordination = OrganisationFactory(coordination=True, name="Politique de la Ville")
     other = OrganisationFactory(coordination=True, name="Préfecture")
     OrganisationFactory(coordination=True, name="Ancienne coordination", is_active=False)
-    referral = network.send_referral(in_progress=True)
+    referral = citeslab_and_partner.send_referral(in_progress=True)
     last_news = timezone.now() - datetime.timedelta(days=61)
     Event.objects.filter(referral=referral).update(created_at=last_news)
 
@@ -309,7 +327,7 @@ def test_a_stalled_referral_is_published_to_the_senders_inbox_and_each_coordinat
     assert [event.kind for event in events] == ["referral.stalled"] * 3
     assert [sorted(event.groups) for event in events] == [
         sorted([f"referral.{referral.uuid}.org.{o.pk}", f"inbox.org.{o.pk}"])
-        for o in (network.citeslab, coordination, other)
+        for o in (citeslab_and_partner.citeslab, coordination, other)
     ]
     assert all(event.data == events[0].data for event in events)
     assert set(events[0].data) == SHAPES["referral.stalled"]
@@ -320,15 +338,15 @@ def test_a_stalled_referral_is_published_to_the_senders_inbox_and_each_coordinat
         "days_without_news": 61,
         "follow_up_days": 30,
         "from_organisation": "CitésLab Grand Troyes",
-        "from_organisation_id": network.citeslab.pk,
+        "from_organisation_id": citeslab_and_partner.citeslab.pk,
         "to_organisation": "BGE Champagne",
-        "to_organisation_id": network.partner.pk,
+        "to_organisation_id": citeslab_and_partner.partner.pk,
     }
 
 
-def test_an_escalation_is_published_to_the_coordination_only(network, capture_events):
+def test_an_escalation_is_published_to_the_coordination_only(citeslab_and_partner, capture_events):
     coordination = OrganisationFactory(coordination=True, name="Politique de la Ville")
-    referral = network.send_referral()
+    referral = citeslab_and_partner.send_referral()
     Referral.objects.filter(pk=referral.pk).update(created_at=timezone.now() - datetime.timedelta(days=20, hours=1))
     referral.refresh_from_db()
 
@@ -346,14 +364,14 @@ def test_an_escalation_is_published_to_the_coordination_only(network, capture_ev
         "days_waiting": 20,
         "sla_days": 10,
         "from_organisation": "CitésLab Grand Troyes",
-        "from_organisation_id": network.citeslab.pk,
+        "from_organisation_id": citeslab_and_partner.citeslab.pk,
         "to_organisation": "BGE Champagne",
-        "to_organisation_id": network.partner.pk,
+        "to_organisation_id": citeslab_and_partner.partner.pk,
     }
 
 
-def test_the_timers_reports_carry_no_person_nor_free_text(network):
-    referral = network.send_referral(accepted=True)
+def test_the_timers_reports_carry_no_person_nor_free_text(citeslab_and_partner):
+    referral = citeslab_and_partner.send_referral(accepted=True)
     at = timezone.now()
     datas = [payloads.stalled(referral, at=at, last_news_at=at), payloads.escalated(referral, at=at)]
 
@@ -365,12 +383,15 @@ def test_the_timers_reports_carry_no_person_nor_free_text(network):
 # --- note.created ---------------------------------------------------------------------------------
 
 
-def test_a_shared_note_is_published_to_both_organisations(network, capture_events):
-    referral = network.send_referral()
+def test_a_shared_note_is_published_to_both_organisations(citeslab_and_partner, capture_events):
+    referral = citeslab_and_partner.send_referral()
 
     with capture_events(expected=1) as events:
         note, _ = note_post(
-            referral=referral, actor=network.receiver, organisation=network.partner, body="  Rendez-vous mardi  "
+            referral=referral,
+            actor=citeslab_and_partner.receiver,
+            organisation=citeslab_and_partner.partner,
+            body="  Rendez-vous mardi  ",
         )
 
     (event,) = events
@@ -381,23 +402,23 @@ def test_a_shared_note_is_published_to_both_organisations(network, capture_event
         "body": "Rendez-vous mardi",
         "visibility": "shared",
         "author": "Paul Partenaire",
-        "author_id": network.receiver.pk,
+        "author_id": citeslab_and_partner.receiver.pk,
         "organisation": "BGE Champagne",
-        "organisation_id": network.partner.pk,
+        "organisation_id": citeslab_and_partner.partner.pk,
         "client_id": None,
         "created_at": note.created_at.isoformat(),
     }
-    assert sorted(event.groups) == shared_groups(referral, network.citeslab, network.partner)
+    assert sorted(event.groups) == shared_groups(referral, citeslab_and_partner.citeslab, citeslab_and_partner.partner)
 
 
-def test_an_internal_note_is_published_to_its_organisation_only(network, capture_events):
-    referral = network.send_referral()
+def test_an_internal_note_is_published_to_its_organisation_only(citeslab_and_partner, capture_events):
+    referral = citeslab_and_partner.send_referral()
 
     with capture_events(expected=1) as events:
         note_post(
             referral=referral,
-            actor=network.receiver,
-            organisation=network.partner,
+            actor=citeslab_and_partner.receiver,
+            organisation=citeslab_and_partner.partner,
             body="Dossier incomplet, à relancer",
             visibility=Note.Visibility.INTERNAL,
         )
@@ -406,22 +427,33 @@ def test_an_internal_note_is_published_to_its_organisation_only(network, capture
     assert event.kind == "note.created"
     assert set(event.data) == SHAPES["note.created"]
     assert (event.data["visibility"], event.data["body"]) == ("internal", "Dossier incomplet, à relancer")
-    assert event.data["organisation_id"] == network.partner.pk
+    assert event.data["organisation_id"] == citeslab_and_partner.partner.pk
     assert sorted(event.groups) == sorted(
-        [f"referral.{referral.uuid}.org.{network.partner.pk}", f"inbox.org.{network.partner.pk}"]
+        [
+            f"referral.{referral.uuid}.org.{citeslab_and_partner.partner.pk}",
+            f"inbox.org.{citeslab_and_partner.partner.pk}",
+        ]
     )
 
 
-def test_a_note_sent_again_with_the_same_client_id_publishes_nothing(network, capture_events):
-    referral = network.send_referral()
+def test_a_note_sent_again_with_the_same_client_id_publishes_nothing(citeslab_and_partner, capture_events):
+    referral = citeslab_and_partner.send_referral()
     client_id = "6f1c2d1e-0d4b-4a8e-9a53-3b1f2f0c9e11"
     note_post(
-        referral=referral, actor=network.advisor, organisation=network.citeslab, body="Bonjour", client_id=client_id
+        referral=referral,
+        actor=citeslab_and_partner.advisor,
+        organisation=citeslab_and_partner.citeslab,
+        body="Bonjour",
+        client_id=client_id,
     )
 
     with capture_events(expected=0):
         _, created = note_post(
-            referral=referral, actor=network.advisor, organisation=network.citeslab, body="Bonjour", client_id=client_id
+            referral=referral,
+            actor=citeslab_and_partner.advisor,
+            organisation=citeslab_and_partner.citeslab,
+            body="Bonjour",
+            client_id=client_id,
         )
 
     assert created is False
@@ -430,14 +462,23 @@ def test_a_note_sent_again_with_the_same_client_id_publishes_nothing(network, ca
 # --- after a consent withdrawal -------------------------------------------------------------------
 
 
-def test_after_a_withdrawal_an_event_of_the_referral_goes_to_the_senders_inbox_only(network, capture_events):
-    referral = network.send_referral(accepted=True)
-    services.consent_withdraw(consent=referral.consent, actor=network.advisor, organisation=network.citeslab)
+def test_after_a_withdrawal_an_event_of_the_referral_goes_to_the_senders_inbox_only(
+    citeslab_and_partner, capture_events
+):
+    referral = citeslab_and_partner.send_referral(accepted=True)
+    services.consent_withdraw(
+        consent=referral.consent, actor=citeslab_and_partner.advisor, organisation=citeslab_and_partner.citeslab
+    )
 
     with capture_events(expected=1) as events:
-        note_post(referral=referral, actor=network.advisor, organisation=network.citeslab, body="Accord retiré")
+        note_post(
+            referral=referral,
+            actor=citeslab_and_partner.advisor,
+            organisation=citeslab_and_partner.citeslab,
+            body="Accord retiré",
+        )
 
-    assert sorted(events[0].groups) == shared_groups(referral, network.citeslab)
+    assert sorted(events[0].groups) == shared_groups(referral, citeslab_and_partner.citeslab)
 
 
 # --- what is refused or rolled back publishes nothing ---------------------------------------------
@@ -450,19 +491,23 @@ def test_after_a_withdrawal_an_event_of_the_referral_goes_to_the_senders_inbox_o
         pytest.param(lambda note: {**payloads.note_created(note), "project_holder": "Samia Benali"}, id="one key more"),
     ],
 )
-def test_event_append_refuses_data_that_is_not_the_declared_shape_and_writes_nothing(network, capture_events, data_of):
-    referral = network.send_referral()
-    note = Note.objects.create(referral=referral, author=network.advisor, organisation=network.citeslab, body="Hé")
+def test_event_append_refuses_data_that_is_not_the_declared_shape_and_writes_nothing(
+    citeslab_and_partner, capture_events, data_of
+):
+    referral = citeslab_and_partner.send_referral()
+    note = Note.objects.create(
+        referral=referral, author=citeslab_and_partner.advisor, organisation=citeslab_and_partner.citeslab, body="Hé"
+    )
     data = data_of(note)
 
     with capture_events(expected=0), pytest.raises(ValueError, match="note.created data has keys"):
-        event_append(kind=Event.Kind.NOTE_CREATED, referral=referral, data=data, actor=network.advisor)
+        event_append(kind=Event.Kind.NOTE_CREATED, referral=referral, data=data, actor=citeslab_and_partner.advisor)
 
     assert list(Event.objects.filter(referral=referral).values_list("kind", flat=True)) == ["referral.created"]
 
 
-def test_an_accept_by_another_organisation_publishes_nothing_and_writes_no_event(network, capture_events):
-    referral = network.send_referral()
+def test_an_accept_by_another_organisation_publishes_nothing_and_writes_no_event(citeslab_and_partner, capture_events):
+    referral = citeslab_and_partner.send_referral()
     other = OrganisationFactory(name="CCI Aube")
 
     with capture_events(expected=0), pytest.raises(ActionForbidden):
@@ -473,37 +518,40 @@ def test_an_accept_by_another_organisation_publishes_nothing_and_writes_no_event
     assert referral.status == Referral.Status.SENT
 
 
-def test_a_decline_with_an_unknown_reason_publishes_nothing_and_writes_no_event(network, capture_events):
-    referral = network.send_referral()
+def test_a_decline_with_an_unknown_reason_publishes_nothing_and_writes_no_event(citeslab_and_partner, capture_events):
+    referral = citeslab_and_partner.send_referral()
 
     with capture_events(expected=0), pytest.raises(ValidationFailed):
         services.referral_decline(
-            referral=referral, actor=network.receiver, organisation=network.partner, reason="too_busy"
+            referral=referral,
+            actor=citeslab_and_partner.receiver,
+            organisation=citeslab_and_partner.partner,
+            reason="too_busy",
         )
 
     assert list(Event.objects.filter(referral=referral).values_list("kind", flat=True)) == ["referral.created"]
 
 
-def test_a_service_that_fails_after_appending_its_event_publishes_nothing(network, capture_events):
-    referral = network.send_referral()
+def test_a_service_that_fails_after_appending_its_event_publishes_nothing(citeslab_and_partner, capture_events):
+    referral = citeslab_and_partner.send_referral()
 
     with (
         mock.patch("messaging.events.event_notify", side_effect=RuntimeError("notifications down")),
         capture_events(expected=0),
         pytest.raises(RuntimeError),
     ):
-        accept(network, referral)
+        accept(citeslab_and_partner, referral)
 
     assert list(Event.objects.filter(referral=referral).values_list("kind", flat=True)) == ["referral.created"]
     referral.refresh_from_db()
     assert referral.status == Referral.Status.SENT
 
 
-def test_capture_events_fails_when_more_events_are_published_than_expected(network, capture_events):
-    referral = network.send_referral()
+def test_capture_events_fails_when_more_events_are_published_than_expected(citeslab_and_partner, capture_events):
+    referral = citeslab_and_partner.send_referral()
 
     with pytest.raises(AssertionError, match="1 events published, not 0"), capture_events(expected=0):
-        accept(network, referral)
+        accept(citeslab_and_partner, referral)
 
 
 # --- erasure --------------------------------------------------------------------------------------
@@ -525,9 +573,9 @@ def test_redacted_blanks_the_person_and_the_free_texts_and_keeps_every_other_key
 
 
 def test_each_published_event_names_the_previous_event_of_the_stream_and_of_its_referral(
-    network, django_capture_on_commit_callbacks
+    citeslab_and_partner, django_capture_on_commit_callbacks
 ):
-    first, second = network.send_referral(), ReferralFactory()  # another person, elsewhere
+    first, second = citeslab_and_partner.send_referral(), ReferralFactory()  # another person, elsewhere
     created = {r.pk: Event.objects.get(referral=r, kind=Event.Kind.REFERRAL_CREATED).pk for r in (first, second)}
     published = []
 

@@ -21,10 +21,9 @@ from partners.services import (
     invitation_resend,
     membership_deactivate,
 )
-from tests.page_fixtures import _static_root  # noqa: F401 - autouse, for this module's pages only
 from tests.partners.factories import OrganisationFactory, UserFactory, member_of
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("static_root")]
 
 LINK = re.compile(r"https?://\S+/invitation/(?P<uuid>[0-9a-f-]{36})/(?P<token>[^/\s]+)/")
 START = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC)

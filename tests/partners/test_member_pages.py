@@ -15,12 +15,9 @@ from partners.services import (
     membership_deactivate,
     membership_set_role,
 )
-from tests import page_fixtures
 from tests.partners.factories import OrganisationFactory, member_of
 
-pytestmark = pytest.mark.django_db
-# This module's page fixtures: _static_root is autouse here.
-_static_root, count_queries = page_fixtures._static_root, page_fixtures.count_queries
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("static_root")]
 
 START = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC)
 

@@ -12,10 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from partners.models import Service
-from tests.page_fixtures import _static_root  # noqa: F401 - autouse, for this module's pages only
 from tests.partners.factories import NeighbourhoodFactory, OrganisationFactory, ServiceFactory, member_of
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("static_root")]
 
 TODAY = timezone.localdate
 DAY = datetime.timedelta(days=1)

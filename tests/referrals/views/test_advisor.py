@@ -8,7 +8,7 @@ from referrals.models import Activity, Consent, ProjectHolder, Referral
 from tests.partners.factories import NeighbourhoodFactory, OrganisationFactory, ServiceFactory, member_of
 from tests.referrals.factories import ConsentFactory, ProjectHolderFactory, ReferralFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("static_root")]
 
 
 @pytest.fixture

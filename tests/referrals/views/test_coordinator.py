@@ -11,7 +11,7 @@ from referrals.services import activity_delete, activity_record, activity_update
 from tests.partners.factories import NeighbourhoodFactory, OrganisationFactory, member_of
 from tests.referrals.factories import ProjectHolderFactory, ReferralFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("static_root")]
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from referrals.models import Referral
 from tests.partners.factories import NeighbourhoodFactory, OrganisationFactory, ServiceFactory, member_of
 from tests.referrals.factories import ConsentFactory, ProjectHolderFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("static_root")]
 
 DAY = datetime.timedelta(days=1)
 
