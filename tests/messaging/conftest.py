@@ -11,7 +11,7 @@ from rest_framework.authtoken.models import Token
 
 from messaging.auth import websocket_application
 from messaging.routing import websocket_urlpatterns
-from tests.partners.factories import OrganisationFactory, member_of
+from tests.partners.factories import NeighbourhoodFactory, OrganisationFactory, member_of
 from tests.referrals.factories import ProjectHolderFactory, ReferralFactory
 
 # The WebSocket half of network/asgi.py, as daphne serves it (origin check, auth, routing).
@@ -41,7 +41,13 @@ def citeslab_and_partner(db) -> CitesLabAndPartner:
     partner = OrganisationFactory(name="BGE Champagne")
     receiver = member_of(partner, first_name="Paul", last_name="Partenaire")
     colleague = member_of(partner, first_name="Léa", last_name="Collègue")
-    holder = ProjectHolderFactory(organisation=citeslab, actor=advisor, first_name="Samia", last_name="Benali")
+    holder = ProjectHolderFactory(
+        organisation=citeslab,
+        actor=advisor,
+        first_name="Samia",
+        last_name="Benali",
+        neighbourhood=NeighbourhoodFactory(name="Chantereigne"),
+    )
     return CitesLabAndPartner(citeslab, advisor, partner, receiver, colleague, holder)
 
 
