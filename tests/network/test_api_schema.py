@@ -33,7 +33,7 @@ DESIGN_PATHS = {
     "/api/v1/activities/": {"get", "post"},
     "/api/v1/activities/{id}/": {"get", "patch", "delete"},
     "/api/v1/pipeline/": {"get"},
-    # issue 13 — catalogue
+    # The public catalogue
     "/api/v1/catalogue/structures/": {"get"},
     "/api/v1/catalogue/services/": {"get"},
 }

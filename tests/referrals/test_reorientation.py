@@ -1,4 +1,4 @@
-"""Re-orientation (issue 12): from a referral that did not take the person where it meant to, its
+"""Re-orientation: from a referral that did not take the person where it meant to, its
 CitésLab sends a new one naming it as ``previous``; each side sees only its own part of the chain.
 
 The roles, as in the authorization matrix: the sending advisor, an advisor of another CitésLab,
