@@ -3,7 +3,6 @@ header's unread count on every page. The live count over the socket is in test_n
 
 import datetime
 import html
-import re
 
 import pytest
 from django.utils import timezone
@@ -14,6 +13,7 @@ from partners.models import Membership
 from referrals import services
 from referrals.models import Referral
 from referrals.views.lists import PAGE_SIZE
+from tests.html_elements import parse
 from tests.partners.factories import OrganisationFactory, UserFactory, member_of
 from tests.referrals.factories import ProjectHolderFactory, ReferralFactory
 
@@ -36,7 +36,7 @@ def page_of(client, url="/notifications/") -> str:
 
 def header_count(content: str) -> str:
     """The figure of the header's "Notifications (n)" link."""
-    return re.search(r'data-unread-count="\d+"[^>]*>([^<]+)</span>', content).group(1)
+    return parse(content).find("span", data_unread_count=True).text
 
 
 def another(citeslab_and_partner, **kwargs):
@@ -67,14 +67,19 @@ def test_unread_come_first_then_read_newest_first_each_with_its_referral(client,
 
     content = page_of(logged_in(client, citeslab_and_partner.receiver))
 
-    positions = [content.index(f"/orientations/{referrals[i].uuid}/") for i in (2, 0, 1)]
-    assert positions == sorted(positions)  # the two unread, newest first, then the read one
-    unread, read = content.split('id="read-title"')
-    assert str(referrals[1].uuid) in read and str(referrals[1].uuid) not in unread
+    page = parse(content)
+    unread = page.find("section", aria_labelledby="unread-title")
+    read = page.find("section", aria_labelledby="read-title")
+    # the two unread, newest first, then the read one
+    assert [a.attrs["href"] for a in unread.find_all("a")] == [f"/orientations/{referrals[i].uuid}/" for i in (2, 0)]
+    assert [a.attrs["href"] for a in read.find_all("a")] == [f"/orientations/{referrals[1].uuid}/"]
     assert "CitésLab Grand Troyes vous adresse une nouvelle orientation." in content
     assert "2 notifications non lues." in content
-    assert content.count("Marquer comme lue") == 2
-    assert f'action="/notifications/{third.pk}/lue/"' in content and f"/notifications/{second.pk}/lue/" not in content
+    assert [form.attrs["action"] for form in unread.find_all("form")] == [
+        f"/notifications/{third.pk}/lue/",
+        f"/notifications/{first.pk}/lue/",
+    ]
+    assert read.find_all("form") == []
     assert first.read_at is None
 
 
@@ -225,7 +230,11 @@ def test_the_page_of_the_list_is_kept_after_marking_read(client, citeslab_and_pa
     content = page_of(client, "/notifications/?page=2")
     oldest = Notification.objects.filter(user=citeslab_and_partner.receiver).order_by("id").first()
 
-    forms = re.findall(r'action="(/notifications/[^"]+)".*?name="next" value="([^"]+)"', content, flags=re.DOTALL)
+    forms = [
+        (form.attrs["action"], form.find("input", name="next").attrs["value"])
+        for form in parse(content).find_all("form")
+        if form.find_all("input", name="next")
+    ]
     assert (f"/notifications/{oldest.pk}/lue/", "/notifications/?page=2") in forms
     assert ("/notifications/toutes-lues/", "/notifications/?page=2") in forms
     response = client.post(f"/notifications/{oldest.pk}/lue/", {"next": "/notifications/?page=2"})
@@ -273,9 +282,12 @@ def test_the_preferences_show_each_kind_ticked_unless_turned_off(client, citesla
 
     content = page_of(logged_in(client, citeslab_and_partner.receiver))
 
-    boxes = dict(re.findall(r'<input type="checkbox" name="kinds" value="([^"]+)"[^>]*?( checked)?>', content))
+    boxes = {
+        box.attrs["value"]: "checked" in box.attrs
+        for box in parse(content).find_all("input", type="checkbox", name="kinds")
+    }
     assert set(boxes) == set(Event.Kind.values)  # no weekly digest: it is the coordination's
-    assert boxes["note.created"] == "" and boxes["referral.created"] == " checked"
+    assert (boxes["note.created"], boxes["referral.created"]) == (False, True)
 
 
 def test_a_double_submit_that_inserts_the_same_opt_out_at_once_is_no_error(client, citeslab_and_partner, monkeypatch):

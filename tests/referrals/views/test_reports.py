@@ -1,15 +1,16 @@
 """The report page (referrals/views/reports.py) and the dashboard's intake activity."""
 
 import datetime
-import re
 import zoneinfo
 
 import pytest
 import time_machine
 from django.contrib.staticfiles import finders
+from pytest_django.asserts import assertContains
 
 from referrals import services
 from referrals.models import Activity
+from tests.html_elements import parse
 from tests.partners.factories import NeighbourhoodFactory, OrganisationFactory, UserFactory, member_of
 from tests.referrals.factories import ProjectHolderFactory, ReferralFactory
 
@@ -73,13 +74,20 @@ def test_the_advisor_reads_their_citeslabs_report(client, two_citeslabs):
     assert "Rapport d'activité — CitésLab Grand Troyes" in page
     assert "Du 1 janvier 2026 au 31 décembre 2026." in page
     assert "Notes de séance" not in page
-    assert 'role="img"' in page and "<caption>Personnes rencontrées par quartier</caption>" in page
-    assert '<th scope="col" class="number">Personnes</th>' in page
+    assert parse(page).find_all(role="img")
+    assertContains(response, "<caption>Personnes rencontrées par quartier</caption>", html=True)
+    assertContains(response, '<th scope="col" class="number">Personnes</th>', html=True)
     assert "/api/v1/reports/summary.xlsx?start=2026-01-01&amp;end=2026-12-31&amp;organisation=" in page
     assert "/api/v1/reports/referrals.csv?start=2026-01-01&amp;end=2026-12-31" in page
-    assert 'href="/rapport/" aria-current="page"' in page
+    assert parse(page).find_all("a", href="/rapport/", aria_current="page")  # the navigation's current page
     # The charts' lengths are SVG numbers in every language: "5.5", never the French "5,5".
-    lengths = re.findall(r'<(?:rect|line|text|svg)\b[^>]*?\b(?:x|x2|y|width|height|viewBox)="([^"]*)"', page)
+    lengths = [
+        value
+        for element in parse(page).iter()
+        if element.tag in ("rect", "line", "text", "svg")
+        for name, value in element.attrs.items()
+        if name in ("x", "x2", "y", "width", "height", "viewbox")  # html.parser lowercases viewBox
+    ]
     assert lengths and not [value for value in lengths if "," in value]
 
 
@@ -137,9 +145,8 @@ def test_the_page_runs_a_fixed_number_of_queries(client, two_citeslabs, count_qu
         assert count_queries(client, "/rapport/") == few
 
 
-def shown_sections(response) -> str:
-    page = response.content.decode()
-    return page[page.find('<section class="report-section"') : page.rfind("</section>")]
+def shown_sections(response) -> list:
+    return parse(response.content).find_all("section", class_="report-section")
 
 
 def test_the_figures_are_kept_until_a_referral_or_an_activity_changes(
@@ -156,7 +163,7 @@ def test_the_figures_are_kept_until_a_referral_or_an_activity_changes(
         # The sections are written out once: the reload shows them as they were, charts and tables.
         sections = "referrals/report_sections.html"
         assert sections in [t.name for t in first.templates] and sections not in [t.name for t in again.templates]
-        assert shown_sections(again) == shown_sections(first) != ""
+        assert shown_sections(again) == shown_sections(first) != []
 
         add_year(two_citeslabs, 1)  # a referral sent (an event) and an activity recorded (a revision)
         changed = client.get("/rapport/")
