@@ -6,8 +6,9 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 
-# Fixture modules the folders' conftest.py files import: their asserts explain themselves as a conftest's do.
-pytest.register_assert_rewrite("tests.worlds", "tests.page_fixtures")
+# The fixture modules shared by several folders, registered once for the whole suite (their asserts are
+# rewritten as a conftest's are).
+pytest_plugins = ["tests.worlds", "tests.page_fixtures"]
 
 
 @pytest.fixture(scope="session")
@@ -84,6 +85,23 @@ def capture_events(django_capture_on_commit_callbacks):
         assert len(published) == expected, f"{len(published)} events published, not {expected}: {published}"
 
     return capture
+
+
+@pytest.fixture
+def in_memory_layer(settings):
+    """The in-memory channel layer, for socket tests about access and input rather than delivery.
+
+    With Redis, a test that ends while its consumer still waits for a channel message leaves the
+    loop's teardown to cancel that wait, and a cancelled channels_redis read on redis-py 8 was seen
+    to stay "cancelling" for minutes, hanging the run (see docs/decisions.md, Hardening). Delivery
+    across processes is tested in tests/messaging/test_consumers.py and tests/multiprocess, which close their sockets.
+    """
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "CONFIG": {"capacity": settings.CHANNEL_CAPACITY},
+        }
+    }
 
 
 requires_postgres = pytest.mark.skipif(

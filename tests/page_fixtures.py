@@ -1,7 +1,7 @@
-"""Fixtures of the page (server-rendered view) tests, imported by the conftest.py of the folders that hold them.
+"""Fixtures of the page (server-rendered view) tests, registered for the whole suite by tests/conftest.py.
 
-``_static_root`` is autouse wherever it is imported: by a conftest.py for its folder, by a test module for
-itself alone.
+``static_root`` is not autouse: a module whose tests serve pages asks for it with
+``pytestmark = pytest.mark.usefixtures("static_root")``.
 """
 
 import pytest
@@ -22,9 +22,9 @@ def count_queries():
     return run
 
 
-@pytest.fixture(autouse=True)
-def _static_root(settings, tmp_path):
-    """WhiteNoise warns (an error here) when STATIC_ROOT is missing, as on a clean clone before
-    collectstatic; pages are served from the finders anyway."""
+@pytest.fixture
+def static_root(settings, tmp_path):
+    """An empty STATIC_ROOT of the test's own: pages are served from the finders, as on a clean clone
+    before collectstatic, whatever a developer's staticfiles/ folder holds."""
     settings.STATIC_ROOT = tmp_path / "staticfiles"
     settings.STATIC_ROOT.mkdir()

@@ -132,11 +132,11 @@ API = [
     Row("PATCH", "notifications/email-preferences/", "preferences", (401, 200, 200, 200, 200, 200, 200, 200, 200)),
     Row("GET", "/api/schema/", None, (200, 200, 200, 200, 200, 200, 200, 200, 200)),
     Row("GET", "/api/docs/", None, (200, 200, 200, 200, 200, 200, 200, 200, 200)),
-    # issue 13 — catalogue: public and read-only, the same answer for everyone.
+    # The catalogue: public and read-only, the same answer for everyone.
     Row("GET", "catalogue/structures/", None, (200, 200, 200, 200, 200, 200, 200, 200, 200)),
     Row("GET", "catalogue/services/", None, (200, 200, 200, 200, 200, 200, 200, 200, 200)),
     Row("POST", "catalogue/services/", "service_change", (405, 405, 405, 405, 405, 405, 405, 405, 405)),
-    # issue 13 — members and invitations: an organisation's invitations are its admins' business
+    # Members and invitations: an organisation's invitations are its admins' business
     # (a member who is not admin 403, anybody else 404, as are its past members).
     Row("GET", "organisations/{partner}/invitations/", None, (401, 404, 403, 404, 200, 404, 403, 404, 404)),
     Row("POST", "organisations/{partner}/invitations/", "invitation", (401, 404, 403, 404, 201, 404, 403, 404, 404)),
@@ -144,7 +144,7 @@ API = [
     Row("DELETE", "organisations/{partner}/invitations/{partner_invitation_id}/", None, (401, 404, 403, 404, 204, 404, 403, 404, 404)),
     Row("DELETE", "organisations/{partner}/invitations/{unrelated_invitation_id}/", None, (401, 404, 403, 404, 404, 404, 403, 404, 404)),
     Row("PATCH", "organisations/{partner}/members/{former_membership}/", "reactivate", (401, 404, 403, 404, 200, 404, 403, 404, 404)),
-    # issue 13 — services and settings: an organisation's settings, its admin only; another
+    # Services and settings: an organisation's settings, its admin only; another
     # organisation's admin is refused (403) as on the members rows above (the directory shows it).
     Row("PATCH", "organisations/{partner}/", "organisation_settings", (401, 403, 403, 403, 200, 403, 403, 403, 403)),
     Row("PATCH", "organisations/{unrelated}/", "organisation_settings", (401, 403, 403, 403, 403, 403, 403, 403, 200)),
@@ -210,7 +210,7 @@ PAGES = [
     # The report: a CitésLab's own, the coordination's network; figures, never a person nor a note.
     Row("GET", "/rapport/", None, (LOGIN, NOTHING, 403, 403, 403, NOTHING, 403, 403, 403), watch="referral"),
     Row("GET", "/rapport/", None, (LOGIN, NOTHING, 403, 403, 403, NOTHING, 403, 403, 403), watch="activity"),
-    # issue 13 — members and invitations: the acting organisation's admin (every first member of
+    # Members and invitations: the acting organisation's admin (every first member of
     # the world's organisations is one: the advisor, the coordinator, both partners' admins); a
     # member who is not admin 403 before anything, another organisation's objects 404.
     Row("GET", "/structure/membres/", None, (LOGIN, 200, 403, 403, 200, 200, 403, 403, 200)),
@@ -231,7 +231,7 @@ PAGES = [
     Row("GET", "/mot-de-passe/reinitialise/", None, (200, 200, 200, 200, 200, 200, 200, 200, 200)),
     Row("GET", "/mot-de-passe/changer/", None, (LOGIN, 200, 200, 200, 200, 200, 200, 200, 200)),
     Row("GET", "/mot-de-passe/change/", None, (LOGIN, 200, 200, 200, 200, 200, 200, 200, 200)),
-    # issue 13 — services and settings: a partner's admin (403 for any other kind, and for a member
+    # Services and settings: a partner's admin (403 for any other kind, and for a member
     # who is not an admin, before anything else); another organisation's service is unknown (404).
     Row("GET", "/structure/services/", None, (LOGIN, 403, 403, 403, 200, 403, 403, 403, 200)),
     Row("POST", "/structure/services/", None, (LOGIN, 403, 403, 403, 405, 403, 403, 403, 405)),
@@ -246,7 +246,7 @@ PAGES = [
     # Settings: any kind's admin (a CitésLab's, the coordination's too).
     Row("GET", "/structure/parametres/", None, (LOGIN, 200, 403, 403, 200, 200, 403, 403, 200)),
     Row("POST", "/structure/parametres/", "settings", (LOGIN, 302, 403, 403, 302, 302, 403, 403, 302)),
-    # issue 13 — notifications and holder pages
+    # Notifications and holder pages
     # Everyone's notifications: only those about referrals they still see, a person named only to
     # a side (the advisor was told of the withdrawn referral's acceptance and note; its partner lost it).
     Row("GET", "/notifications/", None, (LOGIN, PERSON, NOTHING, NOTHING, NOTHING, NOTHING, NOTHING, NOTHING, NOTHING), watch="withdrawn"),
@@ -302,10 +302,10 @@ def api_bodies(world, role) -> dict:
         "activity_change": {"attendee_count": 14},
         "read_all": {"all": True},
         "preferences": {"note.created": False},
-        # issue 13 — members and invitations
+        # Members and invitations
         "invitation": {"email": "collegue@example.org", "role": "member"},
         "reactivate": {"is_active": True},
-        # issue 13 — services and settings
+        # Services and settings
         "organisation_settings": {"sla_days": 7, "follow_up_days": 21, "postal_code": "10000"},
         "suspension": {"suspended_until": (datetime.date.today() + datetime.timedelta(days=30)).isoformat()},
     }
@@ -339,7 +339,7 @@ def page_forms(world) -> dict:
         "complete": {"outcome": "project_validated", "comment": "Projet validé"},
         "cancel": {"reason": "sent_by_mistake"},
         "note": {"body": "Bonjour", "visibility": "shared"},
-        # issue 13 — members and invitations
+        # Members and invitations
         "invitation": {"email": "collegue@example.org", "role": "member"},
         "promote": {"role": "admin"},
         "new_account": {
@@ -349,11 +349,11 @@ def page_forms(world) -> dict:
             "password2": "Chantereigne-Troyes-2026",
         },
         "reset": {"email": world.users["advisor"].email},
-        # issue 13 — services and settings
+        # Services and settings
         "service": {"name": "Couveuse", "category": "activity_test", "is_active": "on", "is_public": "on"},
         "suspension": {"suspend-suspended_until": (datetime.date.today() + datetime.timedelta(days=30)).isoformat()},
         "settings": {"email": "contact@example.org", "sla_days": 7, "follow_up_days": 21, "postal_code": "10000"},
-        # issue 13 — notifications and holder pages
+        # Notifications and holder pages
         "email_preferences": {"kinds": ["referral.created", "referral.status_changed"]},
         "holder_change": {key: value for key, value in holder.items() if key != "consent_given"}
         | {"stage": "emerging"},
@@ -456,7 +456,7 @@ def test_the_matrix_names_every_page():
     assert {"/" + _shape(route.pattern) for route in routes} == _listed(PAGES)
 
 
-# --- issue 13 — members and invitations ----------------------------------------------------------
+# --- members and invitations ------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -497,7 +497,7 @@ def _members_and_invitations(matrix_world, django_db_blocker):
     world.reset_uid, world.reset_token = Named("MQ"), Named("lien-invalide")
 
 
-# issue 13 — notifications and holder pages: the notification the mark-read row names (the
+# Notifications and holder pages: the notification the mark-read row names (the
 # receiving staff's first, about the world's referral), put on the module's world for its path.
 @pytest.fixture(autouse=True)
 def _receiver_staff_notification(request):

@@ -15,7 +15,7 @@ import pytest
 from channels.db import database_sync_to_async
 
 from messaging.routing import websocket_urlpatterns
-from tests.messaging.conftest import closed_with, in_memory_layer, open_socket  # noqa: F401  (a fixture)
+from tests.messaging.conftest import closed_with, open_socket
 from tests.worlds import ROLES
 
 OPEN = "open"

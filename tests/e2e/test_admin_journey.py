@@ -1,4 +1,4 @@
-"""An organisation's admin on its own, in real browsers against a real server process (issue 13).
+"""An organisation's admin on its own, in real browsers against a real server process.
 
 BGE's admin invites a colleague and edits a service so that it serves Les Chartreux; the server
 e-mails the invitation (the file-based backend, read here); the colleague opens the link without

@@ -1,4 +1,5 @@
-"""A small network for the messaging tests: a CitésLab advisor, a partner with two members, a referral."""
+"""The messaging tests' cast (a CitésLab and its advisor, a partner with two members, a person the
+advisor follows) and the helpers of their WebSocket tests."""
 
 from dataclasses import dataclass
 
@@ -10,8 +11,7 @@ from rest_framework.authtoken.models import Token
 
 from messaging.auth import websocket_application
 from messaging.routing import websocket_urlpatterns
-from tests.page_fixtures import count_queries  # noqa: F401  the notifications page's tests
-from tests.partners.factories import OrganisationFactory, member_of
+from tests.partners.factories import NeighbourhoodFactory, OrganisationFactory, member_of
 from tests.referrals.factories import ProjectHolderFactory, ReferralFactory
 
 # The WebSocket half of network/asgi.py, as daphne serves it (origin check, auth, routing).
@@ -19,7 +19,10 @@ application = websocket_application(URLRouter(websocket_urlpatterns))
 
 
 @dataclass
-class Network:
+class CitesLabAndPartner:
+    """A CitésLab with its advisor and the person it follows, and a partner with two members: the
+    receiver of the referrals it is sent, and a colleague."""
+
     citeslab: object
     advisor: object
     partner: object
@@ -31,22 +34,21 @@ class Network:
         return ReferralFactory(holder=self.holder, to_organisation=self.partner, receiver=self.receiver, **kwargs)
 
 
-@pytest.fixture(autouse=True)
-def _static_root(settings, tmp_path):
-    """WhiteNoise warns (an error here) when STATIC_ROOT is missing, as on a clean clone."""
-    settings.STATIC_ROOT = tmp_path / "staticfiles"
-    settings.STATIC_ROOT.mkdir()
-
-
 @pytest.fixture
-def network(db):
+def citeslab_and_partner(db) -> CitesLabAndPartner:
     citeslab = OrganisationFactory(citeslab=True, name="CitésLab Grand Troyes")
     advisor = member_of(citeslab, first_name="Inès", last_name="Conseil")
     partner = OrganisationFactory(name="BGE Champagne")
     receiver = member_of(partner, first_name="Paul", last_name="Partenaire")
     colleague = member_of(partner, first_name="Léa", last_name="Collègue")
-    holder = ProjectHolderFactory(organisation=citeslab, actor=advisor, first_name="Samia", last_name="Benali")
-    return Network(citeslab, advisor, partner, receiver, colleague, holder)
+    holder = ProjectHolderFactory(
+        organisation=citeslab,
+        actor=advisor,
+        first_name="Samia",
+        last_name="Benali",
+        neighbourhood=NeighbourhoodFactory(name="Chantereigne"),
+    )
+    return CitesLabAndPartner(citeslab, advisor, partner, receiver, colleague, holder)
 
 
 def token_of(user) -> str:
@@ -77,20 +79,3 @@ async def closed_with(communicator, timeout: float = 3) -> int:
     message = await communicator.receive_output(timeout=timeout)
     assert message["type"] == "websocket.close", message
     return message["code"]
-
-
-@pytest.fixture
-def in_memory_layer(settings):
-    """The in-memory channel layer, for socket tests about access and input rather than delivery.
-
-    With Redis, a test that ends while its consumer still waits for a channel message leaves the
-    loop's teardown to cancel that wait, and a cancelled channels_redis read on redis-py 8 was seen
-    to stay "cancelling" for minutes, hanging the run (see docs/decisions.md, Hardening). Delivery
-    across processes is tested in test_consumers.py and tests/multiprocess, which close their sockets.
-    """
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels.layers.InMemoryChannelLayer",
-            "CONFIG": {"capacity": settings.CHANNEL_CAPACITY},
-        }
-    }

@@ -49,10 +49,10 @@ def note_create(body, *, client_id=None, visibility="shared"):
 # --- every event type ---------------------------------------------------------------------------
 
 
-async def test_inbox_of_the_partner_receives_a_new_referral(network):
-    inbox = await open_socket("/ws/inbox/", network.receiver)
+async def test_inbox_of_the_partner_receives_a_new_referral(citeslab_and_partner):
+    inbox = await open_socket("/ws/inbox/", citeslab_and_partner.receiver)
 
-    referral = await db(network.send_referral)()
+    referral = await db(citeslab_and_partner.send_referral)()
 
     event = await inbox.receive_json_from(timeout=3)
     assert event["type"] == "referral.created"
@@ -63,11 +63,13 @@ async def test_inbox_of_the_partner_receives_a_new_referral(network):
     await inbox.disconnect()
 
 
-async def test_the_sender_follows_status_changes_live(network):
-    referral = await db(network.send_referral)()
-    advisor_socket = await open_socket(f"/ws/referrals/{referral.uuid}/", network.advisor)
+async def test_the_sender_follows_status_changes_live(citeslab_and_partner):
+    referral = await db(citeslab_and_partner.send_referral)()
+    advisor_socket = await open_socket(f"/ws/referrals/{referral.uuid}/", citeslab_and_partner.advisor)
 
-    await db(services.referral_accept)(referral=referral, actor=network.receiver, organisation=network.partner)
+    await db(services.referral_accept)(
+        referral=referral, actor=citeslab_and_partner.receiver, organisation=citeslab_and_partner.partner
+    )
 
     event = await advisor_socket.receive_json_from(timeout=3)
     assert event["type"] == "referral.status_changed"
@@ -76,12 +78,14 @@ async def test_the_sender_follows_status_changes_live(network):
     await advisor_socket.disconnect()
 
 
-async def test_the_sender_sees_the_first_view_and_the_partner_the_reminder(network):
-    referral = await db(network.send_referral)()
-    advisor_socket = await open_socket(f"/ws/referrals/{referral.uuid}/", network.advisor)
-    partner_inbox = await open_socket("/ws/inbox/", network.colleague)
+async def test_the_sender_sees_the_first_view_and_the_partner_the_reminder(citeslab_and_partner):
+    referral = await db(citeslab_and_partner.send_referral)()
+    advisor_socket = await open_socket(f"/ws/referrals/{referral.uuid}/", citeslab_and_partner.advisor)
+    partner_inbox = await open_socket("/ws/inbox/", citeslab_and_partner.colleague)
 
-    await db(services.referral_mark_viewed)(referral=referral, actor=network.receiver, organisation=network.partner)
+    await db(services.referral_mark_viewed)(
+        referral=referral, actor=citeslab_and_partner.receiver, organisation=citeslab_and_partner.partner
+    )
     await db(services.referral_remind)(referral=referral)
 
     viewed, reminder = await receive_events(advisor_socket, 2)
@@ -92,10 +96,10 @@ async def test_the_sender_sees_the_first_view_and_the_partner_the_reminder(netwo
     await partner_inbox.disconnect()
 
 
-async def test_a_note_posted_on_the_socket_is_acknowledged_and_reaches_both_sides(network):
-    referral = await db(network.send_referral)()
-    partner_socket = await open_socket(f"/ws/referrals/{referral.uuid}/", network.receiver)
-    advisor_socket = await open_socket(f"/ws/referrals/{referral.uuid}/", network.advisor)
+async def test_a_note_posted_on_the_socket_is_acknowledged_and_reaches_both_sides(citeslab_and_partner):
+    referral = await db(citeslab_and_partner.send_referral)()
+    partner_socket = await open_socket(f"/ws/referrals/{referral.uuid}/", citeslab_and_partner.receiver)
+    advisor_socket = await open_socket(f"/ws/referrals/{referral.uuid}/", citeslab_and_partner.advisor)
     client_id = uuid.uuid4()
 
     await partner_socket.send_json_to(note_create("Rendez-vous fixé au 3 mars", client_id=client_id))
@@ -117,8 +121,8 @@ async def test_a_note_posted_on_the_socket_is_acknowledged_and_reaches_both_side
 # --- who may connect ----------------------------------------------------------------------------
 
 
-async def test_an_unrelated_organisation_is_refused_before_any_event(network):
-    referral = await db(network.send_referral)()
+async def test_an_unrelated_organisation_is_refused_before_any_event(citeslab_and_partner):
+    referral = await db(citeslab_and_partner.send_referral)()
     other = await db(lambda: member_of(OrganisationFactory(name="ADIE Aube")))()
 
     outsider = await open_socket(f"/ws/referrals/{referral.uuid}/", other)
@@ -126,8 +130,8 @@ async def test_an_unrelated_organisation_is_refused_before_any_event(network):
     assert await closed_with(outsider) == 4403
 
 
-async def test_a_coordinator_sees_the_referral_but_not_its_conversation(network):
-    referral = await db(network.send_referral)()
+async def test_a_coordinator_sees_the_referral_but_not_its_conversation(citeslab_and_partner):
+    referral = await db(citeslab_and_partner.send_referral)()
     coordinator = await db(lambda: member_of(OrganisationFactory(coordination=True)))()
 
     watcher = await open_socket(f"/ws/referrals/{referral.uuid}/", coordinator)
@@ -135,32 +139,32 @@ async def test_a_coordinator_sees_the_referral_but_not_its_conversation(network)
     assert await closed_with(watcher) == 4403
 
 
-async def test_an_unknown_referral_is_refused_like_a_hidden_one(network):
-    socket = await open_socket(f"/ws/referrals/{uuid.uuid4()}/", network.advisor)
+async def test_an_unknown_referral_is_refused_like_a_hidden_one(citeslab_and_partner):
+    socket = await open_socket(f"/ws/referrals/{uuid.uuid4()}/", citeslab_and_partner.advisor)
 
     assert await closed_with(socket) == 4403
 
 
-async def test_an_anonymous_visitor_is_refused(network):
-    referral = await db(network.send_referral)()
+async def test_an_anonymous_visitor_is_refused(citeslab_and_partner):
+    referral = await db(citeslab_and_partner.send_referral)()
 
     socket = await open_socket(f"/ws/referrals/{referral.uuid}/")
 
     assert await closed_with(socket) == 4401
 
 
-async def test_an_unknown_token_is_refused_as_not_signed_in(network):
+async def test_an_unknown_token_is_refused_as_not_signed_in(citeslab_and_partner):
     socket = await open_socket("/ws/inbox/", headers=[(b"authorization", b"Token not-a-real-token")])
 
     assert await closed_with(socket) == 4401
 
 
-async def test_a_foreign_origin_is_refused_at_the_handshake(network):
+async def test_a_foreign_origin_is_refused_at_the_handshake(citeslab_and_partner):
     from channels.testing import WebsocketCommunicator
 
     from tests.messaging.conftest import application
 
-    key = await db(token_of)(network.advisor)
+    key = await db(token_of)(citeslab_and_partner.advisor)
     for headers in (
         [(b"origin", b"https://evil.example")],
         [(b"origin", b"https://evil.example"), (b"authorization", f"Token {key}".encode())],
@@ -170,39 +174,41 @@ async def test_a_foreign_origin_is_refused_at_the_handshake(network):
         assert connected is False
 
 
-async def test_a_cookie_without_origin_is_refused_but_a_token_without_origin_is_accepted(network):
+async def test_a_cookie_without_origin_is_refused_but_a_token_without_origin_is_accepted(citeslab_and_partner):
     from channels.testing import WebsocketCommunicator
 
     from tests.messaging.conftest import application
 
     client = Client()
-    await db(client.force_login)(network.advisor)
+    await db(client.force_login)(citeslab_and_partner.advisor)
     cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
     communicator = WebsocketCommunicator(application, "/ws/inbox/", headers=[(b"cookie", cookie)])
     connected, _ = await communicator.connect()
     assert connected is False
 
-    token_socket = await open_socket("/ws/inbox/", network.advisor, origin=None)
+    token_socket = await open_socket("/ws/inbox/", citeslab_and_partner.advisor, origin=None)
     await token_socket.send_json_to({"type": "ping"})
     assert (await token_socket.receive_json_from())["code"] == "unknown_type"
     await token_socket.disconnect()
 
 
-async def test_the_session_cookie_authenticates_a_browser(network):
-    referral = await db(network.send_referral)()
+async def test_the_session_cookie_authenticates_a_browser(citeslab_and_partner):
+    referral = await db(citeslab_and_partner.send_referral)()
     client = Client()
-    await db(client.force_login)(network.advisor)
+    await db(client.force_login)(citeslab_and_partner.advisor)
     cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
 
     socket = await open_socket(f"/ws/referrals/{referral.uuid}/", headers=[(b"cookie", cookie)])
-    await db(services.referral_accept)(referral=referral, actor=network.receiver, organisation=network.partner)
+    await db(services.referral_accept)(
+        referral=referral, actor=citeslab_and_partner.receiver, organisation=citeslab_and_partner.partner
+    )
 
     assert (await socket.receive_json_from(timeout=3))["type"] == "referral.status_changed"
     await socket.disconnect()
 
 
-async def test_an_invalid_after_is_refused(network):
-    socket = await open_socket("/ws/inbox/?after=yesterday", network.advisor)
+async def test_an_invalid_after_is_refused(citeslab_and_partner):
+    socket = await open_socket("/ws/inbox/?after=yesterday", citeslab_and_partner.advisor)
 
     assert await closed_with(socket) == 4400
 
@@ -210,19 +216,30 @@ async def test_an_invalid_after_is_refused(network):
 # --- replay ------------------------------------------------------------------------------------
 
 
-async def test_a_client_that_reconnects_with_after_gets_the_missed_events_in_order_then_live_ones(network):
-    referral = await db(network.send_referral)()
+async def test_a_client_that_reconnects_with_after_gets_the_missed_events_in_order_then_live_ones(citeslab_and_partner):
+    referral = await db(citeslab_and_partner.send_referral)()
     path = f"/ws/referrals/{referral.uuid}/"
-    socket = await open_socket(path, network.advisor)
-    await db(note_post)(referral=referral, actor=network.advisor, organisation=network.citeslab, body="Avant")
+    socket = await open_socket(path, citeslab_and_partner.advisor)
+    await db(note_post)(
+        referral=referral, actor=citeslab_and_partner.advisor, organisation=citeslab_and_partner.citeslab, body="Avant"
+    )
     last_seen = (await socket.receive_json_from(timeout=3))["id"]
     await socket.disconnect()
 
-    await db(services.referral_accept)(referral=referral, actor=network.receiver, organisation=network.partner)
-    await db(note_post)(referral=referral, actor=network.receiver, organisation=network.partner, body="Pendant")
-    socket = await open_socket(f"{path}?after={last_seen}", network.advisor)
+    await db(services.referral_accept)(
+        referral=referral, actor=citeslab_and_partner.receiver, organisation=citeslab_and_partner.partner
+    )
+    await db(note_post)(
+        referral=referral,
+        actor=citeslab_and_partner.receiver,
+        organisation=citeslab_and_partner.partner,
+        body="Pendant",
+    )
+    socket = await open_socket(f"{path}?after={last_seen}", citeslab_and_partner.advisor)
     missed = await receive_events(socket, 2)
-    await db(note_post)(referral=referral, actor=network.receiver, organisation=network.partner, body="Après")
+    await db(note_post)(
+        referral=referral, actor=citeslab_and_partner.receiver, organisation=citeslab_and_partner.partner, body="Après"
+    )
     live = await socket.receive_json_from(timeout=3)
 
     assert [e["type"] for e in missed] == ["referral.status_changed", "note.created"]
@@ -233,11 +250,13 @@ async def test_a_client_that_reconnects_with_after_gets_the_missed_events_in_ord
     await socket.disconnect()
 
 
-async def test_the_inbox_replays_from_zero_every_event_of_the_organisation(network):
-    referral = await db(network.send_referral)()
-    await db(services.referral_accept)(referral=referral, actor=network.receiver, organisation=network.partner)
+async def test_the_inbox_replays_from_zero_every_event_of_the_organisation(citeslab_and_partner):
+    referral = await db(citeslab_and_partner.send_referral)()
+    await db(services.referral_accept)(
+        referral=referral, actor=citeslab_and_partner.receiver, organisation=citeslab_and_partner.partner
+    )
 
-    inbox = await open_socket("/ws/inbox/?after=0", network.colleague)
+    inbox = await open_socket("/ws/inbox/?after=0", citeslab_and_partner.colleague)
 
     replayed = await receive_events(inbox, 2)
     assert [e["type"] for e in replayed] == ["referral.created", "referral.status_changed"]
@@ -245,14 +264,19 @@ async def test_the_inbox_replays_from_zero_every_event_of_the_organisation(netwo
     await inbox.disconnect()
 
 
-async def test_a_late_message_is_neither_lost_nor_delivered_twice(network):
+async def test_a_late_message_is_neither_lost_nor_delivered_twice(citeslab_and_partner):
     """Two events publish in the reverse order of their ids: the gap is filled from the database."""
-    referral = await db(network.send_referral)()
-    socket = await open_socket(f"/ws/referrals/{referral.uuid}/", network.advisor)
+    referral = await db(citeslab_and_partner.send_referral)()
+    socket = await open_socket(f"/ws/referrals/{referral.uuid}/", citeslab_and_partner.advisor)
 
     def post_unpublished(body):
         with mock.patch("messaging.events.event_publish") as publish:
-            note_post(referral=referral, actor=network.receiver, organisation=network.partner, body=body)
+            note_post(
+                referral=referral,
+                actor=citeslab_and_partner.receiver,
+                organisation=citeslab_and_partner.partner,
+                body=body,
+            )
         return publish.call_args.args[0]
 
     first = await db(post_unpublished)("Premier")
@@ -269,9 +293,9 @@ async def test_a_late_message_is_neither_lost_nor_delivered_twice(network):
 # --- notes -------------------------------------------------------------------------------------
 
 
-async def test_the_same_client_id_twice_creates_one_note_and_one_event(network):
-    referral = await db(network.send_referral)()
-    socket = await open_socket(f"/ws/referrals/{referral.uuid}/", network.advisor)
+async def test_the_same_client_id_twice_creates_one_note_and_one_event(citeslab_and_partner):
+    referral = await db(citeslab_and_partner.send_referral)()
+    socket = await open_socket(f"/ws/referrals/{referral.uuid}/", citeslab_and_partner.advisor)
     message = note_create("Une seule fois", client_id=uuid.uuid4())
 
     await socket.send_json_to(message)
@@ -288,32 +312,37 @@ async def test_the_same_client_id_twice_creates_one_note_and_one_event(network):
     await socket.disconnect()
 
 
-async def test_an_internal_note_reaches_only_the_authors_organisation(network):
-    referral = await db(network.send_referral)()
+async def test_an_internal_note_reaches_only_the_authors_organisation(citeslab_and_partner):
+    referral = await db(citeslab_and_partner.send_referral)()
     path = f"/ws/referrals/{referral.uuid}/"
-    advisor_socket = await open_socket(path, network.advisor)
-    colleague_socket = await open_socket(path, network.colleague)
-    advisor_inbox = await open_socket("/ws/inbox/", network.advisor)
-    author_socket = await open_socket(path, network.receiver)
+    advisor_socket = await open_socket(path, citeslab_and_partner.advisor)
+    colleague_socket = await open_socket(path, citeslab_and_partner.colleague)
+    advisor_inbox = await open_socket("/ws/inbox/", citeslab_and_partner.advisor)
+    author_socket = await open_socket(path, citeslab_and_partner.receiver)
 
     await author_socket.send_json_to(note_create("Dossier incomplet, entre nous", visibility="internal"))
     await receive_events(author_socket, 2)
     internal = await colleague_socket.receive_json_from(timeout=3)
-    await db(note_post)(referral=referral, actor=network.advisor, organisation=network.citeslab, body="Partagée")
+    await db(note_post)(
+        referral=referral,
+        actor=citeslab_and_partner.advisor,
+        organisation=citeslab_and_partner.citeslab,
+        body="Partagée",
+    )
 
     assert internal["data"]["visibility"] == "internal"
     assert (await advisor_socket.receive_json_from(timeout=3))["data"]["body"] == "Partagée"
     assert (await advisor_inbox.receive_json_from(timeout=3))["data"]["body"] == "Partagée"
-    replay = await open_socket(f"{path}?after=0", network.advisor)
+    replay = await open_socket(f"{path}?after=0", citeslab_and_partner.advisor)
     assert [e["type"] for e in await receive_events(replay, 2)] == ["referral.created", "note.created"]
     assert await replay.receive_nothing(timeout=0.3)
     for communicator in (advisor_socket, colleague_socket, advisor_inbox, author_socket, replay):
         await communicator.disconnect()
 
 
-async def test_refused_notes_get_an_error_with_a_reason(network):
-    referral = await db(network.send_referral)()
-    socket = await open_socket(f"/ws/referrals/{referral.uuid}/", network.advisor)
+async def test_refused_notes_get_an_error_with_a_reason(citeslab_and_partner):
+    referral = await db(citeslab_and_partner.send_referral)()
+    socket = await open_socket(f"/ws/referrals/{referral.uuid}/", citeslab_and_partner.advisor)
 
     await socket.send_json_to(note_create("   "))
     empty = await socket.receive_json_from(timeout=3)
@@ -333,13 +362,18 @@ async def test_refused_notes_get_an_error_with_a_reason(network):
     await socket.disconnect()
 
 
-async def test_a_rolled_back_service_publishes_nothing(network):
-    referral = await db(network.send_referral)()
-    socket = await open_socket(f"/ws/referrals/{referral.uuid}/", network.advisor)
+async def test_a_rolled_back_service_publishes_nothing(citeslab_and_partner):
+    referral = await db(citeslab_and_partner.send_referral)()
+    socket = await open_socket(f"/ws/referrals/{referral.uuid}/", citeslab_and_partner.advisor)
 
     def post_then_fail():
         with pytest.raises(RuntimeError), transaction.atomic():
-            note_post(referral=referral, actor=network.receiver, organisation=network.partner, body="Annulée")
+            note_post(
+                referral=referral,
+                actor=citeslab_and_partner.receiver,
+                organisation=citeslab_and_partner.partner,
+                body="Annulée",
+            )
             raise RuntimeError("the caller's transaction fails after the note")
 
     await db(post_then_fail)()
@@ -349,11 +383,11 @@ async def test_a_rolled_back_service_publishes_nothing(network):
     await socket.disconnect()
 
 
-async def test_a_note_posted_over_rest_arrives_on_the_socket(network):
-    referral = await db(network.send_referral)()
-    socket = await open_socket(f"/ws/referrals/{referral.uuid}/", network.advisor)
+async def test_a_note_posted_over_rest_arrives_on_the_socket(citeslab_and_partner):
+    referral = await db(citeslab_and_partner.send_referral)()
+    socket = await open_socket(f"/ws/referrals/{referral.uuid}/", citeslab_and_partner.advisor)
     api = APIClient()
-    api.force_authenticate(network.receiver)
+    api.force_authenticate(citeslab_and_partner.receiver)
 
     response = await db(api.post)(
         f"/api/v1/referrals/{referral.uuid}/notes/", {"body": "Reçu, je la rappelle"}, format="json"
@@ -370,24 +404,29 @@ async def test_a_note_posted_over_rest_arrives_on_the_socket(network):
 # --- revoked access ----------------------------------------------------------------------------
 
 
-async def test_a_deactivated_member_is_disconnected(network):
-    referral = await db(network.send_referral)()
-    socket = await open_socket(f"/ws/referrals/{referral.uuid}/", network.colleague)
-    membership = await db(Membership.objects.select_related("organisation", "user").get)(user=network.colleague)
+async def test_a_deactivated_member_is_disconnected(citeslab_and_partner):
+    referral = await db(citeslab_and_partner.send_referral)()
+    socket = await open_socket(f"/ws/referrals/{referral.uuid}/", citeslab_and_partner.colleague)
+    membership = await db(Membership.objects.select_related("organisation", "user").get)(
+        user=citeslab_and_partner.colleague
+    )
 
     await db(membership_deactivate)(membership=membership)
 
     assert await closed_with(socket) == 4403
 
 
-async def test_a_withdrawn_consent_tells_the_partner_then_closes_its_socket(network):
-    referral = await db(network.send_referral)()
-    socket = await open_socket(f"/ws/referrals/{referral.uuid}/", network.receiver)
-    advisor_socket = await open_socket(f"/ws/referrals/{referral.uuid}/", network.advisor)
+async def test_a_withdrawn_consent_tells_the_partner_then_closes_its_socket(citeslab_and_partner):
+    referral = await db(citeslab_and_partner.send_referral)()
+    socket = await open_socket(f"/ws/referrals/{referral.uuid}/", citeslab_and_partner.receiver)
+    advisor_socket = await open_socket(f"/ws/referrals/{referral.uuid}/", citeslab_and_partner.advisor)
 
     def withdraw():
         services.consent_withdraw(
-            consent=referral.consent, actor=network.advisor, organisation=network.citeslab, reason="Demande"
+            consent=referral.consent,
+            actor=citeslab_and_partner.advisor,
+            organisation=citeslab_and_partner.citeslab,
+            reason="Demande",
         )
 
     await db(withdraw)()
@@ -396,12 +435,17 @@ async def test_a_withdrawn_consent_tells_the_partner_then_closes_its_socket(netw
     assert (cancelled["type"], cancelled["data"]["to"]) == ("referral.status_changed", "cancelled")
     assert await closed_with(socket) == 4403
     assert (await advisor_socket.receive_json_from(timeout=3))["data"]["to"] == "cancelled"
-    await db(note_post)(referral=referral, actor=network.advisor, organisation=network.citeslab, body="Après retrait")
+    await db(note_post)(
+        referral=referral,
+        actor=citeslab_and_partner.advisor,
+        organisation=citeslab_and_partner.citeslab,
+        body="Après retrait",
+    )
     assert (await advisor_socket.receive_json_from(timeout=3))["data"]["body"] == "Après retrait"
     await advisor_socket.disconnect()
 
 
-async def test_an_open_socket_joins_its_groups_again_before_the_layer_forgets_them(network, monkeypatch):
+async def test_an_open_socket_joins_its_groups_again_before_the_layer_forgets_them(citeslab_and_partner, monkeypatch):
     monkeypatch.setattr(consumers, "GROUP_REFRESH_SECONDS", 0.05)
     layer = get_channel_layer()
     joined = []
@@ -412,11 +456,11 @@ async def test_an_open_socket_joins_its_groups_again_before_the_layer_forgets_th
         await real_group_add(group, channel)
 
     monkeypatch.setattr(layer, "group_add", group_add)
-    inbox = await open_socket("/ws/inbox/", network.receiver)
+    inbox = await open_socket("/ws/inbox/", citeslab_and_partner.receiver)
     await asyncio.sleep(0.3)
     await inbox.disconnect()
 
-    inbox_group = f"inbox.org.{network.partner.pk}"
+    inbox_group = f"inbox.org.{citeslab_and_partner.partner.pk}"
     assert joined.count(inbox_group) >= 3
     count = len(joined)
     await asyncio.sleep(0.2)
@@ -427,13 +471,18 @@ async def test_an_open_socket_joins_its_groups_again_before_the_layer_forgets_th
 
 
 @pytest.mark.configured_layer
-async def test_a_burst_of_500_events_to_one_group_is_delivered_whole(network):
-    referral = await db(network.send_referral)()
-    socket = await open_socket(f"/ws/referrals/{referral.uuid}/", network.advisor)
+async def test_a_burst_of_500_events_to_one_group_is_delivered_whole(citeslab_and_partner):
+    referral = await db(citeslab_and_partner.send_referral)()
+    socket = await open_socket(f"/ws/referrals/{referral.uuid}/", citeslab_and_partner.advisor)
 
     def burst():
         for index in range(500):
-            note_post(referral=referral, actor=network.receiver, organisation=network.partner, body=f"Note {index}")
+            note_post(
+                referral=referral,
+                actor=citeslab_and_partner.receiver,
+                organisation=citeslab_and_partner.partner,
+                body=f"Note {index}",
+            )
 
     await db(burst)()
 

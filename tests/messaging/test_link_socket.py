@@ -21,13 +21,13 @@ CONTACT = "contact@couveuse.example"
 
 
 @pytest.fixture
-def linked(network):
+def linked(citeslab_and_partner):
     """A partner that chose links (so it also has a member, who writes internal notes) and a referral to it."""
     couveuse = OrganisationFactory(name="Couveuse", email=CONTACT)
     Organisation.objects.filter(pk=couveuse.pk).update(receives_by_link=True)
     couveuse.refresh_from_db()
     staff = member_of(couveuse, first_name="Léon", last_name="Couveuse")
-    referral = ReferralFactory(holder=network.holder, to_organisation=couveuse, receiver=staff)
+    referral = ReferralFactory(holder=citeslab_and_partner.holder, to_organisation=couveuse, receiver=staff)
     return referral, couveuse, staff
 
 
@@ -36,17 +36,28 @@ def socket_path(referral, token=None, after=None):
     return f"/ws/liens/{referral.uuid}/{token}/" + (f"?after={after}" if after is not None else "")
 
 
-async def test_the_link_socket_opens_without_an_account_and_replays_only_shared_events(network, linked):
+async def test_the_link_socket_opens_without_an_account_and_replays_only_shared_events(citeslab_and_partner, linked):
     referral, couveuse, staff = linked
     await db(note_post)(
-        referral=referral, actor=network.advisor, organisation=network.citeslab, body="Interne", visibility="internal"
+        referral=referral,
+        actor=citeslab_and_partner.advisor,
+        organisation=citeslab_and_partner.citeslab,
+        body="Interne",
+        visibility="internal",
     )
     await db(note_post)(
         referral=referral, actor=staff, organisation=couveuse, body="Interne aussi", visibility="internal"
     )
-    await db(note_post)(referral=referral, actor=network.advisor, organisation=network.citeslab, body="Partagée")
-    other = await db(network.send_referral)()  # the same person, another partner
-    await db(note_post)(referral=other, actor=network.advisor, organisation=network.citeslab, body="Ailleurs")
+    await db(note_post)(
+        referral=referral,
+        actor=citeslab_and_partner.advisor,
+        organisation=citeslab_and_partner.citeslab,
+        body="Partagée",
+    )
+    other = await db(citeslab_and_partner.send_referral)()  # the same person, another partner
+    await db(note_post)(
+        referral=other, actor=citeslab_and_partner.advisor, organisation=citeslab_and_partner.citeslab, body="Ailleurs"
+    )
 
     socket = await open_socket(await db(socket_path)(referral, after=0))  # no user: the link is the credential
     replayed = await receive_events(socket, 2)
@@ -58,15 +69,19 @@ async def test_the_link_socket_opens_without_an_account_and_replays_only_shared_
     await socket.disconnect()
 
 
-async def test_live_events_are_the_shared_ones_of_that_referral_only(network, linked):
+async def test_live_events_are_the_shared_ones_of_that_referral_only(citeslab_and_partner, linked):
     referral, couveuse, staff = linked
     socket = await open_socket(await db(socket_path)(referral))
-    other = await db(network.send_referral)()
+    other = await db(citeslab_and_partner.send_referral)()
 
-    await db(note_post)(referral=other, actor=network.advisor, organisation=network.citeslab, body="Ailleurs")
+    await db(note_post)(
+        referral=other, actor=citeslab_and_partner.advisor, organisation=citeslab_and_partner.citeslab, body="Ailleurs"
+    )
     await db(note_post)(referral=referral, actor=staff, organisation=couveuse, body="Interne", visibility="internal")
     await db(services.referral_accept)(referral=referral, actor=staff, organisation=couveuse)
-    await db(note_post)(referral=referral, actor=network.advisor, organisation=network.citeslab, body="Merci")
+    await db(note_post)(
+        referral=referral, actor=citeslab_and_partner.advisor, organisation=citeslab_and_partner.citeslab, body="Merci"
+    )
 
     events = await receive_events(socket, 2)
     assert [(e["type"], e["data"].get("to") or e["data"].get("body")) for e in events] == [
@@ -77,9 +92,9 @@ async def test_live_events_are_the_shared_ones_of_that_referral_only(network, li
     await socket.disconnect()
 
 
-async def test_a_note_sent_over_the_link_socket_is_shared_and_signed_with_the_address(network, linked):
+async def test_a_note_sent_over_the_link_socket_is_shared_and_signed_with_the_address(citeslab_and_partner, linked):
     referral, _couveuse, _staff = linked
-    advisor_socket = await open_socket(f"/ws/referrals/{referral.uuid}/", network.advisor)
+    advisor_socket = await open_socket(f"/ws/referrals/{referral.uuid}/", citeslab_and_partner.advisor)
     socket = await open_socket(await db(socket_path)(referral))
     client_id = str(uuid.uuid4())
 
@@ -105,13 +120,13 @@ async def test_a_note_sent_over_the_link_socket_is_shared_and_signed_with_the_ad
 
 
 @pytest.mark.parametrize("why", ["tampered", "other referral", "final"])
-async def test_a_refused_link_closes_its_socket(network, linked, why):
+async def test_a_refused_link_closes_its_socket(citeslab_and_partner, linked, why):
     referral, couveuse, staff = linked
     token, on = await db(links.link_make)(referral, CONTACT), referral
     if why == "tampered":
         token = token[:-3] + "xyz"
     elif why == "other referral":
-        on = await db(network.send_referral)()
+        on = await db(citeslab_and_partner.send_referral)()
     else:
         await db(services.referral_decline)(referral=referral, actor=staff, organisation=couveuse, reason="no_capacity")
 
@@ -120,23 +135,25 @@ async def test_a_refused_link_closes_its_socket(network, linked, why):
     assert await closed_with(socket) == 4403
 
 
-async def test_revoking_the_links_closes_their_open_sockets(network, linked):
+async def test_revoking_the_links_closes_their_open_sockets(citeslab_and_partner, linked):
     referral, _couveuse, _staff = linked
     socket = await open_socket(await db(socket_path)(referral))
 
-    await db(services.referral_links_revoke)(referral=referral, actor=network.advisor, organisation=network.citeslab)
+    await db(services.referral_links_revoke)(
+        referral=referral, actor=citeslab_and_partner.advisor, organisation=citeslab_and_partner.citeslab
+    )
 
     assert await closed_with(socket) == 4403
     assert await db(Event.objects.filter(referral=referral).count)() == 1  # revoking is history, not an event
 
 
-async def test_a_consent_withdrawal_closes_the_link_socket(network, linked):
+async def test_a_consent_withdrawal_closes_the_link_socket(citeslab_and_partner, linked):
     referral, _couveuse, _staff = linked
     socket = await open_socket(await db(socket_path)(referral))
 
     consent = await db(lambda: referral.consent)()
     await db(services.consent_withdraw)(
-        consent=consent, actor=network.advisor, organisation=network.citeslab, reason="Non"
+        consent=consent, actor=citeslab_and_partner.advisor, organisation=citeslab_and_partner.citeslab, reason="Non"
     )
 
     cancelled = await socket.receive_json_from(timeout=3)  # the cancellation it relied on, then the close

@@ -3,7 +3,6 @@ header's unread count on every page. The live count over the socket is in test_n
 
 import datetime
 import html
-import re
 
 import pytest
 from django.utils import timezone
@@ -14,10 +13,11 @@ from partners.models import Membership
 from referrals import services
 from referrals.models import Referral
 from referrals.views.lists import PAGE_SIZE
+from tests.html_elements import parse
 from tests.partners.factories import OrganisationFactory, UserFactory, member_of
 from tests.referrals.factories import ProjectHolderFactory, ReferralFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("static_root")]
 
 PERSON = ("Samia", "Benali")
 
@@ -36,13 +36,15 @@ def page_of(client, url="/notifications/") -> str:
 
 def header_count(content: str) -> str:
     """The figure of the header's "Notifications (n)" link."""
-    return re.search(r'data-unread-count="\d+"[^>]*>([^<]+)</span>', content).group(1)
+    return parse(content).find("span", data_unread_count=True).text
 
 
-def another(network, **kwargs):
+def another(citeslab_and_partner, **kwargs):
     """A referral of another person the CitésLab follows, to the partner."""
-    holder = ProjectHolderFactory(organisation=network.citeslab, actor=network.advisor)
-    return ReferralFactory(holder=holder, to_organisation=network.partner, receiver=network.receiver, **kwargs)
+    holder = ProjectHolderFactory(organisation=citeslab_and_partner.citeslab, actor=citeslab_and_partner.advisor)
+    return ReferralFactory(
+        holder=holder, to_organisation=citeslab_and_partner.partner, receiver=citeslab_and_partner.receiver, **kwargs
+    )
 
 
 def silent(referral, days: int) -> datetime.datetime:
@@ -56,38 +58,50 @@ def silent(referral, days: int) -> datetime.datetime:
 # --- the list -------------------------------------------------------------------------------------
 
 
-def test_unread_come_first_then_read_newest_first_each_with_its_referral(client, network):
-    referrals = [another(network) for _ in range(3)]
+def test_unread_come_first_then_read_newest_first_each_with_its_referral(client, citeslab_and_partner):
+    referrals = [another(citeslab_and_partner) for _ in range(3)]
     first, second, third = (
-        Notification.objects.get(user=network.receiver, event__referral=referral) for referral in referrals
+        Notification.objects.get(user=citeslab_and_partner.receiver, event__referral=referral) for referral in referrals
     )
     Notification.objects.filter(pk=second.pk).update(read_at=timezone.now())
 
-    content = page_of(logged_in(client, network.receiver))
+    content = page_of(logged_in(client, citeslab_and_partner.receiver))
 
-    positions = [content.index(f"/orientations/{referrals[i].uuid}/") for i in (2, 0, 1)]
-    assert positions == sorted(positions)  # the two unread, newest first, then the read one
-    unread, read = content.split('id="read-title"')
-    assert str(referrals[1].uuid) in read and str(referrals[1].uuid) not in unread
+    page = parse(content)
+    unread = page.find("section", aria_labelledby="unread-title")
+    read = page.find("section", aria_labelledby="read-title")
+    # the two unread, newest first, then the read one
+    assert [a.attrs["href"] for a in unread.find_all("a")] == [f"/orientations/{referrals[i].uuid}/" for i in (2, 0)]
+    assert [a.attrs["href"] for a in read.find_all("a")] == [f"/orientations/{referrals[1].uuid}/"]
     assert "CitésLab Grand Troyes vous adresse une nouvelle orientation." in content
     assert "2 notifications non lues." in content
-    assert content.count("Marquer comme lue") == 2
-    assert f'action="/notifications/{third.pk}/lue/"' in content and f"/notifications/{second.pk}/lue/" not in content
+    assert [form.attrs["action"] for form in unread.find_all("form")] == [
+        f"/notifications/{third.pk}/lue/",
+        f"/notifications/{first.pk}/lue/",
+    ]
+    assert read.find_all("form") == []
     assert first.read_at is None
 
 
-def test_each_kind_of_event_is_told_in_a_sentence(client, network):
-    referral = network.send_referral()
-    services.referral_accept(referral=referral, actor=network.receiver, organisation=network.partner)
-    note_post(referral=referral, actor=network.receiver, organisation=network.partner, body="RDV le 3 mars")
+def test_each_kind_of_event_is_told_in_a_sentence(client, citeslab_and_partner):
+    referral = citeslab_and_partner.send_referral()
+    services.referral_accept(
+        referral=referral, actor=citeslab_and_partner.receiver, organisation=citeslab_and_partner.partner
+    )
+    note_post(
+        referral=referral,
+        actor=citeslab_and_partner.receiver,
+        organisation=citeslab_and_partner.partner,
+        body="RDV le 3 mars",
+    )
     services.referral_stall(referral=referral, last_news=silent(referral, 70))
-    other = another(network)
+    other = another(citeslab_and_partner)
     silent(other, 11)
     services.referral_remind(referral=other)
 
-    advisor_page = page_of(logged_in(client, network.advisor))
+    advisor_page = page_of(logged_in(client, citeslab_and_partner.advisor))
     client.logout()
-    partner_page = page_of(logged_in(client, network.colleague))
+    partner_page = page_of(logged_in(client, citeslab_and_partner.colleague))
 
     assert "L'orientation de CitésLab Grand Troyes vers BGE Champagne est passée au statut « Acceptée »." in (
         advisor_page
@@ -101,11 +115,11 @@ def test_each_kind_of_event_is_told_in_a_sentence(client, network):
     assert "Samia Benali" in advisor_page and "Samia Benali" in partner_page  # both sides see the person
 
 
-def test_a_coordinators_notifications_name_nobody_and_open_the_referral_facts(client, network):
+def test_a_coordinators_notifications_name_nobody_and_open_the_referral_facts(client, citeslab_and_partner):
     coordinator = member_of(OrganisationFactory(coordination=True, name="Politique de la Ville"))
-    accepted = network.send_referral(accepted=True)
+    accepted = citeslab_and_partner.send_referral(accepted=True)
     services.referral_stall(referral=accepted, last_news=silent(accepted, 70))
-    unanswered = another(network)
+    unanswered = another(citeslab_and_partner)
     silent(unanswered, 25)
     services.referral_escalate(referral=unanswered)
 
@@ -113,7 +127,7 @@ def test_a_coordinators_notifications_name_nobody_and_open_the_referral_facts(cl
 
     assert "Orientation" in content and "est sans nouvelle depuis 70 jours" in content
     assert "attend une réponse depuis 25 jours (délai du partenaire : 10 jours)" in content
-    names = (*PERSON, network.holder.email, unanswered.project_holder.last_name)
+    names = (*PERSON, citeslab_and_partner.holder.email, unanswered.project_holder.last_name)
     assert not any(word in content for word in names)
     for referral in (accepted, unanswered):
         assert f'href="/orientations/{referral.uuid}/"' in content
@@ -121,13 +135,16 @@ def test_a_coordinators_notifications_name_nobody_and_open_the_referral_facts(cl
         assert opened.status_code == 200 and "Benali" not in opened.content.decode()
 
 
-def test_a_partner_that_lost_its_access_no_longer_reads_its_notification_and_clears_it(client, network):
-    referral = network.send_referral()
+def test_a_partner_that_lost_its_access_no_longer_reads_its_notification_and_clears_it(client, citeslab_and_partner):
+    referral = citeslab_and_partner.send_referral()
     services.consent_withdraw(
-        consent=referral.consent, actor=network.advisor, organisation=network.citeslab, reason="Demande"
+        consent=referral.consent,
+        actor=citeslab_and_partner.advisor,
+        organisation=citeslab_and_partner.citeslab,
+        reason="Demande",
     )
 
-    content = page_of(logged_in(client, network.colleague))
+    content = page_of(logged_in(client, citeslab_and_partner.colleague))
 
     assert str(referral.uuid) not in content and "Benali" not in content
     assert header_count(content) == "2"  # the new referral, then its cancellation
@@ -138,14 +155,14 @@ def test_a_partner_that_lost_its_access_no_longer_reads_its_notification_and_cle
 
 
 def test_the_page_reads_the_same_number_of_queries_for_2_or_26_notifications(
-    client, network, count_queries, django_assert_num_queries
+    client, citeslab_and_partner, count_queries, django_assert_num_queries
 ):
     for _ in range(2):
-        another(network)
-    logged_in(client, network.receiver)
+        another(citeslab_and_partner)
+    logged_in(client, citeslab_and_partner.receiver)
     few = count_queries(client, "/notifications/")
     for _ in range(12):
-        referral = another(network)
+        referral = another(citeslab_and_partner)
         services.referral_remind(referral=referral)  # another kind, on another referral
 
     with django_assert_num_queries(few):
@@ -158,13 +175,15 @@ def test_the_page_reads_the_same_number_of_queries_for_2_or_26_notifications(
 # --- marking read ---------------------------------------------------------------------------------
 
 
-def test_marking_one_read_changes_only_it_and_comes_back_to_the_page(client, network):
-    referral = network.send_referral()
-    mine = Notification.objects.get(user=network.receiver, event__referral=referral)
-    colleagues = Notification.objects.get(user=network.colleague, event__referral=referral)
-    other = Notification.objects.get(user=network.receiver, event__referral=another(network))
+def test_marking_one_read_changes_only_it_and_comes_back_to_the_page(client, citeslab_and_partner):
+    referral = citeslab_and_partner.send_referral()
+    mine = Notification.objects.get(user=citeslab_and_partner.receiver, event__referral=referral)
+    colleagues = Notification.objects.get(user=citeslab_and_partner.colleague, event__referral=referral)
+    other = Notification.objects.get(user=citeslab_and_partner.receiver, event__referral=another(citeslab_and_partner))
 
-    response = logged_in(client, network.receiver).post(f"/notifications/{mine.pk}/lue/", {"next": "/notifications/"})
+    response = logged_in(client, citeslab_and_partner.receiver).post(
+        f"/notifications/{mine.pk}/lue/", {"next": "/notifications/"}
+    )
 
     assert (response.status_code, response["Location"]) == (302, "/notifications/")
     mine.refresh_from_db(), colleagues.refresh_from_db(), other.refresh_from_db()
@@ -172,44 +191,50 @@ def test_marking_one_read_changes_only_it_and_comes_back_to_the_page(client, net
     assert colleagues.read_at is None and other.read_at is None
 
 
-def test_another_users_notification_answers_404_and_stays_unread(client, network):
-    colleagues = Notification.objects.get(user=network.colleague, event__referral=network.send_referral())
+def test_another_users_notification_answers_404_and_stays_unread(client, citeslab_and_partner):
+    colleagues = Notification.objects.get(
+        user=citeslab_and_partner.colleague, event__referral=citeslab_and_partner.send_referral()
+    )
 
-    response = logged_in(client, network.receiver).post(f"/notifications/{colleagues.pk}/lue/")
+    response = logged_in(client, citeslab_and_partner.receiver).post(f"/notifications/{colleagues.pk}/lue/")
 
     assert response.status_code == 404
     colleagues.refresh_from_db()
     assert colleagues.read_at is None
 
 
-def test_marking_all_read_leaves_other_users_unread(client, network):
+def test_marking_all_read_leaves_other_users_unread(client, citeslab_and_partner):
     for _ in range(3):
-        another(network)
+        another(citeslab_and_partner)
 
-    response = logged_in(client, network.receiver).post("/notifications/toutes-lues/")
+    response = logged_in(client, citeslab_and_partner.receiver).post("/notifications/toutes-lues/")
 
     assert (response.status_code, response["Location"]) == (302, "/notifications/")
-    assert not Notification.objects.filter(user=network.receiver, read_at=None).exists()
-    assert Notification.objects.filter(user=network.colleague, read_at=None).count() == 3
+    assert not Notification.objects.filter(user=citeslab_and_partner.receiver, read_at=None).exists()
+    assert Notification.objects.filter(user=citeslab_and_partner.colleague, read_at=None).count() == 3
 
 
 @pytest.mark.parametrize("target", ["https://example.com/notifications/", "//example.com/", "javascript:alert(1)"])
-def test_a_form_never_sends_back_outside_the_site(client, network, target):
-    network.send_referral()
+def test_a_form_never_sends_back_outside_the_site(client, citeslab_and_partner, target):
+    citeslab_and_partner.send_referral()
 
-    response = logged_in(client, network.receiver).post("/notifications/toutes-lues/", {"next": target})
+    response = logged_in(client, citeslab_and_partner.receiver).post("/notifications/toutes-lues/", {"next": target})
 
     assert response["Location"] == "/notifications/"
 
 
-def test_the_page_of_the_list_is_kept_after_marking_read(client, network):
+def test_the_page_of_the_list_is_kept_after_marking_read(client, citeslab_and_partner):
     for _ in range(PAGE_SIZE + 2):
-        another(network)
-    logged_in(client, network.receiver)
+        another(citeslab_and_partner)
+    logged_in(client, citeslab_and_partner.receiver)
     content = page_of(client, "/notifications/?page=2")
-    oldest = Notification.objects.filter(user=network.receiver).order_by("id").first()
+    oldest = Notification.objects.filter(user=citeslab_and_partner.receiver).order_by("id").first()
 
-    forms = re.findall(r'action="(/notifications/[^"]+)".*?name="next" value="([^"]+)"', content, flags=re.DOTALL)
+    forms = [
+        (form.attrs["action"], form.find("input", name="next").attrs["value"])
+        for form in parse(content).find_all("form")
+        if form.find_all("input", name="next")
+    ]
     assert (f"/notifications/{oldest.pk}/lue/", "/notifications/?page=2") in forms
     assert ("/notifications/toutes-lues/", "/notifications/?page=2") in forms
     response = client.post(f"/notifications/{oldest.pk}/lue/", {"next": "/notifications/?page=2"})
@@ -217,8 +242,8 @@ def test_the_page_of_the_list_is_kept_after_marking_read(client, network):
 
 
 @pytest.mark.parametrize("url", ["/notifications/1/lue/", "/notifications/toutes-lues/", "/notifications/preferences/"])
-def test_the_forms_take_posts_only(client, network, url):
-    assert logged_in(client, network.receiver).get(url).status_code == 405
+def test_the_forms_take_posts_only(client, citeslab_and_partner, url):
+    assert logged_in(client, citeslab_and_partner.receiver).get(url).status_code == 405
 
 
 # --- who sees the page ----------------------------------------------------------------------------
@@ -237,10 +262,10 @@ def test_a_user_without_an_organisation_is_told_so(client):
 
 
 @pytest.mark.parametrize("role", ["advisor", "receiver", "coordinator"])
-def test_every_kind_of_user_has_the_page(client, network, role):
+def test_every_kind_of_user_has_the_page(client, citeslab_and_partner, role):
     users = {
-        "advisor": network.advisor,
-        "receiver": network.receiver,
+        "advisor": citeslab_and_partner.advisor,
+        "receiver": citeslab_and_partner.receiver,
         "coordinator": member_of(OrganisationFactory(coordination=True)),
     }
 
@@ -252,17 +277,20 @@ def test_every_kind_of_user_has_the_page(client, network, role):
 # --- e-mail preferences ---------------------------------------------------------------------------
 
 
-def test_the_preferences_show_each_kind_ticked_unless_turned_off(client, network):
-    email_preferences_set(user=network.receiver, preferences={"note.created": False})
+def test_the_preferences_show_each_kind_ticked_unless_turned_off(client, citeslab_and_partner):
+    email_preferences_set(user=citeslab_and_partner.receiver, preferences={"note.created": False})
 
-    content = page_of(logged_in(client, network.receiver))
+    content = page_of(logged_in(client, citeslab_and_partner.receiver))
 
-    boxes = dict(re.findall(r'<input type="checkbox" name="kinds" value="([^"]+)"[^>]*?( checked)?>', content))
+    boxes = {
+        box.attrs["value"]: "checked" in box.attrs
+        for box in parse(content).find_all("input", type="checkbox", name="kinds")
+    }
     assert set(boxes) == set(Event.Kind.values)  # no weekly digest: it is the coordination's
-    assert boxes["note.created"] == "" and boxes["referral.created"] == " checked"
+    assert (boxes["note.created"], boxes["referral.created"]) == (False, True)
 
 
-def test_a_double_submit_that_inserts_the_same_opt_out_at_once_is_no_error(client, network, monkeypatch):
+def test_a_double_submit_that_inserts_the_same_opt_out_at_once_is_no_error(client, citeslab_and_partner, monkeypatch):
     """Two submits of the form at once: both find no opt-out, the other's insert lands first."""
     insert = type(EmailOptOut.objects).bulk_create
 
@@ -274,10 +302,12 @@ def test_a_double_submit_that_inserts_the_same_opt_out_at_once_is_no_error(clien
     monkeypatch.setattr(type(EmailOptOut.objects), "bulk_create", after_the_other_submit)
     kinds = [kind for kind in Event.Kind.values if kind != "note.created"]
 
-    response = logged_in(client, network.receiver).post("/notifications/preferences/", {"kinds": kinds})
+    response = logged_in(client, citeslab_and_partner.receiver).post("/notifications/preferences/", {"kinds": kinds})
 
     assert response.status_code == 302
-    assert list(EmailOptOut.objects.filter(user=network.receiver).values_list("kind", flat=True)) == ["note.created"]
+    assert list(EmailOptOut.objects.filter(user=citeslab_and_partner.receiver).values_list("kind", flat=True)) == [
+        "note.created"
+    ]
 
 
 def test_a_coordinator_is_offered_the_weekly_digest(client):
@@ -289,50 +319,52 @@ def test_a_coordinator_is_offered_the_weekly_digest(client):
 
 
 def test_unticked_kinds_are_saved_and_their_next_email_is_not_sent(
-    client, network, mailoutbox, django_capture_on_commit_callbacks
+    client, citeslab_and_partner, mailoutbox, django_capture_on_commit_callbacks
 ):
-    EmailOptOut.objects.create(user=network.colleague, kind="note.created")  # ticked again below
+    EmailOptOut.objects.create(user=citeslab_and_partner.colleague, kind="note.created")  # ticked again below
     ticked = [kind for kind in Event.Kind.values if kind != "referral.created"]
 
-    response = logged_in(client, network.colleague).post(
+    response = logged_in(client, citeslab_and_partner.colleague).post(
         "/notifications/preferences/", {"kinds": ticked, "next": "/notifications/#preferences"}
     )
 
     assert (response.status_code, response["Location"]) == (302, "/notifications/#preferences")
-    assert list(EmailOptOut.objects.filter(user=network.colleague).values_list("kind", flat=True)) == [
+    assert list(EmailOptOut.objects.filter(user=citeslab_and_partner.colleague).values_list("kind", flat=True)) == [
         "referral.created"
     ]
     with django_capture_on_commit_callbacks(execute=True):
-        network.send_referral()
-    assert [m.to for m in mailoutbox] == [[network.receiver.email]]
-    assert Notification.objects.filter(user=network.colleague, event__kind="referral.created").exists()
+        citeslab_and_partner.send_referral()
+    assert [m.to for m in mailoutbox] == [[citeslab_and_partner.receiver.email]]
+    assert Notification.objects.filter(user=citeslab_and_partner.colleague, event__kind="referral.created").exists()
 
 
-def test_nothing_ticked_turns_every_email_off(client, network):
-    logged_in(client, network.receiver).post("/notifications/preferences/", {})
+def test_nothing_ticked_turns_every_email_off(client, citeslab_and_partner):
+    logged_in(client, citeslab_and_partner.receiver).post("/notifications/preferences/", {})
 
-    assert set(EmailOptOut.objects.filter(user=network.receiver).values_list("kind", flat=True)) == set(
+    assert set(EmailOptOut.objects.filter(user=citeslab_and_partner.receiver).values_list("kind", flat=True)) == set(
         Event.Kind.values
     )
 
 
-def test_an_unknown_kind_is_refused_and_nothing_is_saved(client, network):
-    response = logged_in(client, network.receiver).post("/notifications/preferences/", {"kinds": ["digest.weekly"]})
+def test_an_unknown_kind_is_refused_and_nothing_is_saved(client, citeslab_and_partner):
+    response = logged_in(client, citeslab_and_partner.receiver).post(
+        "/notifications/preferences/", {"kinds": ["digest.weekly"]}
+    )
 
     assert response.status_code == 400
     assert "Le formulaire contient des erreurs" in response.content.decode()
-    assert not EmailOptOut.objects.filter(user=network.receiver).exists()
+    assert not EmailOptOut.objects.filter(user=citeslab_and_partner.receiver).exists()
 
 
 # --- the header's count ---------------------------------------------------------------------------
 
 
-def test_the_header_counts_the_unread_notifications_on_every_page(client, network):
+def test_the_header_counts_the_unread_notifications_on_every_page(client, citeslab_and_partner):
     for _ in range(3):
-        another(network)
-    read = Notification.objects.filter(user=network.receiver).order_by("id").first()
+        another(citeslab_and_partner)
+    read = Notification.objects.filter(user=citeslab_and_partner.receiver).order_by("id").first()
     Notification.objects.filter(pk=read.pk).update(read_at=timezone.now())
-    logged_in(client, network.receiver)
+    logged_in(client, citeslab_and_partner.receiver)
 
     for url in ("/orientations/recues/", "/notifications/"):
         content = page_of(client, url)
@@ -341,27 +373,29 @@ def test_the_header_counts_the_unread_notifications_on_every_page(client, networ
         assert ">Notifications (<span" in content
 
 
-def test_the_header_says_99_plus_past_a_hundred_unread(client, network):
-    referral = network.send_referral()
+def test_the_header_says_99_plus_past_a_hundred_unread(client, citeslab_and_partner):
+    referral = citeslab_and_partner.send_referral()
     events = Event.objects.bulk_create(
         [
             Event(kind=Event.Kind.REMINDER, referral=referral, payload={"referral": str(referral.uuid)})
             for _ in range(120)
         ]
     )
-    Notification.objects.bulk_create([Notification(user=network.advisor, event=event) for event in events])
+    Notification.objects.bulk_create([Notification(user=citeslab_and_partner.advisor, event=event) for event in events])
 
-    content = page_of(logged_in(client, network.advisor), "/porteurs/")
+    content = page_of(logged_in(client, citeslab_and_partner.advisor), "/porteurs/")
 
     assert header_count(content) == "99+"
 
 
-def test_a_page_reads_one_more_query_for_the_count_whatever_the_number_of_notifications(client, network, count_queries):
-    another(network)
-    logged_in(client, network.receiver)
+def test_a_page_reads_one_more_query_for_the_count_whatever_the_number_of_notifications(
+    client, citeslab_and_partner, count_queries
+):
+    another(citeslab_and_partner)
+    logged_in(client, citeslab_and_partner.receiver)
     before = count_queries(client, "/orientations/recues/")
     for _ in range(5):
-        another(network)
+        another(citeslab_and_partner)
 
     assert count_queries(client, "/orientations/recues/") == before
 
@@ -372,10 +406,10 @@ def test_the_sign_in_page_has_no_count(client):
     assert "data-unread-count" not in content
 
 
-def test_a_member_who_left_keeps_no_count_of_the_organisation(client, network):
-    network.send_referral()
-    Membership.objects.filter(user=network.colleague).update(is_active=False)
+def test_a_member_who_left_keeps_no_count_of_the_organisation(client, citeslab_and_partner):
+    citeslab_and_partner.send_referral()
+    Membership.objects.filter(user=citeslab_and_partner.colleague).update(is_active=False)
 
-    response = logged_in(client, network.colleague).get("/")
+    response = logged_in(client, citeslab_and_partner.colleague).get("/")
 
     assert "data-unread-count" not in response.content.decode()

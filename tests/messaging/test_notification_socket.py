@@ -12,23 +12,19 @@ from referrals import services
 from tests.messaging.conftest import open_socket, receive_events
 from tests.referrals.factories import ProjectHolderFactory, ReferralFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Delivery within one process: the in-memory layer.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("in_memory_layer")]
 db = database_sync_to_async
 
 
-@pytest.fixture(autouse=True)
-def _layer(in_memory_layer):
-    """Delivery within one process: the in-memory layer (tests/messaging/conftest.py)."""
+async def test_a_new_referral_raises_the_count_of_each_member_told(citeslab_and_partner):
+    receiver = await open_socket("/ws/inbox/?notifications=only", citeslab_and_partner.receiver)
+    colleague = await open_socket("/ws/inbox/?notifications=only", citeslab_and_partner.colleague)
 
-
-async def test_a_new_referral_raises_the_count_of_each_member_told(network):
-    receiver = await open_socket("/ws/inbox/?notifications=only", network.receiver)
-    colleague = await open_socket("/ws/inbox/?notifications=only", network.colleague)
-
-    referral = await db(network.send_referral)()
+    referral = await db(citeslab_and_partner.send_referral)()
 
     event = await db(Event.objects.get)(referral=referral, kind="referral.created")
-    for user, socket in ((network.receiver, receiver), (network.colleague, colleague)):
+    for user, socket in ((citeslab_and_partner.receiver, receiver), (citeslab_and_partner.colleague, colleague)):
         message = await socket.receive_json_from(timeout=3)
         notification = await db(Notification.objects.get)(user=user, event=event)
         assert message == {
@@ -42,31 +38,42 @@ async def test_a_new_referral_raises_the_count_of_each_member_told(network):
         await socket.disconnect()
 
 
-async def test_nobody_else_is_told_nor_the_one_who_acted(network):
-    advisor = await open_socket("/ws/inbox/?notifications=only", network.advisor)
+async def test_nobody_else_is_told_nor_the_one_who_acted(citeslab_and_partner):
+    advisor = await open_socket("/ws/inbox/?notifications=only", citeslab_and_partner.advisor)
 
-    referral = await db(network.send_referral)()  # the advisor sends it: the partner is told
-    await db(services.referral_mark_viewed)(referral=referral, actor=network.receiver, organisation=network.partner)
+    referral = await db(citeslab_and_partner.send_referral)()  # the advisor sends it: the partner is told
+    await db(services.referral_mark_viewed)(
+        referral=referral, actor=citeslab_and_partner.receiver, organisation=citeslab_and_partner.partner
+    )
 
     assert await advisor.receive_nothing(timeout=0.3)  # a first view notifies nobody
-    await db(services.referral_accept)(referral=referral, actor=network.receiver, organisation=network.partner)
+    await db(services.referral_accept)(
+        referral=referral, actor=citeslab_and_partner.receiver, organisation=citeslab_and_partner.partner
+    )
     message = await advisor.receive_json_from(timeout=3)
     assert (message["type"], message["data"]["kind"]) == ("notification.created", "referral.status_changed")
     assert await advisor.receive_nothing(timeout=0.3)
     await advisor.disconnect()
 
 
-async def test_a_referral_page_counts_the_notifications_of_every_referral(network):
-    referral = await db(network.send_referral)()
-    page = await open_socket(f"/ws/referrals/{referral.uuid}/?notifications=1", network.advisor)
+async def test_a_referral_page_counts_the_notifications_of_every_referral(citeslab_and_partner):
+    referral = await db(citeslab_and_partner.send_referral)()
+    page = await open_socket(f"/ws/referrals/{referral.uuid}/?notifications=1", citeslab_and_partner.advisor)
 
     def another_answered():
-        holder = ProjectHolderFactory(organisation=network.citeslab, actor=network.advisor)
-        return ReferralFactory(holder=holder, to_organisation=network.partner, receiver=network.receiver, accepted=True)
+        holder = ProjectHolderFactory(organisation=citeslab_and_partner.citeslab, actor=citeslab_and_partner.advisor)
+        return ReferralFactory(
+            holder=holder,
+            to_organisation=citeslab_and_partner.partner,
+            receiver=citeslab_and_partner.receiver,
+            accepted=True,
+        )
 
     other = await db(another_answered)()  # another referral: no event on this page's stream
     message = await page.receive_json_from(timeout=3)
-    await db(note_post)(referral=referral, actor=network.receiver, organisation=network.partner, body="Reçue")
+    await db(note_post)(
+        referral=referral, actor=citeslab_and_partner.receiver, organisation=citeslab_and_partner.partner, body="Reçue"
+    )
     note, told = await receive_events(page, 2)
 
     assert (message["type"], message["referral"]) == ("notification.created", str(other.uuid))
@@ -75,10 +82,10 @@ async def test_a_referral_page_counts_the_notifications_of_every_referral(networ
     await page.disconnect()
 
 
-async def test_without_asking_a_socket_gets_no_notification(network):
-    inbox = await open_socket("/ws/inbox/", network.receiver)
+async def test_without_asking_a_socket_gets_no_notification(citeslab_and_partner):
+    inbox = await open_socket("/ws/inbox/", citeslab_and_partner.receiver)
 
-    referral = await db(network.send_referral)()
+    referral = await db(citeslab_and_partner.send_referral)()
 
     event = await inbox.receive_json_from(timeout=3)
     assert (event["type"], event["referral"]) == ("referral.created", str(referral.uuid))
@@ -86,10 +93,10 @@ async def test_without_asking_a_socket_gets_no_notification(network):
     await inbox.disconnect()
 
 
-async def test_an_inbox_that_asks_gets_its_events_and_its_notifications(network):
-    inbox = await open_socket("/ws/inbox/?notifications=1&after=0", network.receiver)
+async def test_an_inbox_that_asks_gets_its_events_and_its_notifications(citeslab_and_partner):
+    inbox = await open_socket("/ws/inbox/?notifications=1&after=0", citeslab_and_partner.receiver)
 
-    await db(network.send_referral)()
+    await db(citeslab_and_partner.send_referral)()
 
     event, notification = await receive_events(inbox, 2)
     assert event["type"] == "referral.created"
@@ -97,13 +104,18 @@ async def test_an_inbox_that_asks_gets_its_events_and_its_notifications(network)
     await inbox.disconnect()
 
 
-async def test_a_rolled_back_write_raises_no_count(network):
-    referral = await db(network.send_referral)()
-    advisor = await open_socket("/ws/inbox/?notifications=only", network.advisor)
+async def test_a_rolled_back_write_raises_no_count(citeslab_and_partner):
+    referral = await db(citeslab_and_partner.send_referral)()
+    advisor = await open_socket("/ws/inbox/?notifications=only", citeslab_and_partner.advisor)
 
     def note_then_fail():
         with pytest.raises(RuntimeError), transaction.atomic():
-            note_post(referral=referral, actor=network.receiver, organisation=network.partner, body="Annulée")
+            note_post(
+                referral=referral,
+                actor=citeslab_and_partner.receiver,
+                organisation=citeslab_and_partner.partner,
+                body="Annulée",
+            )
             raise RuntimeError("rolled back")
 
     await db(note_then_fail)()

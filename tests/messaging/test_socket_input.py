@@ -24,8 +24,8 @@ async def still_open(socket) -> None:
     assert (reply["type"], reply["client_id"], reply["code"]) == ("error", "after", "unknown_type")
 
 
-async def test_json_nested_past_the_parser_limit_is_an_error_and_the_socket_stays_open(network):
-    socket = await open_socket("/ws/inbox/", network.advisor)
+async def test_json_nested_past_the_parser_limit_is_an_error_and_the_socket_stays_open(citeslab_and_partner):
+    socket = await open_socket("/ws/inbox/", citeslab_and_partner.advisor)
 
     await socket.send_to(text_data="[" * 1000 + "]" * 1000)
 
@@ -35,9 +35,9 @@ async def test_json_nested_past_the_parser_limit_is_an_error_and_the_socket_stay
     await socket.disconnect()
 
 
-async def test_a_note_with_a_lone_surrogate_is_refused_and_the_socket_stays_open(network):
-    referral = await db(network.send_referral)()
-    socket = await open_socket(f"/ws/referrals/{referral.uuid}/", network.advisor)
+async def test_a_note_with_a_lone_surrogate_is_refused_and_the_socket_stays_open(citeslab_and_partner):
+    referral = await db(citeslab_and_partner.send_referral)()
+    socket = await open_socket(f"/ws/referrals/{referral.uuid}/", citeslab_and_partner.advisor)
     client_id = str(uuid.uuid4())
 
     await socket.send_to(
@@ -53,9 +53,9 @@ async def test_a_note_with_a_lone_surrogate_is_refused_and_the_socket_stays_open
 
 
 @pytest.mark.parametrize("path", ["/ws/nope/", "/ws/referrals/not-a-uuid/", "/ws/", "/autre/"])
-async def test_an_unknown_address_closes_with_4404_without_a_traceback(network, path, caplog):
+async def test_an_unknown_address_closes_with_4404_without_a_traceback(citeslab_and_partner, path, caplog):
     caplog.set_level(logging.ERROR)
-    socket = await open_socket(path, network.advisor)
+    socket = await open_socket(path, citeslab_and_partner.advisor)
 
     assert await closed_with(socket) == 4404
     assert [record for record in caplog.records if record.levelno >= logging.ERROR] == []
@@ -77,10 +77,12 @@ async def test_an_unknown_address_closes_with_4404_without_a_traceback(network, 
         (b"https://app.relais.example:444", b"relais.example", "wss", False),
     ],
 )
-async def test_the_origin_must_be_the_sockets_own_scheme_host_and_port(network, settings, origin, host, scheme, opens):
+async def test_the_origin_must_be_the_sockets_own_scheme_host_and_port(
+    citeslab_and_partner, settings, origin, host, scheme, opens
+):
     settings.ALLOWED_HOSTS = ["relais.example"]
     settings.CSRF_TRUSTED_ORIGINS = ["https://app.relais.example"]
-    key = await db(token_of)(network.advisor)
+    key = await db(token_of)(citeslab_and_partner.advisor)
     headers = [(b"origin", origin), (b"host", host), (b"authorization", f"Token {key}".encode())]
     communicator = WebsocketCommunicator(application, "/ws/inbox/", headers=headers)
     communicator.scope["scheme"] = scheme
@@ -91,10 +93,10 @@ async def test_the_origin_must_be_the_sockets_own_scheme_host_and_port(network, 
     await communicator.disconnect()
 
 
-async def test_behind_a_tls_proxy_the_forwarded_scheme_counts(network, settings):
+async def test_behind_a_tls_proxy_the_forwarded_scheme_counts(citeslab_and_partner, settings):
     settings.ALLOWED_HOSTS = ["relais.example"]
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    key = await db(token_of)(network.advisor)
+    key = await db(token_of)(citeslab_and_partner.advisor)
     for forwarded, opens in ((b"https", True), (b"http", False)):
         headers = [
             (b"origin", b"https://relais.example"),
@@ -148,10 +150,10 @@ def fuzz_frames(seed: int) -> list[str | bytes]:
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-async def test_fuzzed_frames_never_close_the_socket_with_1011(network, seed, caplog):
+async def test_fuzzed_frames_never_close_the_socket_with_1011(citeslab_and_partner, seed, caplog):
     caplog.set_level(logging.ERROR)
-    referral = await db(network.send_referral)()
-    socket = await open_socket(f"/ws/referrals/{referral.uuid}/", network.advisor)
+    referral = await db(citeslab_and_partner.send_referral)()
+    socket = await open_socket(f"/ws/referrals/{referral.uuid}/", citeslab_and_partner.advisor)
 
     for frame in fuzz_frames(seed):
         if isinstance(frame, bytes):
@@ -170,8 +172,8 @@ async def test_fuzzed_frames_never_close_the_socket_with_1011(network, seed, cap
     ("origin", "opens"),
     [(b"http://127.0.0.1:8000", True), (b"http://127.0.0.1:9999", False), (b"https://127.0.0.1:8000", False)],
 )
-async def test_another_port_or_scheme_of_an_allowed_host_is_refused(network, origin, opens):
-    key = await db(token_of)(network.advisor)
+async def test_another_port_or_scheme_of_an_allowed_host_is_refused(citeslab_and_partner, origin, opens):
+    key = await db(token_of)(citeslab_and_partner.advisor)
     headers = [(b"origin", origin), (b"host", b"127.0.0.1:8000"), (b"authorization", f"Token {key}".encode())]
     communicator = WebsocketCommunicator(application, "/ws/inbox/", headers=headers)
 

@@ -29,12 +29,12 @@ PERSONAL = ("Samia", "Benali", "porteur", "food truck", "Besoin d'un accompagnem
 
 
 @pytest.fixture
-def roles(network):
+def roles(citeslab_and_partner):
     coordination = OrganisationFactory(coordination=True, name="Politique de la Ville")
     return {
-        "advisor": network.advisor,
-        "receiver": network.receiver,  # the partner member who accepted: its person in charge
-        "colleague": network.colleague,
+        "advisor": citeslab_and_partner.advisor,
+        "receiver": citeslab_and_partner.receiver,  # the partner member who accepted: its person in charge
+        "colleague": citeslab_and_partner.colleague,
         "other_partner": member_of(OrganisationFactory(name="ADIE")),
         "other_citeslab": ReferralFactory(to_organisation=OrganisationFactory(name="CCI")).from_user,
         "coordinator": member_of(coordination, first_name="Claire", last_name="Coordination"),
@@ -71,9 +71,9 @@ def expected(**cells) -> dict[str, tuple[bool, bool, bool]]:
 
 @pytest.mark.django_db
 def test_a_stalled_referral_is_for_the_sender_and_the_coordination(
-    network, roles, mailoutbox, django_capture_on_commit_callbacks
+    citeslab_and_partner, roles, mailoutbox, django_capture_on_commit_callbacks
 ):
-    referral = network.send_referral(in_progress=True)
+    referral = citeslab_and_partner.send_referral(in_progress=True)
     last_news = silent(referral, 61)
     mailoutbox.clear()
 
@@ -81,7 +81,9 @@ def test_a_stalled_referral_is_for_the_sender_and_the_coordination(
         services.referral_stall(referral=referral, last_news=last_news)
 
     assert seen(roles, "referral.stalled") == expected(advisor=(True, True, True), coordinator=(True, True, True))
-    assert sorted(m.to[0] for m in mailoutbox) == sorted([network.advisor.email, roles["coordinator"].email])
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(
+        [citeslab_and_partner.advisor.email, roles["coordinator"].email]
+    )
     for mail in mailoutbox:
         assert mail.subject == "Orientation sans suite : CitésLab Grand Troyes vers BGE Champagne"
         assert "(En cours) est sans nouvelle depuis 61 jours" in mail.body
@@ -90,8 +92,10 @@ def test_a_stalled_referral_is_for_the_sender_and_the_coordination(
 
 
 @pytest.mark.django_db
-def test_an_escalation_is_for_the_coordination_only(network, roles, mailoutbox, django_capture_on_commit_callbacks):
-    referral = network.send_referral()
+def test_an_escalation_is_for_the_coordination_only(
+    citeslab_and_partner, roles, mailoutbox, django_capture_on_commit_callbacks
+):
+    referral = citeslab_and_partner.send_referral()
     silent(referral, 21)
     mailoutbox.clear()
 
@@ -108,9 +112,9 @@ def test_an_escalation_is_for_the_coordination_only(network, roles, mailoutbox, 
 
 @pytest.mark.django_db
 def test_a_follow_up_reminder_tells_the_partners_person_in_charge_and_shows_to_both_sides(
-    network, roles, mailoutbox, django_capture_on_commit_callbacks
+    citeslab_and_partner, roles, mailoutbox, django_capture_on_commit_callbacks
 ):
-    referral = network.send_referral(accepted=True)
+    referral = citeslab_and_partner.send_referral(accepted=True)
     last_news = silent(referral, 30)
     mailoutbox.clear()
 
@@ -120,16 +124,16 @@ def test_a_follow_up_reminder_tells_the_partners_person_in_charge_and_shows_to_b
     assert seen(roles, "referral.reminder") == expected(
         receiver=(True, True, True), colleague=(False, False, True), advisor=(False, False, True)
     )
-    assert [m.to for m in mailoutbox] == [[network.receiver.email]]
+    assert [m.to for m in mailoutbox] == [[citeslab_and_partner.receiver.email]]
     assert mailoutbox[0].subject == "Relance : quelles nouvelles de l'orientation de CitésLab Grand Troyes ?"
     assert "est sans nouvelle depuis 30 jours" in mailoutbox[0].body
 
 
 @pytest.mark.django_db
-def test_the_coordinators_notifications_carry_no_person(network, roles):
-    referral = network.send_referral(accepted=True)
+def test_the_coordinators_notifications_carry_no_person(citeslab_and_partner, roles):
+    referral = citeslab_and_partner.send_referral(accepted=True)
     services.referral_stall(referral=referral, last_news=silent(referral, 70))
-    other = ReferralFactory(to_organisation=network.partner)
+    other = ReferralFactory(to_organisation=citeslab_and_partner.partner)
     silent(other, 25)
     services.referral_escalate(referral=other)
     client = APIClient()
@@ -142,10 +146,10 @@ def test_the_coordinators_notifications_carry_no_person(network, roles):
 
 
 @pytest.mark.django_db
-def test_a_member_of_an_inactive_coordination_gets_nothing(network):
+def test_a_member_of_an_inactive_coordination_gets_nothing(citeslab_and_partner):
     former = OrganisationFactory(coordination=True, name="Ancienne coordination", is_active=False)
     member = member_of(former)
-    referral = network.send_referral()
+    referral = citeslab_and_partner.send_referral()
     silent(referral, 21)
 
     services.referral_escalate(referral=referral)
@@ -156,9 +160,9 @@ def test_a_member_of_an_inactive_coordination_gets_nothing(network):
 
 @pytest.mark.django_db
 def test_the_coordinators_inbox_reads_its_reports_with_the_same_queries_as_before(
-    network, roles, django_assert_num_queries
+    citeslab_and_partner, roles, django_assert_num_queries
 ):
-    referral = network.send_referral()
+    referral = citeslab_and_partner.send_referral()
     silent(referral, 21)
     services.referral_escalate(referral=referral)
 
@@ -168,25 +172,18 @@ def test_the_coordinators_inbox_reads_its_reports_with_the_same_queries_as_befor
     assert kinds == ["referral.escalated"]
 
 
-@pytest.fixture
-def in_memory_layer(settings):
-    settings.CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 100}}
-    }
-
-
 @pytest.mark.django_db(transaction=True)
 async def test_the_coordinators_inbox_socket_receives_the_reports_live_and_the_partners_does_not(
-    network, in_memory_layer
+    citeslab_and_partner, in_memory_layer
 ):
     db = database_sync_to_async
     coordination = await db(OrganisationFactory)(coordination=True, name="Politique de la Ville")
     coordinator = await db(member_of)(coordination)
-    referral = await db(network.send_referral)()
+    referral = await db(citeslab_and_partner.send_referral)()
     await db(silent)(referral, 21)
     coordinator_inbox = await open_socket("/ws/inbox/", coordinator)
-    partner_inbox = await open_socket("/ws/inbox/", network.receiver)
-    advisor_inbox = await open_socket("/ws/inbox/", network.advisor)
+    partner_inbox = await open_socket("/ws/inbox/", citeslab_and_partner.receiver)
+    advisor_inbox = await open_socket("/ws/inbox/", citeslab_and_partner.advisor)
 
     await db(services.referral_escalate)(referral=referral)
 

@@ -12,7 +12,7 @@ from rest_framework.authtoken.models import Token
 from websockets.asyncio.client import connect
 
 from messaging.models import Note
-from tests.messaging.conftest import Network
+from tests.messaging.conftest import CitesLabAndPartner
 from tests.multiprocess.conftest import requires_postgres_and_redis
 from tests.partners.factories import OrganisationFactory, member_of
 from tests.referrals.factories import ProjectHolderFactory, ReferralFactory
@@ -30,7 +30,7 @@ def cluster(daphnes):
     holder = ProjectHolderFactory(organisation=citeslab, actor=advisor)
     referral = ReferralFactory(holder=holder, to_organisation=partner, receiver=receiver)
     tokens = {user: Token.objects.create(user=user).key for user in (advisor, receiver)}
-    return daphnes, Network(citeslab, advisor, partner, receiver, None, holder), referral, tokens
+    return daphnes, CitesLabAndPartner(citeslab, advisor, partner, receiver, None, holder), referral, tokens
 
 
 def open_ws(server, path, token):

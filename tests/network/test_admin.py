@@ -3,7 +3,6 @@
 import pytest
 from django.apps import apps
 from django.contrib import admin
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from partners.models import Membership, Organisation, Service
@@ -14,13 +13,7 @@ from tests.referrals.factories import ReferralFactory
 pytestmark = pytest.mark.django_db
 
 PROJECT_APPS = ("partners", "referrals", "messaging")
-
-
-@pytest.fixture
-def admin_client(client):
-    user = get_user_model().objects.create_superuser("root", "root@example.org", "secret-pass")
-    client.force_login(user)
-    return client
+# The tests below sign in with pytest-django's admin_client: a superuser, the network's administrator.
 
 
 def test_every_project_model_is_registered_in_the_admin():

@@ -1,10 +1,10 @@
 """The OpenAPI schema describes every endpoint; Swagger UI is served by the project, without a CDN."""
 
-import re
-
 import pytest
 import yaml
 from rest_framework.test import APIClient
+
+from tests.html_elements import parse
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +33,7 @@ DESIGN_PATHS = {
     "/api/v1/activities/": {"get", "post"},
     "/api/v1/activities/{id}/": {"get", "patch", "delete"},
     "/api/v1/pipeline/": {"get"},
-    # issue 13 — catalogue
+    # The public catalogue
     "/api/v1/catalogue/structures/": {"get"},
     "/api/v1/catalogue/services/": {"get"},
 }
@@ -123,8 +123,12 @@ def test_swagger_ui_is_served_from_the_project_without_a_cdn():
     client = APIClient()
     page = client.get("/api/docs/")
     assert page.status_code == 200
-    html = page.content.decode()
-    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assets = [
+        element.attrs[name]
+        for element in parse(page.content).iter()
+        for name in ("src", "href")
+        if element.attrs.get(name)
+    ]
     assert assets
     assert all(not asset.startswith(("http:", "https:", "//")) for asset in assets), assets
     bundle = next(a for a in assets if a.endswith("swagger-ui-bundle.js"))

@@ -1,5 +1,5 @@
 """Input at the edges (dates, integers, nesting, text size and encoding): a clear 4xx, never a 500,
-and nothing written. Each case gave a server error before issue 10."""
+and nothing written. Each case is one that once answered with a server error."""
 
 import json
 

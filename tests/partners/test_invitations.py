@@ -16,10 +16,9 @@ from partners.invitations import invitation_path, invitation_token
 from partners.models import Invitation, Membership, MembershipChange
 from partners.services.invitations import invitation_accept, invitation_cancel, invitation_create, invitation_resend
 from partners.services.memberships import membership_deactivate
-from tests.page_fixtures import _static_root  # noqa: F401 - autouse, for this module's pages only
 from tests.partners.factories import OrganisationFactory, UserFactory, member_of
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("static_root")]
 
 LINK = re.compile(r"https?://\S+/invitation/(?P<uuid>[0-9a-f-]{36})/(?P<token>[^/\s]+)/")
 START = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC)

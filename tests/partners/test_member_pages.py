@@ -10,12 +10,10 @@ from django.contrib.auth import get_user_model
 from partners.models import Invitation, Membership, MembershipChange
 from partners.services.invitations import invitation_cancel, invitation_create
 from partners.services.memberships import membership_add, membership_deactivate, membership_set_role
-from tests import page_fixtures
+from tests.html_elements import parse
 from tests.partners.factories import OrganisationFactory, member_of
 
-pytestmark = pytest.mark.django_db
-# This module's page fixtures: _static_root is autouse here.
-_static_root, count_queries = page_fixtures._static_root, page_fixtures.count_queries
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("static_root")]
 
 START = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC)
 
@@ -47,6 +45,11 @@ def adie_admin(adie):
 
 def text(response) -> str:
     return html.unescape(response.content.decode())
+
+
+def section(response, title_id: str):
+    """The page's section headed by the title of id ``title_id``."""
+    return parse(response.content).find("section", aria_labelledby=title_id)
 
 
 def logged_in(client, user):
@@ -82,14 +85,15 @@ def test_the_page_lists_active_and_past_members_and_pending_invitations(client, 
         response = logged_in(client, admin).get("/structure/membres/")
 
     assert response.status_code == 200
-    page = text(response)
-    active, pending = page.split("Membres actifs")[1].split("Invitations en attente")
-    pending, past_members = pending.split("Anciens membres")
+    active = section(response, "members-title").text
     assert "Claire Martin" in active and "Sami Benali" in active and "sami@example.org" in active
     assert "Léa Roux" not in active
+    pending = section(response, "invitations-title").text
     assert "camille@example.org" in pending and "Administrateur" in pending and "16/03/2026" in pending
-    assert "annulee@example.org" not in page
-    assert "Léa Roux" in past_members and "02/03/2026" in past_members and "Claire Martin" in past_members
+    assert "annulee@example.org" not in text(response)
+    (past_member,) = section(response, "past-title").find("tbody").find_all("tr")
+    cells = {cell.attrs["data-label"]: cell.text for cell in past_member.find_all("td")}
+    assert (cells["Nom"], cells["Désactivé le"], cells["Par"]) == ("Léa Roux", "02/03/2026", "Claire Martin")
 
 
 def test_an_expired_invitation_is_listed_as_such_with_its_resend_button(client, bge, admin):
@@ -97,11 +101,11 @@ def test_an_expired_invitation_is_listed_as_such_with_its_resend_button(client, 
         invitation = invitation_create(organisation=bge, email="camille@example.org", role="member", actor=admin)
 
     with time_machine.travel(START + datetime.timedelta(days=15), tick=False):
-        page = text(logged_in(client, admin).get("/structure/membres/"))
+        response = logged_in(client, admin).get("/structure/membres/")
 
-    pending = page.split("Invitations en attente")[1].split("Anciens membres")[0]
-    assert "Expirée" in pending
-    assert f'action="/structure/membres/invitations/{invitation.pk}/renvoyer/"' in pending
+    pending = section(response, "invitations-title")
+    assert "Expirée" in pending.text
+    assert pending.find_all("form", action=f"/structure/membres/invitations/{invitation.pk}/renvoyer/")
 
 
 def test_the_only_active_admin_has_no_demote_nor_deactivate_button(client, bge, admin, staff):
@@ -217,7 +221,7 @@ def test_cancel_records_who_and_the_invitation_leaves_the_list(client, bge, admi
     assert "L'invitation de camille@example.org est annulée." in text(response)
     invitation.refresh_from_db()
     assert invitation.cancelled_by == admin
-    assert "camille@example.org" not in text(response).split("Invitations en attente")[1].split("Anciens membres")[0]
+    assert "camille@example.org" not in section(response, "invitations-title").text
 
 
 def test_cancelling_twice_renders_the_page_with_why(client, bge, admin):

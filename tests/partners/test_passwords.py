@@ -5,10 +5,9 @@ import re
 
 import pytest
 
-from tests.page_fixtures import _static_root  # noqa: F401 - autouse, for this module's pages only
 from tests.partners.factories import OrganisationFactory, UserFactory, member_of
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("static_root")]
 
 LINK = re.compile(r"https?://\S+(?P<path>/mot-de-passe/reinitialiser/[^/\s]+/[^/\s]+/)")
 NEW_PASSWORD = "Chantereigne-Troyes-2026"

@@ -10,10 +10,9 @@ from network.errors import ActionForbidden, ValidationFailed
 from partners.models import Organisation
 from partners.services.memberships import membership_add
 from partners.services.organisations import organisation_update
-from tests.page_fixtures import _static_root  # noqa: F401 - autouse, for this module's pages only
 from tests.partners.factories import OrganisationFactory, member_of
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("static_root")]
 
 URL = "/structure/parametres/"
 

@@ -2,10 +2,9 @@ import pytest
 from django.urls import reverse
 
 from partners.acting import SESSION_ORGANISATION_KEY
-from tests.page_fixtures import _static_root  # noqa: F401 - autouse, for this module's pages only
 from tests.partners.factories import MembershipFactory, OrganisationFactory, UserFactory, member_of
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("static_root")]
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Re-orientation (issue 12): from a referral that did not take the person where it meant to, its
+"""Re-orientation: from a referral that did not take the person where it meant to, its
 CitésLab sends a new one naming it as ``previous``; each side sees only its own part of the chain.
 
 The roles, as in the authorization matrix: the sending advisor, an advisor of another CitésLab,
@@ -19,21 +19,17 @@ from messaging.models import Event
 from network.errors import ValidationFailed
 from referrals import services
 from referrals.models import Referral
-from tests import page_fixtures
 from tests.partners.factories import OrganisationFactory, member_of
 from tests.referrals.factories import ConsentFactory, ProjectHolderFactory, ReferralFactory
 
-pytestmark = pytest.mark.django_db
-
-# The pages' fixtures (tests/referrals/views/conftest.py holds them for that folder).
-_static_root, count_queries = page_fixtures._static_root, page_fixtures.count_queries
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("static_root")]
 
 ROLES = ("advisor", "other_citeslab", "old_receiver", "new_receiver", "unrelated", "coordinator")
 NEW_MOTIVE = "Financer le camion par un prêt d'honneur"
 
 
 @dataclass
-class Network:
+class Reorientation:
     citeslab: object
     adie: object  # received the old referral
     bge: object  # receives the new one
@@ -82,7 +78,8 @@ def decline(referral):
 
 
 @pytest.fixture
-def network():
+def reorientation():
+    """A person's referral declined by ADIE and the one their advisor sent to BGE after it, and one user per role."""
     citeslab = OrganisationFactory(citeslab=True, name="CitésLab Grand Troyes")
     advisor = member_of(citeslab)
     adie = OrganisationFactory(name="ADIE Aube")
@@ -101,7 +98,7 @@ def network():
         "unrelated": member_of(cma),
         "coordinator": member_of(coordination),
     }
-    return Network(citeslab, adie, bge, cma, users, holder, old, new)
+    return Reorientation(citeslab, adie, bge, cma, users, holder, old, new)
 
 
 def page_url(referral):
@@ -138,12 +135,12 @@ OLD_PAGE = {
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_only_the_sending_advisor_is_offered_to_reorient(network, role):
-    response = network.page(role).get(page_url(network.old))
+def test_only_the_sending_advisor_is_offered_to_reorient(reorientation, role):
+    response = reorientation.page(role).get(page_url(reorientation.old))
 
     status, offered = OLD_PAGE[role]
     assert response.status_code == status
-    assert (reorient_link(network.old) in response.content.decode()) is offered
+    assert (reorient_link(reorientation.old) in response.content.decode()) is offered
 
 
 @pytest.mark.parametrize(
@@ -173,11 +170,13 @@ def test_the_action_is_offered_for_a_referral_that_ended_without_getting_there(c
     assert (reorient_link(referral) in page) is offered
 
 
-def test_the_action_is_not_offered_for_an_erased_person(client, network):
-    services.project_holder_erase(holder=network.holder, actor=network.users["advisor"], organisation=network.citeslab)
-    client.force_login(network.users["advisor"])
+def test_the_action_is_not_offered_for_an_erased_person(client, reorientation):
+    services.project_holder_erase(
+        holder=reorientation.holder, actor=reorientation.users["advisor"], organisation=reorientation.citeslab
+    )
+    client.force_login(reorientation.users["advisor"])
 
-    assert reorient_link(network.old) not in client.get(page_url(network.old)).content.decode()
+    assert reorient_link(reorientation.old) not in client.get(page_url(reorientation.old)).content.decode()
 
 
 # --- the prefilled form -------------------------------------------------------------------------
@@ -193,46 +192,51 @@ FORM = {
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_the_reorientation_form_is_the_sending_advisors(network, role):
-    response = network.page(role).get(form_url(network.holder, network.old.uuid))
+def test_the_reorientation_form_is_the_sending_advisors(reorientation, role):
+    response = reorientation.page(role).get(form_url(reorientation.holder, reorientation.old.uuid))
 
     assert response.status_code == FORM[role]
 
 
-def test_the_form_is_prefilled_from_the_previous_referral(network):
-    response = network.page("advisor").get(form_url(network.holder, network.old.uuid))
+def test_the_form_is_prefilled_from_the_previous_referral(reorientation):
+    response = reorientation.page("advisor").get(form_url(reorientation.holder, reorientation.old.uuid))
 
     page = response.content.decode()
     form = response.context["form"]
-    assert form["previous"].value() == str(network.old.uuid)
-    assert form["motive"].value() == network.old.motive
+    assert form["previous"].value() == str(reorientation.old.uuid)
+    assert form["motive"].value() == reorientation.old.motive
     assert form["to_organisation"].value() is None  # the advisor chooses the next partner
-    assert f'type="hidden" name="previous" value="{network.old.uuid}"' in page
+    assert f'type="hidden" name="previous" value="{reorientation.old.uuid}"' in page
     assert "Réorienter Awa Tressard" in page
     assert "ADIE Aube" in page and "Plutôt un prêt d&#x27;honneur" in page  # where the person comes from
 
 
-def test_sending_the_form_names_the_previous_referral(network):
-    cma = network.cma
-    ConsentFactory(holder=network.holder, scope_kinds=(), scope_organisations=[cma])
+def test_sending_the_form_names_the_previous_referral(reorientation):
+    cma = reorientation.cma
+    ConsentFactory(holder=reorientation.holder, scope_kinds=(), scope_organisations=[cma])
 
-    response = network.page("advisor").post(
-        form_url(network.holder),
-        {"to_organisation": cma.pk, "motive": "Immatriculation", "previous": network.old.uuid, "action": "send"},
+    response = reorientation.page("advisor").post(
+        form_url(reorientation.holder),
+        {"to_organisation": cma.pk, "motive": "Immatriculation", "previous": reorientation.old.uuid, "action": "send"},
     )
 
     created = Referral.objects.get(to_organisation=cma)
     assert response.status_code == 302 and response["Location"] == page_url(created)
-    assert created.previous == network.old and created.from_organisation == network.citeslab
+    assert created.previous == reorientation.old and created.from_organisation == reorientation.citeslab
 
 
 @pytest.mark.parametrize("role", [r for r in ROLES if r != "advisor"])
-def test_nobody_else_can_send_the_reorientation(network, role):
+def test_nobody_else_can_send_the_reorientation(reorientation, role):
     before = counts()
 
-    response = network.page(role).post(
-        form_url(network.holder),
-        {"to_organisation": network.bge.pk, "motive": "Autre", "previous": network.old.uuid, "action": "send"},
+    response = reorientation.page(role).post(
+        form_url(reorientation.holder),
+        {
+            "to_organisation": reorientation.bge.pk,
+            "motive": "Autre",
+            "previous": reorientation.old.uuid,
+            "action": "send",
+        },
     )
 
     assert response.status_code == FORM[role]
@@ -242,21 +246,21 @@ def test_nobody_else_can_send_the_reorientation(network, role):
 # --- refusals -----------------------------------------------------------------------------------
 
 
-def post_reorientation(network, previous):
-    cma = network.cma
-    ConsentFactory(holder=network.holder, scope_kinds=(), scope_organisations=[cma])
+def post_reorientation(reorientation, previous):
+    cma = reorientation.cma
+    ConsentFactory(holder=reorientation.holder, scope_kinds=(), scope_organisations=[cma])
     before = counts()
-    response = network.page("advisor").post(
-        form_url(network.holder),
+    response = reorientation.page("advisor").post(
+        form_url(reorientation.holder),
         {"to_organisation": cma.pk, "motive": "Immatriculation", "previous": previous, "action": "send"},
     )
     return response, before
 
 
-def test_an_open_previous_referral_is_refused_and_nothing_changes(network):
-    open_one = ReferralFactory(holder=network.holder, to_organisation=OrganisationFactory(), accepted=True)
+def test_an_open_previous_referral_is_refused_and_nothing_changes(reorientation):
+    open_one = ReferralFactory(holder=reorientation.holder, to_organisation=OrganisationFactory(), accepted=True)
 
-    response, before = post_reorientation(network, open_one.uuid)
+    response, before = post_reorientation(reorientation, open_one.uuid)
 
     assert response.status_code == 400
     assert "L&#x27;orientation précédente est encore en cours (Acceptée)" in response.content.decode()
@@ -264,11 +268,11 @@ def test_an_open_previous_referral_is_refused_and_nothing_changes(network):
     assert nothing_changed(before)
 
 
-def test_another_persons_referral_is_refused_and_nothing_changes(network):
-    someone_else = ProjectHolderFactory(organisation=network.citeslab, actor=network.users["advisor"])
+def test_another_persons_referral_is_refused_and_nothing_changes(reorientation):
+    someone_else = ProjectHolderFactory(organisation=reorientation.citeslab, actor=reorientation.users["advisor"])
     theirs = ReferralFactory(holder=someone_else, declined=True)
 
-    response, before = post_reorientation(network, theirs.uuid)
+    response, before = post_reorientation(reorientation, theirs.uuid)
 
     assert response.status_code == 400
     assert "L&#x27;orientation précédente doit concerner la même personne." in response.content.decode()
@@ -276,23 +280,23 @@ def test_another_persons_referral_is_refused_and_nothing_changes(network):
 
 
 @pytest.mark.parametrize("previous", ["other_citeslab", "unknown", "malformed"])
-def test_a_referral_the_advisor_cannot_see_is_not_found_and_nothing_changes(network, previous):
+def test_a_referral_the_advisor_cannot_see_is_not_found_and_nothing_changes(reorientation, previous):
     value = {
         "other_citeslab": lambda: ReferralFactory(declined=True).uuid,  # another CitésLab's person
         "unknown": uuid.uuid4,
         "malformed": lambda: "1 OR 1=1",
     }[previous]()
 
-    response, before = post_reorientation(network, value)
+    response, before = post_reorientation(reorientation, value)
 
     assert response.status_code == 404
     assert nothing_changed(before)
 
 
-def test_opening_the_form_on_an_open_referral_explains_and_leaves_it_out(network):
-    open_one = ReferralFactory(holder=network.holder, to_organisation=OrganisationFactory())
+def test_opening_the_form_on_an_open_referral_explains_and_leaves_it_out(reorientation):
+    open_one = ReferralFactory(holder=reorientation.holder, to_organisation=OrganisationFactory())
 
-    response = network.page("advisor").get(form_url(network.holder, open_one.uuid))
+    response = reorientation.page("advisor").get(form_url(reorientation.holder, open_one.uuid))
 
     assert response.status_code == 400
     page = response.content.decode()
@@ -301,10 +305,10 @@ def test_opening_the_form_on_an_open_referral_explains_and_leaves_it_out(network
     assert response.context["form"]["motive"].value() is None
 
 
-def test_the_form_of_another_citeslabs_referral_is_not_found(network):
+def test_the_form_of_another_citeslabs_referral_is_not_found(reorientation):
     theirs = ReferralFactory(declined=True)
 
-    response = network.page("advisor").get(form_url(network.holder, theirs.uuid))
+    response = reorientation.page("advisor").get(form_url(reorientation.holder, theirs.uuid))
 
     assert response.status_code == 404
 
@@ -317,70 +321,72 @@ def chain_of(response) -> tuple[list, list]:
     return [r.uuid for r in chain.earlier], [r.uuid for r in chain.later]
 
 
-def test_the_sender_sees_the_previous_referral_on_the_new_one_and_the_next_on_the_old_one(network):
-    client = network.page("advisor")
+def test_the_sender_sees_the_previous_referral_on_the_new_one_and_the_next_on_the_old_one(reorientation):
+    client = reorientation.page("advisor")
 
-    on_new = client.get(page_url(network.new))
-    on_old = client.get(page_url(network.old))
+    on_new = client.get(page_url(reorientation.new))
+    on_old = client.get(page_url(reorientation.old))
 
-    assert chain_of(on_new) == ([network.old.uuid], [])
-    assert chain_of(on_old) == ([], [network.new.uuid])
-    assert page_url(network.old) in on_new.content.decode() and "ADIE Aube" in on_new.content.decode()
-    assert page_url(network.new) in on_old.content.decode() and "BGE Champagne" in on_old.content.decode()
+    assert chain_of(on_new) == ([reorientation.old.uuid], [])
+    assert chain_of(on_old) == ([], [reorientation.new.uuid])
+    assert page_url(reorientation.old) in on_new.content.decode() and "ADIE Aube" in on_new.content.decode()
+    assert page_url(reorientation.new) in on_old.content.decode() and "BGE Champagne" in on_old.content.decode()
 
 
-def test_the_new_partner_never_learns_of_the_referral_to_the_previous_partner(network):
-    response = network.page("new_receiver").get(page_url(network.new))
+def test_the_new_partner_never_learns_of_the_referral_to_the_previous_partner(reorientation):
+    response = reorientation.page("new_receiver").get(page_url(reorientation.new))
 
     page = response.content.decode()
     assert chain_of(response) == ([], [])
     assert "Awa Tressard" in page  # it is the new referral's partner
-    assert "ADIE Aube" not in page and str(network.old.uuid) not in page
+    assert "ADIE Aube" not in page and str(reorientation.old.uuid) not in page
     assert 'id="chain"' not in page
 
 
-def test_the_old_partner_never_learns_of_the_referral_that_followed(network):
-    response = network.page("old_receiver").get(page_url(network.old))
+def test_the_old_partner_never_learns_of_the_referral_that_followed(reorientation):
+    response = reorientation.page("old_receiver").get(page_url(reorientation.old))
 
     page = response.content.decode()
     assert chain_of(response) == ([], [])
-    assert "BGE Champagne" not in page and str(network.new.uuid) not in page
+    assert "BGE Champagne" not in page and str(reorientation.new.uuid) not in page
     assert 'id="chain"' not in page
 
 
-def test_the_coordinator_sees_the_chain_as_organisations_statuses_and_dates(network):
-    response = network.page("coordinator").get(page_url(network.new))
+def test_the_coordinator_sees_the_chain_as_organisations_statuses_and_dates(reorientation):
+    response = reorientation.page("coordinator").get(page_url(reorientation.new))
 
     page = response.content.decode()
-    assert chain_of(response) == ([network.old.uuid], [])
+    assert chain_of(response) == ([reorientation.old.uuid], [])
     assert "ADIE Aube" in page and "Refusée" in page
     assert "Awa Tressard" not in page and NEW_MOTIVE.replace("'", "&#x27;") not in page
 
 
-def test_a_partner_sees_the_links_between_its_own_referrals_only(network):
+def test_a_partner_sees_the_links_between_its_own_referrals_only(reorientation):
     """BGE declined first, ADIE second, BGE again third: BGE's third referral names ADIE's, so BGE
     sees no link at all; a direct re-referral to BGE after BGE's own refusal is BGE's to see."""
-    holder = ProjectHolderFactory(organisation=network.citeslab, actor=network.users["advisor"])
-    first = decline(ReferralFactory(holder=holder, to_organisation=network.bge))
-    second = decline(reorient(first, network.adie))
-    third = reorient(second, network.bge)
-    bge = network.page("new_receiver")
+    holder = ProjectHolderFactory(organisation=reorientation.citeslab, actor=reorientation.users["advisor"])
+    first = decline(ReferralFactory(holder=holder, to_organisation=reorientation.bge))
+    second = decline(reorient(first, reorientation.adie))
+    third = reorient(second, reorientation.bge)
+    bge = reorientation.page("new_receiver")
 
     on_third, on_first = bge.get(page_url(third)), bge.get(page_url(first))
 
     assert chain_of(on_third) == ([], []) and chain_of(on_first) == ([], [])
     for response in (on_third, on_first):
         assert str(second.uuid) not in response.content.decode()
-    again = reorient(decline(third), network.bge)
+    again = reorient(decline(third), reorientation.bge)
     assert chain_of(bge.get(page_url(again))) == ([third.uuid], [])
     assert chain_of(bge.get(page_url(third))) == ([], [again.uuid])
-    advisor_view = network.page("advisor").get(page_url(again))
+    advisor_view = reorientation.page("advisor").get(page_url(again))
     assert chain_of(advisor_view) == ([third.uuid, second.uuid, first.uuid], [])
 
 
-def test_the_referral_page_query_count_does_not_grow_with_the_chain(network, count_queries, django_assert_num_queries):
+def test_the_referral_page_query_count_does_not_grow_with_the_chain(
+    reorientation, count_queries, django_assert_num_queries
+):
     def chain(length):
-        referral = decline(ReferralFactory(holder=network.holder, to_organisation=OrganisationFactory()))
+        referral = decline(ReferralFactory(holder=reorientation.holder, to_organisation=OrganisationFactory()))
         first = referral
         for _ in range(length - 1):
             referral = decline(reorient(referral, OrganisationFactory()))
@@ -389,7 +395,7 @@ def test_the_referral_page_query_count_does_not_grow_with_the_chain(network, cou
     short_first, short_last = chain(2)
     long_first, long_last = chain(6)
     for role in ("advisor", "coordinator"):
-        client = network.page(role)
+        client = reorientation.page(role)
         for short, long in ((short_first, long_first), (short_last, long_last)):
             few = count_queries(client, page_url(short))
             with django_assert_num_queries(few):
@@ -412,39 +418,39 @@ API_NEW = {
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_the_api_shows_the_previous_link_to_the_sender_and_the_coordinator_only(network, role):
-    response = network.api(role).get(f"/api/v1/referrals/{network.new.uuid}/")
+def test_the_api_shows_the_previous_link_to_the_sender_and_the_coordinator_only(reorientation, role):
+    response = reorientation.api(role).get(f"/api/v1/referrals/{reorientation.new.uuid}/")
 
     status, previous = API_NEW[role]
     assert response.status_code == status
     if status == 200:
-        assert response.json()["previous"] == (str(network.old.uuid) if previous else None)
+        assert response.json()["previous"] == (str(reorientation.old.uuid) if previous else None)
 
 
 @pytest.mark.parametrize("path", ["/api/v1/referrals/", "/api/v1/referrals/{new}/"])
-def test_the_new_partner_reads_nothing_of_the_previous_partner_in_the_api(network, path):
-    text = network.api("new_receiver").get(path.format(new=network.new.uuid)).content.decode()
+def test_the_new_partner_reads_nothing_of_the_previous_partner_in_the_api(reorientation, path):
+    text = reorientation.api("new_receiver").get(path.format(new=reorientation.new.uuid)).content.decode()
 
-    assert str(network.new.uuid) in text
-    assert "ADIE Aube" not in text and str(network.old.uuid) not in text
-
-
-def test_the_old_partner_reads_nothing_of_the_next_referral_in_the_api(network):
-    text = network.api("old_receiver").get("/api/v1/referrals/").content.decode()
-
-    assert str(network.old.uuid) in text
-    assert "BGE Champagne" not in text and str(network.new.uuid) not in text
+    assert str(reorientation.new.uuid) in text
+    assert "ADIE Aube" not in text and str(reorientation.old.uuid) not in text
 
 
-def api_send(network, previous, role="advisor"):
-    cma = network.cma
-    ConsentFactory(holder=network.holder, scope_kinds=(), scope_organisations=[cma])
+def test_the_old_partner_reads_nothing_of_the_next_referral_in_the_api(reorientation):
+    text = reorientation.api("old_receiver").get("/api/v1/referrals/").content.decode()
+
+    assert str(reorientation.old.uuid) in text
+    assert "BGE Champagne" not in text and str(reorientation.new.uuid) not in text
+
+
+def api_send(reorientation, previous, role="advisor"):
+    cma = reorientation.cma
+    ConsentFactory(holder=reorientation.holder, scope_kinds=(), scope_organisations=[cma])
     before = counts()
-    response = network.api(role).post(
+    response = reorientation.api(role).post(
         "/api/v1/referrals/",
         data=json.dumps(
             {
-                "project_holder": str(network.holder.uuid),
+                "project_holder": str(reorientation.holder.uuid),
                 "to_organisation": cma.pk,
                 "motive": "Immatriculation",
                 "previous": str(previous),
@@ -455,16 +461,16 @@ def api_send(network, previous, role="advisor"):
     return response, before
 
 
-def test_the_api_sends_a_reorientation(network):
-    response, _ = api_send(network, network.old.uuid)
+def test_the_api_sends_a_reorientation(reorientation):
+    response, _ = api_send(reorientation, reorientation.old.uuid)
 
     assert response.status_code == 201
-    assert response.json()["previous"] == str(network.old.uuid)
-    assert Referral.objects.get(uuid=response.json()["uuid"]).previous == network.old
+    assert response.json()["previous"] == str(reorientation.old.uuid)
+    assert Referral.objects.get(uuid=response.json()["uuid"]).previous == reorientation.old
 
 
-def test_the_api_refuses_an_open_previous_referral_and_changes_nothing(network):
-    response, before = api_send(network, network.new.uuid)  # sent, not answered yet
+def test_the_api_refuses_an_open_previous_referral_and_changes_nothing(reorientation):
+    response, before = api_send(reorientation, reorientation.new.uuid)  # sent, not answered yet
 
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_previous" and response.json()["field"] == "previous"
@@ -473,10 +479,10 @@ def test_the_api_refuses_an_open_previous_referral_and_changes_nothing(network):
 
 
 @pytest.mark.parametrize("previous", ["other_citeslab", "unknown"])
-def test_the_api_refuses_a_previous_referral_it_does_not_show_and_changes_nothing(network, previous):
+def test_the_api_refuses_a_previous_referral_it_does_not_show_and_changes_nothing(reorientation, previous):
     value = ReferralFactory(declined=True).uuid if previous == "other_citeslab" else uuid.uuid4()
 
-    response, before = api_send(network, value)
+    response, before = api_send(reorientation, value)
 
     assert response.status_code == 400
     assert "previous" in response.json()

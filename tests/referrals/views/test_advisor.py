@@ -6,10 +6,11 @@ from pytest_django.asserts import assertContains
 
 from referrals import services
 from referrals.models import Activity, Consent, ProjectHolder, Referral
+from tests.html_elements import parse
 from tests.partners.factories import NeighbourhoodFactory, OrganisationFactory, ServiceFactory, member_of
 from tests.referrals.factories import ConsentFactory, ProjectHolderFactory, ReferralFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("static_root")]
 
 
 @pytest.fixture
@@ -384,13 +385,13 @@ def test_sent_list_shows_status_and_read_mark(client, advisor, citeslab):
 
     referral_mark_viewed(referral=read, actor=read.receiver, organisation=read.to_organisation)
 
-    page = client.get("/orientations/envoyees/").content.decode()
+    page = parse(client.get("/orientations/envoyees/").content)
 
-    read_row = page[page.index(f'data-referral="{read.uuid}"') :]
-    assert '<span class="badge badge--read"' in read_row[: read_row.index("</tr>")]
-    unread_row = page[page.index(f'data-referral="{unread.uuid}"') :]
-    assert "non lu" in unread_row[: unread_row.index("</tr>")]
-    assert "Acceptée" in unread_row[: unread_row.index("</tr>")]
+    read_row = page.find("tr", data_referral=read.uuid)
+    assert read_row.find("span", class_="badge--read").text == "lu"
+    unread_row = page.find("tr", data_referral=unread.uuid)
+    assert unread_row.find("span", class_="badge--unread").text == "non lu"
+    assert "Acceptée" in unread_row.text
 
 
 def test_sent_list_query_count_does_not_grow_with_rows(

@@ -12,7 +12,7 @@ from referrals.models import ProjectHolder, Referral
 from tests.partners.factories import NeighbourhoodFactory, OrganisationFactory, member_of
 from tests.referrals.factories import ProjectHolderFactory, ReferralFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("static_root")]
 
 
 @pytest.fixture

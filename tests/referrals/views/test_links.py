@@ -20,7 +20,7 @@ from referrals.models import Referral, ReferralEvent
 from tests.partners.factories import OrganisationFactory, member_of
 from tests.referrals.factories import ConsentFactory, ProjectHolderFactory, ReferralFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("static_root")]
 
 CONTACT = "contact@couveuse.example"
 VIA_LINK = f"via lien e-mail ({CONTACT})"

@@ -8,7 +8,7 @@ from referrals import services
 from tests.partners.factories import OrganisationFactory, member_of
 from tests.referrals.factories import ReferralFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("static_root")]
 
 
 @pytest.fixture

@@ -1,26 +1,28 @@
 """The report page (referrals/views/reports.py) and the dashboard's intake activity."""
 
 import datetime
-import re
 import zoneinfo
 
 import pytest
 import time_machine
 from django.contrib.staticfiles import finders
+from pytest_django.asserts import assertContains
 
 from referrals import services
 from referrals.models import Activity
+from tests.html_elements import parse
 from tests.partners.factories import NeighbourhoodFactory, OrganisationFactory, UserFactory, member_of
 from tests.referrals.factories import ProjectHolderFactory, ReferralFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("static_root")]
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 NOW = datetime.datetime(2026, 3, 2, 10, 0, tzinfo=PARIS)
 
 
 @pytest.fixture
-def network():
+def two_citeslabs():
+    """Two CitésLabs with an advisor each, the partner they send to (BGE), and a coordinator."""
     citeslab = OrganisationFactory(citeslab=True, name="CitésLab Grand Troyes")
     other = OrganisationFactory(citeslab=True, name="CitésLab Romilly")
     advisor = member_of(citeslab)
@@ -35,15 +37,15 @@ def network():
     }
 
 
-def add_year(network, count, *, citeslab=None):
+def add_year(two_citeslabs, count, *, citeslab=None):
     """``count`` people of ``citeslab`` each referred to BGE and met at a session in 2026."""
-    citeslab = citeslab or network["citeslab"]
-    actor = network["advisor"] if citeslab == network["citeslab"] else network["other_advisor"]
+    citeslab = citeslab or two_citeslabs["citeslab"]
+    actor = two_citeslabs["advisor"] if citeslab == two_citeslabs["citeslab"] else two_citeslabs["other_advisor"]
     neighbourhood = NeighbourhoodFactory(qpv_code=f"QN{NeighbourhoodFactory._meta.model.objects.count():06d}")
     with time_machine.travel(NOW, tick=False):
         for _ in range(count):
             holder = ProjectHolderFactory(organisation=citeslab, actor=actor, neighbourhood=neighbourhood)
-            ReferralFactory(holder=holder, to_organisation=network["bge"], path=("accept",))
+            ReferralFactory(holder=holder, to_organisation=two_citeslabs["bge"], path=("accept",))
             services.activity_record(
                 actor=actor,
                 organisation=citeslab,
@@ -51,16 +53,16 @@ def add_year(network, count, *, citeslab=None):
                 date=datetime.date(2026, 2, 1),
                 attendee_count=6,
                 project_holders=[holder],
-                partner_organisations=[network["bge"]],
+                partner_organisations=[two_citeslabs["bge"]],
                 neighbourhood=neighbourhood,
                 notes="Notes de séance privées",
             )
 
 
-def test_the_advisor_reads_their_citeslabs_report(client, network):
-    add_year(network, 2)
-    add_year(network, 3, citeslab=network["other"])
-    client.force_login(network["advisor"])
+def test_the_advisor_reads_their_citeslabs_report(client, two_citeslabs):
+    add_year(two_citeslabs, 2)
+    add_year(two_citeslabs, 3, citeslab=two_citeslabs["other"])
+    client.force_login(two_citeslabs["advisor"])
 
     with time_machine.travel(NOW, tick=False):
         response = client.get("/rapport/")
@@ -72,35 +74,42 @@ def test_the_advisor_reads_their_citeslabs_report(client, network):
     assert "Rapport d'activité — CitésLab Grand Troyes" in page
     assert "Du 1 janvier 2026 au 31 décembre 2026." in page
     assert "Notes de séance" not in page
-    assert 'role="img"' in page and "<caption>Personnes rencontrées par quartier</caption>" in page
-    assert '<th scope="col" class="number">Personnes</th>' in page
+    assert parse(page).find_all(role="img")
+    assertContains(response, "<caption>Personnes rencontrées par quartier</caption>", html=True)
+    assertContains(response, '<th scope="col" class="number">Personnes</th>', html=True)
     assert "/api/v1/reports/summary.xlsx?start=2026-01-01&amp;end=2026-12-31&amp;organisation=" in page
     assert "/api/v1/reports/referrals.csv?start=2026-01-01&amp;end=2026-12-31" in page
-    assert 'href="/rapport/" aria-current="page"' in page
+    assert parse(page).find_all("a", href="/rapport/", aria_current="page")  # the navigation's current page
     # The charts' lengths are SVG numbers in every language: "5.5", never the French "5,5".
-    lengths = re.findall(r'<(?:rect|line|text|svg)\b[^>]*?\b(?:x|x2|y|width|height|viewBox)="([^"]*)"', page)
+    lengths = [
+        value
+        for element in parse(page).iter()
+        if element.tag in ("rect", "line", "text", "svg")
+        for name, value in element.attrs.items()
+        if name in ("x", "x2", "y", "width", "height", "viewbox")  # html.parser lowercases viewBox
+    ]
     assert lengths and not [value for value in lengths if "," in value]
 
 
-def test_the_coordinator_reads_the_network_or_one_citeslab(client, network):
-    add_year(network, 2)
-    add_year(network, 3, citeslab=network["other"])
-    client.force_login(network["coordinator"])
+def test_the_coordinator_reads_the_network_or_one_citeslab(client, two_citeslabs):
+    add_year(two_citeslabs, 2)
+    add_year(two_citeslabs, 3, citeslab=two_citeslabs["other"])
+    client.force_login(two_citeslabs["coordinator"])
 
     with time_machine.travel(NOW, tick=False):
         whole = client.get("/rapport/")
-        one = client.get("/rapport/", {"organisation": network["other"].pk})
+        one = client.get("/rapport/", {"organisation": two_citeslabs["other"].pk})
 
     assert whole.context["report"]["people"]["total"] == 5
     assert "Rapport d'activité — tout le réseau" in whole.content.decode()
     assert one.context["report"]["people"]["total"] == 3
-    assert f"organisation={network['other'].pk}" in one.context["exports"]["summary"]
-    assert client.get("/rapport/", {"organisation": network["bge"].pk}).status_code == 400
+    assert f"organisation={two_citeslabs['other'].pk}" in one.context["exports"]["summary"]
+    assert client.get("/rapport/", {"organisation": two_citeslabs["bge"].pk}).status_code == 400
 
 
-def test_a_period_is_chosen_and_checked(client, network):
-    add_year(network, 1)
-    client.force_login(network["advisor"])
+def test_a_period_is_chosen_and_checked(client, two_citeslabs):
+    add_year(two_citeslabs, 1)
+    client.force_login(two_citeslabs["advisor"])
 
     last_year = client.get("/rapport/", {"start": "2025-01-01", "end": "2025-12-31"})
     backwards = client.get("/rapport/", {"start": "2026-05-01", "end": "2026-04-01"})
@@ -111,8 +120,8 @@ def test_a_period_is_chosen_and_checked(client, network):
 
 
 @pytest.mark.parametrize("who", ["partner", "nobody"])
-def test_nobody_else_reads_a_report(client, network, who):
-    user = member_of(network["bge"]) if who == "partner" else UserFactory()
+def test_nobody_else_reads_a_report(client, two_citeslabs, who):
+    user = member_of(two_citeslabs["bge"]) if who == "partner" else UserFactory()
     client.force_login(user)
 
     assert client.get("/rapport/").status_code == 403
@@ -125,25 +134,26 @@ def test_an_anonymous_visitor_is_asked_to_log_in(client):
     assert response["Location"].startswith("/login/")
 
 
-def test_the_page_runs_a_fixed_number_of_queries(client, network, count_queries):
-    client.force_login(network["coordinator"])
-    add_year(network, 1)
+def test_the_page_runs_a_fixed_number_of_queries(client, two_citeslabs, count_queries):
+    client.force_login(two_citeslabs["coordinator"])
+    add_year(two_citeslabs, 1)
     with time_machine.travel(NOW, tick=False):
         few = count_queries(client, "/rapport/")
-    add_year(network, 4)
-    add_year(network, 3, citeslab=network["other"])
+    add_year(two_citeslabs, 4)
+    add_year(two_citeslabs, 3, citeslab=two_citeslabs["other"])
     with time_machine.travel(NOW, tick=False):
         assert count_queries(client, "/rapport/") == few
 
 
-def shown_sections(response) -> str:
-    page = response.content.decode()
-    return page[page.find('<section class="report-section"') : page.rfind("</section>")]
+def shown_sections(response) -> list:
+    return parse(response.content).find_all("section", class_="report-section")
 
 
-def test_the_figures_are_kept_until_a_referral_or_an_activity_changes(client, network, django_assert_max_num_queries):
-    client.force_login(network["advisor"])
-    add_year(network, 1)
+def test_the_figures_are_kept_until_a_referral_or_an_activity_changes(
+    client, two_citeslabs, django_assert_max_num_queries
+):
+    client.force_login(two_citeslabs["advisor"])
+    add_year(two_citeslabs, 1)
     with time_machine.travel(NOW, tick=False):
         first = client.get("/rapport/")
         with django_assert_max_num_queries(8) as reloaded:  # the session, the two versions…: no aggregate
@@ -153,16 +163,16 @@ def test_the_figures_are_kept_until_a_referral_or_an_activity_changes(client, ne
         # The sections are written out once: the reload shows them as they were, charts and tables.
         sections = "referrals/report_sections.html"
         assert sections in [t.name for t in first.templates] and sections not in [t.name for t in again.templates]
-        assert shown_sections(again) == shown_sections(first) != ""
+        assert shown_sections(again) == shown_sections(first) != []
 
-        add_year(network, 1)  # a referral sent (an event) and an activity recorded (a revision)
+        add_year(two_citeslabs, 1)  # a referral sent (an event) and an activity recorded (a revision)
         changed = client.get("/rapport/")
         assert changed.context["report"]["referrals"]["total"] == 2
         assert sections in [t.name for t in changed.templates]
         assert '<span class="counter__value" data-referrals>2</span>' in changed.content.decode()
         services.activity_record(
-            actor=network["advisor"],
-            organisation=network["citeslab"],
+            actor=two_citeslabs["advisor"],
+            organisation=two_citeslabs["citeslab"],
             kind=Activity.Kind.FORUM,
             date=datetime.date(2026, 2, 2),
             attendee_count=40,
@@ -179,9 +189,9 @@ def test_the_report_prints_without_navigation_nor_buttons():
     assert "break-before: page" in printed
 
 
-def test_the_dashboard_shows_the_periods_intake_activity(client, network, count_queries):
-    add_year(network, 2)
-    client.force_login(network["coordinator"])
+def test_the_dashboard_shows_the_periods_intake_activity(client, two_citeslabs, count_queries):
+    add_year(two_citeslabs, 2)
+    client.force_login(two_citeslabs["coordinator"])
 
     with time_machine.travel(NOW, tick=False):
         response = client.get("/pilotage/", {"date_from": "2026-01-01", "date_to": "2026-12-31"})
@@ -196,5 +206,5 @@ def test_the_dashboard_shows_the_periods_intake_activity(client, network, count_
 
     with time_machine.travel(NOW, tick=False):
         few = count_queries(client, "/pilotage/")
-        add_year(network, 3, citeslab=network["other"])
+        add_year(two_citeslabs, 3, citeslab=two_citeslabs["other"])
         assert count_queries(client, "/pilotage/") == few
