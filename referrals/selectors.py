@@ -61,10 +61,10 @@ class ReferralScope:
     (``lifecycle.sides_of_kind``): a CitésLab's referrals are those it sent, walked in order on
     (from_organisation, created_at), where an OR of both sides read and sorted all of them.
 
-    Only a receiver's grant is ever taken back (``permissions.revoke_receiver_access``, on a
-    consent withdrawal); the sender's is given with the referral and kept. So the sent side is
-    the sender column alone, and only the received side tests each grant: a CitésLab's 100th
-    page walks 5,000 index entries instead of probing 5,000 grants. tests/referrals/test_scope.py
+    Only a receiver's grant is ever taken back (``lifecycle.REVOCABLE_SIDES``: on a consent
+    withdrawal); the sender's is given with the referral and kept. So the sent side is the sender
+    column alone, and only the received side tests each grant (``lifecycle.PARTY_COLUMNS``, the
+    definition ``choose_side`` is built from too). tests/referrals/test_scope.py
     holds a sender's grants equal to what it sent through every end of the lifecycle, and
     tests/referrals/test_selectors.py the scope equal to the grants for every kind of viewer.
     """
@@ -142,8 +142,7 @@ class ReferralScope:
         A grant only ever goes to a referral's sender or receiver (referrals/permissions.py), so
         the party narrowing removes none: the user's referrals are exactly those their Groups
         hold ``view_referral`` on, and guardian's unique index (group, permission, object) counts
-        them without reading a referral (the largest CitésLab's 18,000 in 4 ms, where the scoped
-        count read them all in 20). Lists without a filter count with it.
+        them without reading a referral. Lists without a filter count with it.
         """
         if self.everything:
             return Referral.objects.count()

@@ -57,7 +57,7 @@ def _page_rows(side: str):
 
 def _status_counts(referrals, *, identity: tuple, event_id: int) -> list[tuple[str, str, int]]:
     """(code, label, count) of every status: one query, computed again only when the stream has
-    moved (``as_of_last_event``; the largest CitésLab's 18,000 referrals take 25 ms to count)."""
+    moved (``as_of_last_event``)."""
     counts = as_of_last_event(
         "status-counts",
         identity,
