@@ -92,18 +92,3 @@ class AmongIds(Expression):
 
     def as_postgresql(self, compiler, connection):
         return self.as_sql(compiler, connection, template="%(column)s = ANY(ARRAY%(ids)s)")
-
-
-class RowsById:
-    """``model``'s rows of ``columns`` (``values_list`` names, relations' included) read by their
-    ids, as named rows: the read of a list's page whose ids are already chosen."""
-
-    def __init__(self, model, columns: tuple[str, ...]):
-        self.model = model
-        self.columns = columns
-
-    def __call__(self, ids) -> list:
-        ids = list(ids)
-        if not ids:
-            return []
-        return list(self.model._default_manager.filter(pk__in=ids).order_by().values_list(*self.columns, named=True))

@@ -9,7 +9,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from messaging.selectors import as_of_last_event
-from network.paging import RowsById
 
 from .. import services
 from ..access import holder_access, side_of
@@ -18,7 +17,6 @@ from ..lifecycle import ACCEPT, CANCEL, COMPLETE, DECLINE, START
 from ..models import Referral
 from ..selectors import ReferralScope, referral_get_visible, referral_history
 from ..serializers.referrals import (
-    ROW_COLUMNS,
     AcceptSerializer,
     CancelSerializer,
     CompleteSerializer,
@@ -26,7 +24,6 @@ from ..serializers.referrals import (
     ReferralCreateSerializer,
     ReferralEventSerializer,
     ReferralSerializer,
-    rows_written_out,
 )
 
 UUID_PARAMETER = OpenApiParameter("uuid", OpenApiTypes.UUID, OpenApiParameter.PATH)
@@ -34,9 +31,8 @@ PAGING = ("page", "page_size")
 
 
 def _reloaded(request, referral) -> dict:
-    """The referral as the caller now sees it (a write may have changed what they see), with the
-    ``previous`` link the serializer may show, and only the columns it reads."""
-    visible = ReferralScope(request.user).referrals().select_related("previous").only(*ReferralSerializer.READS)
+    """The referral as the caller now sees it (a write may have changed what they see)."""
+    visible = ReferralSerializer.setup_eager_loading(ReferralScope(request.user).referrals())
     referral = visible.filter(pk=referral.pk).first() or referral
     return ReferralSerializer(referral, context={"request": request}).data
 
@@ -55,16 +51,12 @@ class ReferralList(generics.ListAPIView):
     filterset_class = ReferralFilter
 
     def get_queryset(self):
-        """What the filters narrow and the page's ids are read from (``list`` reads the rows)."""
+        """What the filters narrow and the page's ids are read from (``page_rows`` reads the page)."""
         return self.scope.referrals(in_order=True)
 
-    def list(self, request, *args, **kwargs):
-        """The page's ids are read through the scope and the filters, then its rows by id as
-        columns (``page_rows``), written out from them (``rows_written_out``)."""
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(rows_written_out(request.user, page))
-
-    page_rows = RowsById(Referral, ROW_COLUMNS)
+    def page_rows(self, ids):
+        """The page's referrals, by the ids the scope and the filters chose (no need to test them again)."""
+        return ReferralSerializer.setup_eager_loading(Referral.objects.filter(pk__in=ids))
 
     @functools.cached_property
     def scope(self) -> ReferralScope:

@@ -14,7 +14,8 @@ from ..models import Consent, ProjectHolder
 from .fields import TEXT_MAX_LENGTH, acting_organisation_field
 
 IDENTITY_FIELDS = ("first_name", "last_name", "email", "phone")
-# Blanked for anyone who sees a referral without a side of it (lifecycle.Side.sees_person).
+# Blanked for anyone who sees a referral without a side of it (lifecycle.Side.sees_person), by
+# ReferralSerializer.to_representation.
 PERSONAL_HOLDER_FIELDS = (*IDENTITY_FIELDS, "project_summary")
 PROFILE_FIELDS = (*IDENTITY_FIELDS, "neighbourhood", "situation", "stage", "project_summary")
 # Asked for the programme's statistics only: part of the person's file (``HolderAccess.sees_statistics``),
@@ -24,11 +25,6 @@ STATISTICS_HELP = _(
     "Facultatif : demandé pour les statistiques du programme CitésLab (part des femmes, des moins de "
     "26 ans…), jamais transmis aux partenaires."
 )
-
-# The written-out representations format with these (DRF's own rules: time zone, ISO 8601).
-DATETIME = serializers.DateTimeField()
-NEIGHBOURHOOD = NeighbourhoodSerializer()
-ORGANISATION = OrganisationSummarySerializer()
 
 
 class ReferralHolderSerializer(serializers.ModelSerializer):
@@ -41,29 +37,15 @@ class ReferralHolderSerializer(serializers.ModelSerializer):
         model = ProjectHolder
         fields = ["uuid", *PROFILE_FIELDS]
 
-    def to_representation(self, holder):
-        # Written out, as partners.serializers.OrganisationSummarySerializer says why.
-        neighbourhood = holder.neighbourhood
-        return {
-            "uuid": str(holder.uuid),
-            "first_name": holder.first_name,
-            "last_name": holder.last_name,
-            "email": holder.email,
-            "phone": holder.phone,
-            "neighbourhood": None if neighbourhood is None else NEIGHBOURHOOD.to_representation(neighbourhood),
-            "situation": holder.situation,
-            "stage": holder.stage,
-            "project_summary": holder.project_summary,
-        }
-
 
 class HolderAccessListSerializer(serializers.ListSerializer):
-    """Works out what the viewer may open of every person of a page in one query."""
+    """A page of people: what the viewer may open of each is read in one query
+    (``lifecycle.holder_accesses``) and given to the child in the context as ``accesses``."""
 
     def to_representation(self, data):
         holders = list(data.all() if hasattr(data, "all") else data)
-        self.child.context["accesses"] = holder_accesses(self.context["request"].user, holders)
-        return [self.child.to_representation(holder) for holder in holders]
+        self.context["accesses"] = holder_accesses(self.context["request"].user, holders)
+        return super().to_representation(holders)
 
 
 class ProjectHolderSerializer(ReferralHolderSerializer):
@@ -84,16 +66,11 @@ class ProjectHolderSerializer(ReferralHolderSerializer):
         ]
 
     def to_representation(self, holder):
+        data = super().to_representation(holder)
         access = self.context.get("access") or self.context.get("accesses", {}).get(holder.pk)
-        sees_statistics = access is not None and access.sees_statistics
-        return {
-            **super().to_representation(holder),
-            "gender": holder.gender if sees_statistics else "",
-            "age_bracket": holder.age_bracket if sees_statistics else "",
-            "created_by_organisation": ORGANISATION.to_representation(holder.created_by_organisation),
-            "created_at": DATETIME.to_representation(holder.created_at),
-            "erased_at": DATETIME.to_representation(holder.erased_at),
-        }
+        if access is None or not access.sees_statistics:
+            data.update(dict.fromkeys(STATISTICS_FIELDS, ""))
+        return data
 
 
 class ProjectHolderUpdateSerializer(serializers.ModelSerializer):

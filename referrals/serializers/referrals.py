@@ -3,9 +3,8 @@
 What a viewer sees of a referral is its ``lifecycle.Side``: the two organisations see the person
 and the free texts; anyone else who may see the referral (a coordinator) gets the pipeline facts
 only, and a receiving partner never sees the ``previous`` link to another partner's referral.
+``ReferralSerializer.to_representation`` is the one place that blanks what the side may not see.
 """
-
-import collections
 
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
@@ -21,8 +20,9 @@ from ..lifecycle import offered_choices
 from ..models import Referral, ReferralEvent
 from ..selectors import project_holders_visible_to, referrals_visible_to
 from .fields import TEXT_MAX_LENGTH, VisibleSlugRelatedField
-from .holders import DATETIME, IDENTITY_FIELDS, ORGANISATION, PERSONAL_HOLDER_FIELDS, ReferralHolderSerializer
+from .holders import PERSONAL_HOLDER_FIELDS, ReferralHolderSerializer
 
+# Blanked for anyone who sees a referral without a side of it (lifecycle.Side.sees_free_texts).
 FREE_TEXT_FIELDS = ("motive", "decline_message", "outcome_comment")
 
 
@@ -31,35 +31,23 @@ class ServiceSummarySerializer(serializers.ModelSerializer):
         model = Service
         fields = ["id", "name", "category"]
 
-    def to_representation(self, service):
-        return {"id": service.pk, "name": service.name, "category": service.category}
 
-
-HOLDER = ReferralHolderSerializer()
-SERVICE = ServiceSummarySerializer()
-USER = UserSummarySerializer()
-USER_FIELDS = ("username", "first_name", "last_name", "email")
-DATES = ("created_at", "first_viewed_at", "responded_at", "closed_at", "last_reminder_at")
-
-
-class SideAwareListSerializer(serializers.ListSerializer):
-    """Works out the viewer's side of every referral of a page in one query."""
+class ReferralListSerializer(serializers.ListSerializer):
+    """A page of referrals: the viewer's side of each is read in one query (``access.sides_of``)
+    and given to the child in the context as ``sides``."""
 
     def to_representation(self, data):
         referrals = list(data.all() if hasattr(data, "all") else data)
-        self.child.context["sides"] = sides_of(self.context["request"].user, referrals)
-        return [self.child.to_representation(referral) for referral in referrals]
-
-
-def viewer_side(serializer, referral):
-    """The side given in the context (``side``, or ``sides`` of a list), else the request user's."""
-    context = serializer.context
-    side = context.get("side") or context.get("sides", {}).get(referral.pk)
-    return side or side_of(context["request"].user, referral)
+        self.context["sides"] = sides_of(self.context["request"].user, referrals)
+        return super().to_representation(referrals)
 
 
 class ReferralSerializer(serializers.ModelSerializer):
     """A referral as its viewer's side sees it. Instances come with ``previous`` selected."""
+
+    # The docstring is the schema's description. The side is the context's ``side`` (one
+    # referral), or its ``sides`` by referral id (a page, ``ReferralListSerializer``), else the
+    # request user's (``lifecycle.side_of``, one query); ``setup_eager_loading`` reads instances.
 
     project_holder = ReferralHolderSerializer(read_only=True)
     from_organisation = OrganisationSummarySerializer(read_only=True)
@@ -71,7 +59,7 @@ class ReferralSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Referral
-        list_serializer_class = SideAwareListSerializer
+        list_serializer_class = ReferralListSerializer
         fields = [
             "uuid",
             "status",
@@ -96,199 +84,51 @@ class ReferralSerializer(serializers.ModelSerializer):
             "last_reminder_at",
         ]
 
-    def to_representation(self, instance):
-        side = viewer_side(self, instance)
-        data = self.written_out(instance)
-        if not side.sees_previous:
-            data["previous"] = None
-        if not side.sees_free_texts:
-            data.update(dict.fromkeys(FREE_TEXT_FIELDS, ""))
+    def to_representation(self, referral):
+        data = super().to_representation(referral)
+        side = self.context.get("side") or self.context.get("sides", {}).get(referral.pk)
+        if side is None:
+            side = side_of(self.context["request"].user, referral)
         if not side.sees_person:
             data["project_holder"].update(dict.fromkeys(PERSONAL_HOLDER_FIELDS, ""))
+        if not side.sees_free_texts:
+            data.update(dict.fromkeys(FREE_TEXT_FIELDS, ""))
+        if not side.sees_previous:
+            data["previous"] = None
         return data
 
-    # The columns ``written_out`` reads: the API selects these only (a page of 50 referrals with
-    # every column of their nine joined rows parsed 5,700 values, two thirds of them unread).
-    READS = (
-        *("uuid", "status", *FREE_TEXT_FIELDS, "decline_reason", "cancel_reason", "outcome", *DATES),
-        *Referral.BUSINESS_FIELDS,
-        *(f"project_holder__{name}" for name in ("uuid", *PERSONAL_HOLDER_FIELDS, "situation", "stage")),
-        *(f"project_holder__neighbourhood__{name}" for name in ("name", "commune", "qpv_code")),
-        *(
-            f"{side}__{name}"
-            for side in ("from_organisation", "to_organisation")
-            for name in ("name", "kind", "is_active")
-        ),
-        *(f"{user}__{name}" for user in ("from_user", "assigned_to") for name in USER_FIELDS),
-        "service__name",
-        "service__category",
-        "previous__uuid",
-        "previous__to_organisation",  # Side.sees_previous compares it
-    )
-
     @staticmethod
-    def written_out(referral) -> dict:
-        """Every field, as DRF's generic walk would give them (partners.serializers says why)."""
-        r = referral
-        previous = r.previous if r.previous_id is not None else None
-        return {
-            "uuid": str(r.uuid),
-            "status": r.status,
-            "project_holder": HOLDER.to_representation(r.project_holder),
-            "from_organisation": ORGANISATION.to_representation(r.from_organisation),
-            "from_user": None if r.from_user_id is None else USER.to_representation(r.from_user),
-            "to_organisation": ORGANISATION.to_representation(r.to_organisation),
-            "service": None if r.service_id is None else SERVICE.to_representation(r.service),
-            "assigned_to": None if r.assigned_to_id is None else USER.to_representation(r.assigned_to),
-            "motive": r.motive,
-            "decline_reason": r.decline_reason,
-            "decline_message": r.decline_message,
-            "cancel_reason": r.cancel_reason,
-            "outcome": r.outcome,
-            "outcome_comment": r.outcome_comment,
-            **_business(r.business_created_on, r),
-            "previous": None if previous is None else previous.uuid,
-            **{name: DATETIME.to_representation(getattr(r, name)) for name in DATES},
-        }
+    def setup_eager_loading(queryset):
+        """``queryset`` with what the fields and the viewer's side read: ``RELATED`` joined, and
+        ``COLUMNS`` only."""
+        return queryset.select_related(*RELATED).only(*COLUMNS)
 
 
-# A page of the list is read as rows of these columns rather than as model instances (nine per
-# referral with its relations: most of the list's time at 50 rows); ``rows_written_out`` writes
-# them as ``written_out`` writes an instance (tests/network/test_api_shapes.py holds both equal).
-ROW_COLUMNS = (
-    "pk",
-    *("uuid", "status", *FREE_TEXT_FIELDS, "decline_reason", "cancel_reason", "outcome", *DATES),
-    *Referral.BUSINESS_FIELDS,
-    *(f"project_holder__{name}" for name in ("uuid", *PERSONAL_HOLDER_FIELDS, "situation", "stage")),
-    *(f"project_holder__neighbourhood__{name}" for name in ("id", "name", "commune", "qpv_code")),
-    *(f"{side}__{name}" for side in ("from_organisation", "to_organisation") for name in ("id", "name", "kind")),
-    *(f"{user}__{name}" for user in ("from_user", "assigned_to") for name in ("id", *USER_FIELDS)),
-    *(f"service__{name}" for name in ("id", "name", "category")),
-    *(f"previous__{name}" for name in ("id", "uuid", "to_organisation")),
+# What ``ReferralSerializer`` and the viewer's side read through a referral's relations.
+RELATED = (
+    "project_holder__neighbourhood",
+    "from_organisation",
+    "from_user",
+    "to_organisation",
+    "service",
+    "assigned_to",
+    "previous",
 )
-
-
-def _row_user(row, prefix: str) -> dict | None:
-    pk = getattr(row, f"{prefix}__id")
-    if pk is None:
-        return None
-    first_name, last_name = getattr(row, f"{prefix}__first_name"), getattr(row, f"{prefix}__last_name")
-    username = getattr(row, f"{prefix}__username")
-    return {
-        "id": pk,
-        "username": username,
-        "first_name": first_name,
-        "last_name": last_name,
-        "full_name": f"{first_name} {last_name}".strip() or username,  # User.get_full_name()
-        "email": getattr(row, f"{prefix}__email"),
-    }
-
-
-def _business(created_on, r) -> dict:
-    """The figures of a company created, as DRF writes them (a date in ISO 8601), from a referral
-    or a row: everybody who sees the referral sees them (``lifecycle.Side``: pipeline facts)."""
-    return {
-        "business_created_on": None if created_on is None else created_on.isoformat(),
-        "business_legal_form": r.business_legal_form,
-        "business_jobs_created": r.business_jobs_created,
-        "business_financing_eur": r.business_financing_eur,
-    }
-
-
-_Organisation = collections.namedtuple("_Organisation", "pk")
-_Previous = collections.namedtuple("_Previous", "to_organisation_id")
-
-
-class _RowReferral:
-    """The referral of a row as ``lifecycle`` reads it to find the viewer's side (``sides_of``,
-    ``Side``): its id, status and first reading, its two organisations and its ``previous`` link's
-    receiver, the only attributes a side looks at. Plain attributes: model instances of them took
-    a page of 50 referrals most of a millisecond to build."""
-
-    __slots__ = (
-        "pk",
-        "status",
-        "first_viewed_at",
-        "from_organisation_id",
-        "to_organisation_id",
-        "from_organisation",
-        "to_organisation",
-        "previous",
-    )
-
-    def __init__(self, row):
-        self.pk = row.pk
-        self.status = row.status
-        self.first_viewed_at = row.first_viewed_at
-        self.from_organisation_id = row.from_organisation__id
-        self.to_organisation_id = row.to_organisation__id
-        self.from_organisation = _Organisation(row.from_organisation__id)
-        self.to_organisation = _Organisation(row.to_organisation__id)
-        self.previous = None if row.previous__id is None else _Previous(row.previous__to_organisation)
-
-
-def _iso(value, zone) -> str | None:
-    """``DATETIME.to_representation`` (DRF's: in the current time zone, ISO 8601, ``Z`` for UTC)
-    with the zone read once per page."""
-    if value is None:
-        return None
-    text = value.astimezone(zone).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
-def rows_written_out(user, rows) -> list[dict]:
-    """A page of ``ROW_COLUMNS`` rows as ``ReferralSerializer`` writes each referral for ``user``."""
-    sides = sides_of(user, [_RowReferral(row) for row in rows])
-    zone = DATETIME.default_timezone()
-    return [_row_written_out(row, sides[row.pk], zone) for row in rows]
-
-
-def _row_written_out(r, side, zone) -> dict:
-    neighbourhood = None
-    if r.project_holder__neighbourhood__id is not None:
-        neighbourhood = {
-            "id": r.project_holder__neighbourhood__id,
-            "name": r.project_holder__neighbourhood__name,
-            "commune": r.project_holder__neighbourhood__commune,
-            "qpv_code": r.project_holder__neighbourhood__qpv_code,
-        }
-    sees_person, sees_free_texts = side.sees_person, side.sees_free_texts
-    return {
-        "uuid": str(r.uuid),
-        "status": r.status,
-        "project_holder": {
-            "uuid": str(r.project_holder__uuid),
-            **{name: getattr(r, f"project_holder__{name}") if sees_person else "" for name in IDENTITY_FIELDS},
-            "neighbourhood": neighbourhood,
-            "situation": r.project_holder__situation,
-            "stage": r.project_holder__stage,
-            "project_summary": r.project_holder__project_summary if sees_person else "",
-        },
-        "from_organisation": {
-            "id": r.from_organisation__id,
-            "name": r.from_organisation__name,
-            "kind": r.from_organisation__kind,
-        },
-        "from_user": _row_user(r, "from_user"),
-        "to_organisation": {
-            "id": r.to_organisation__id,
-            "name": r.to_organisation__name,
-            "kind": r.to_organisation__kind,
-        },
-        "service": None
-        if r.service__id is None
-        else {"id": r.service__id, "name": r.service__name, "category": r.service__category},
-        "assigned_to": _row_user(r, "assigned_to"),
-        "motive": r.motive if sees_free_texts else "",
-        "decline_reason": r.decline_reason,
-        "decline_message": r.decline_message if sees_free_texts else "",
-        "cancel_reason": r.cancel_reason,
-        "outcome": r.outcome,
-        "outcome_comment": r.outcome_comment if sees_free_texts else "",
-        **_business(r.business_created_on, r),
-        "previous": r.previous__uuid if side.sees_previous else None,
-        **{name: _iso(getattr(r, name), zone) for name in DATES},
-    }
+COLUMNS = (
+    *(name for name in ReferralSerializer.Meta.fields if name not in RELATED),
+    *(f"project_holder__{name}" for name in ReferralHolderSerializer.Meta.fields if name != "neighbourhood"),
+    *(f"project_holder__neighbourhood__{name}" for name in ("name", "commune", "qpv_code")),
+    *(f"{side}__{name}" for side in ("from_organisation", "to_organisation") for name in ("name", "kind")),
+    *(
+        f"{user}__{name}"
+        for user in ("from_user", "assigned_to")
+        for name in ("username", "first_name", "last_name", "email")
+    ),
+    "service__name",
+    "service__category",
+    "previous__uuid",
+    "previous__to_organisation",  # Side.sees_previous compares it
+)
 
 
 class ReferralCreateSerializer(serializers.Serializer):

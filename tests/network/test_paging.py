@@ -5,10 +5,9 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from network.paging import AmongIds, IdsFirstPaginator, RowsById
+from network.paging import AmongIds, IdsFirstPaginator
 from partners.models import Neighbourhood
 from referrals.models import ProjectHolder, Referral
-from referrals.serializers.referrals import ROW_COLUMNS
 from tests.referrals.factories import ProjectHolderFactory, ReferralFactory
 
 pytestmark = pytest.mark.django_db
@@ -84,25 +83,6 @@ def test_rows_read_by_id_the_callers_way_keep_the_lists_order(neighbourhoods):
 
     assert pages == [["G", "F", "E", "D"], ["C"]]
     assert [len(ids) for ids in read] == [4, 1]
-
-
-def test_rows_by_id_are_the_orms_named_rows_from_sql_compiled_once():
-    """``RowsById`` reads what ``values_list(named=True)`` reads (relations, nulls, dates and
-    uuids converted as the ORM converts them on each database), in one query per call, from SQL
-    it compiled on the first."""
-    referrals = [ReferralFactory(), ReferralFactory(accepted=True), ReferralFactory(declined=True)]
-    ids = [r.pk for r in reversed(referrals)]
-    read = RowsById(Referral, ROW_COLUMNS)
-    orm = {row.pk: row for row in Referral.objects.filter(pk__in=ids).values_list(*ROW_COLUMNS, named=True)}
-
-    with CaptureQueriesContext(connection) as queries:
-        first, second = read(ids), read(ids[:1])
-
-    assert {row.pk: row for row in first} == orm
-    assert [tuple(row) for row in second] == [tuple(orm[ids[0]])]
-    assert [row._fields for row in first] == [tuple(ROW_COLUMNS)] * 3
-    assert len(queries) == 2 and queries[0]["sql"].split(" WHERE ")[0] == queries[1]["sql"].split(" WHERE ")[0]
-    assert read([]) == []
 
 
 def test_among_ids_selects_what_the_in_subquery_it_replaces_selects(neighbourhoods):
