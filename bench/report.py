@@ -267,7 +267,7 @@ def markdown(results: dict, data_name: str) -> str:
         "",
         "## Exports",
         "",
-        "The funders' exports (issue 11) of every referral and activity of the seed, the coordinator's (the "
+        "The funders' exports of every referral and activity of the seed, the coordinator's (the "
         "whole network), each downloaded whole from the first daphne process "
         f"{results['exports'][0]['runs'] if results['exports'] else 0} times: the time to the last byte, the "
         "size, and the process's peak resident memory above what it held just before the request (Linux's "

@@ -77,7 +77,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 # The acting organisation (switcher, menu) in every page.
                 "partners.acting.organisation_context",
-                # The header's unread notifications count (issue 13).
+                # The header's unread notifications count.
                 "messaging.views.unread_context",
             ],
         },
@@ -216,7 +216,7 @@ REFERRAL_LINK_MAX_AGE_DAYS = env.int("REFERRAL_LINK_MAX_AGE_DAYS", default=8)
 LINK_REQUESTS_PER_ADDRESS = env.int("LINK_REQUESTS_PER_ADDRESS", default=120)
 LINK_WINDOW_SECONDS = env.int("LINK_WINDOW_SECONDS", default=10 * 60)
 
-# Members and invitations (issue 13, partners/invitations.py): an invitation to join an
+# Members and invitations (partners/invitations.py): an invitation to join an
 # organisation is valid this many days; resending it renews that time. Password-reset requests
 # (e-mails sent) are limited per client address as the signed links' pages are.
 INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=14)

@@ -170,7 +170,7 @@ def require_service_offered(service: Service, partner: Organisation, today: date
         )
 
 
-# --- members and invitations (issue 13) ---------------------------------------------------------
+# --- members and invitations --------------------------------------------------------------------
 
 
 def organisation_for_admin(user, organisation_id: int) -> Organisation | None:

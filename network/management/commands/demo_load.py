@@ -188,7 +188,7 @@ STAGES = [(ProjectHolder.Stage.IDEA, 50), (ProjectHolder.Stage.EMERGING, 35), (P
 # Where people live, by NEIGHBOURHOODS' order, then None (one person in ten gave none: hors QPV).
 RESIDENCE_WEIGHTS = [22, 20, 18, 15, 15, 10]
 
-# A year of the CitésLab's intake (the volumes of the CitésLab of Troyes, issue 11).
+# A year of the CitésLab's intake (the volumes of the CitésLab of Troyes).
 INTERVIEWS, SESSIONS, DROP_INS = 152, 147, 11
 FORUMS_AT = (0.3, 0.75)  # where in the year the two forums co-organised with ADIE fall
 # Below this many days of the current year, the demo's year is the 365 days before today.
