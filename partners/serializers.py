@@ -18,12 +18,6 @@ class OrganisationSummarySerializer(serializers.ModelSerializer):
         model = Organisation
         fields = ["id", "name", "kind"]
 
-    def to_representation(self, organisation):
-        # Written out (here and in the other summaries): a list of referrals nests hundreds of them,
-        # and DRF's generic walk of the fields was most of its time. tests/network/test_api_shapes.py
-        # holds every written-out shape equal to the generic one.
-        return {"id": organisation.pk, "name": organisation.name, "kind": organisation.kind}
-
 
 class OrganisationSerializer(serializers.ModelSerializer):
     class Meta:
@@ -79,10 +73,6 @@ class NeighbourhoodSerializer(serializers.ModelSerializer):
         model = Neighbourhood
         fields = ["id", "name", "commune", "qpv_code"]
 
-    def to_representation(self, neighbourhood):
-        n = neighbourhood
-        return {"id": n.pk, "name": n.name, "commune": n.commune, "qpv_code": n.qpv_code}
-
 
 class UserSummarySerializer(serializers.ModelSerializer):
     full_name = serializers.SerializerMethodField()
@@ -93,16 +83,6 @@ class UserSummarySerializer(serializers.ModelSerializer):
 
     def get_full_name(self, user) -> str:
         return user.get_full_name() or user.get_username()
-
-    def to_representation(self, user):
-        return {
-            "id": user.pk,
-            "username": user.username,
-            "first_name": user.first_name,
-            "last_name": user.last_name,
-            "full_name": self.get_full_name(user),
-            "email": user.email,
-        }
 
 
 class MembershipSerializer(serializers.ModelSerializer):
