@@ -12,10 +12,11 @@ docs/decisions.md, "Real time: order and gaps").
 """
 
 from django.db import connection, transaction
-from django.db.models import Max, Q
+from django.db.models import OuterRef, Subquery
 
 from network.realtime import inbox_group, publish_now, referral_group
 from referrals.access import organisations_with_access
+from referrals.models import Referral
 
 from .models import Event, Notification
 from .notifications import event_delivery, event_notify
@@ -58,7 +59,13 @@ def _event_insert(event: Event, recipients: list) -> list[Notification]:
 
     Asked while the stream's lock is held: every event with an id committed before the lock was
     taken, so the largest ids now are the ones just below the new event's."""
-    previous = Event.objects.aggregate(stream=Max("pk"), in_referral=Max("pk", filter=Q(referral_id=event.referral_id)))
+    # Each newest id read from the end of an index (a FILTER aggregate would scan the whole stream).
+    newest = Event.objects.order_by("-pk").values("pk")
+    previous = (
+        Referral.objects.filter(pk=event.referral_id)
+        .values(stream=Subquery(newest[:1]), in_referral=Subquery(newest.filter(referral_id=OuterRef("pk"))[:1]))
+        .get()
+    )
     event.save()
     event.stream_previous = previous["stream"] or 0
     event.stream_previous_in_referral = previous["in_referral"] or 0
