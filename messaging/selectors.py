@@ -49,14 +49,12 @@ def last_event_id(*, referral=None, project_holder=None) -> int:
     """The newest event id of the stream (of one referral, or of one person's referrals), 0 if none:
     where a socket or a page's live script starts from. Every list and dashboard keys its counts on
     the whole stream's (``as_of_last_event``)."""
-    if referral is None and project_holder is None:
-        return newest_id(Event)
     events = Event.objects.all()
     if referral is not None:
         events = events.filter(referral=referral)
     if project_holder is not None:
         events = events.filter(referral__project_holder=project_holder)
-    return events.order_by("-id").values_list("id", flat=True).first() or 0
+    return newest_id(events)
 
 
 def notifications_of(user, *, unread_only: bool = False, unread_first: bool = False, related=()):

@@ -24,7 +24,7 @@ def as_of(name: str, version, identity: tuple, compute):
     return result
 
 
-def newest_id(model) -> int:
-    """The largest primary key of ``model``'s table, 0 when empty: read from the end of the primary
-    key's index."""
-    return model._default_manager.order_by("-pk").values_list("pk", flat=True).first() or 0
+def newest_id(rows) -> int:
+    """The largest primary key among ``rows`` (a queryset), 0 when there is none: read from the end
+    of the primary key's index."""
+    return rows.order_by("-pk").values_list("pk", flat=True).first() or 0

@@ -50,7 +50,7 @@ def intake_for_dashboard(
 def activities_version() -> int:
     """The last ``ActivityRevision`` id: it moves whenever an activity is recorded, changed or
     deleted, as the stream's last event id moves with every referral's change."""
-    return newest_id(ActivityRevision)
+    return newest_id(ActivityRevision.objects.all())
 
 
 def report_as_of_last_change(user, organisation: Organisation | None, period: Period, shown=None) -> tuple:
